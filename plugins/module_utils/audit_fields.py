@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ``-F`` fields auditctl documents: which operators and lists each accepts, and how its
+value is canonicalised (private to auditkit.auditd).
+
+Operator validity follows the kernel's audit_field_valid() (kernel/auditfilter.c); list
+restrictions follow auditctl's own checks. Values are canonicalised so that spellings the
+kernel stores identically compare equal (``unset`` = ``-1`` = ``4294967295``,
+``0x10`` = ``16``, ``-EPERM`` = ``-1``, ``file`` = ``32768``, ``xw`` = ``wx``).
+"""
+
+import errno
+
+# Longest first, so that "<=" is not read as "<".
+OPERATORS = ("!=", "<=", ">=", "&=", "=", "<", ">", "&")
+ALL_OPS = frozenset(OPERATORS)
+NO_BIT_OPS = frozenset(("=", "!=", "<", ">", "<=", ">="))
+EQ_OPS = frozenset(("=", "!="))
+
+LISTS = ("exit", "task", "user", "exclude", "filesystem", "io_uring")
+ACTIONS = ("always", "never")
+
+UID_FIELDS = ("uid", "euid", "suid", "fsuid", "auid", "obj_uid")
+GID_FIELDS = ("gid", "egid", "sgid", "fsgid", "obj_gid")
+FIELD_ALIASES = {"loginuid": "auid"}
+
+UNSET = -1  # auid unset: written unset, -1 or 4294967295
+
+FILETYPES = {
+    "file": 0o100000, "dir": 0o040000, "socket": 0o140000, "link": 0o120000,
+    "character": 0o020000, "block": 0o060000, "fifo": 0o010000,
+}
+FILETYPE_NAMES = dict((v, k) for k, v in FILETYPES.items())
+FSTYPES = ("debugfs", "tracefs")
+PERM_LETTERS = "rwxa"
+MAX_KEY_LEN = 256  # AUDIT_MAX_KEY_LEN
+MAX_PATH_LEN = 4095  # PATH_MAX without the NUL
+AF_MAX = 46
+
+SYSCALL_LISTS = frozenset(("exit", "io_uring"))
+EXCLUDE_OK = frozenset(UID_FIELDS + GID_FIELDS + ("msgtype", "pid", "subj_user", "subj_role",
+                                                  "subj_type", "subj_sen", "subj_clr"))
+
+
+class FieldSpec(object):
+    """How one field is written: value kind, valid operators, lists it may appear on."""
+
+    __slots__ = ("kind", "ops", "lists")
+
+    def __init__(self, kind, ops, lists=None):
+        self.kind = kind
+        self.ops = ops
+        self.lists = frozenset(lists) if lists else None  # None: any list auditctl allows
+
+
+_EXIT = SYSCALL_LISTS
+FIELDS = {}
+for _name in UID_FIELDS:
+    FIELDS[_name] = FieldSpec("uid", NO_BIT_OPS)
+for _name in GID_FIELDS:
+    FIELDS[_name] = FieldSpec("gid", NO_BIT_OPS)
+for _name in ("pid", "ppid", "sessionid"):
+    FIELDS[_name] = FieldSpec("int", NO_BIT_OPS)
+for _name in ("inode", "devmajor"):
+    FIELDS[_name] = FieldSpec("int", NO_BIT_OPS, _EXIT)
+FIELDS["devminor"] = FieldSpec("int", ALL_OPS, _EXIT)
+FIELDS["pers"] = FieldSpec("int", ALL_OPS)
+for _name in ("a0", "a1", "a2", "a3"):
+    FIELDS[_name] = FieldSpec("arg", ALL_OPS, _EXIT)
+FIELDS["exit"] = FieldSpec("exit", NO_BIT_OPS, _EXIT)
+FIELDS["success"] = FieldSpec("int", NO_BIT_OPS, _EXIT)
+FIELDS["saddr_fam"] = FieldSpec("family", NO_BIT_OPS, _EXIT)
+FIELDS["msgtype"] = FieldSpec("msgtype", NO_BIT_OPS, ("user", "exclude"))
+for _name in ("subj_user", "subj_role", "subj_type"):
+    FIELDS[_name] = FieldSpec("string", EQ_OPS)
+for _name in ("subj_sen", "subj_clr"):
+    FIELDS[_name] = FieldSpec("string", NO_BIT_OPS)
+for _name in ("obj_user", "obj_role", "obj_type"):
+    FIELDS[_name] = FieldSpec("string", EQ_OPS, _EXIT)
+for _name in ("obj_lev_low", "obj_lev_high"):
+    FIELDS[_name] = FieldSpec("string", NO_BIT_OPS, _EXIT)
+FIELDS["path"] = FieldSpec("path", EQ_OPS, _EXIT)
+FIELDS["dir"] = FieldSpec("path", EQ_OPS, _EXIT)
+FIELDS["exe"] = FieldSpec("path", EQ_OPS, _EXIT)
+FIELDS["perm"] = FieldSpec("perm", EQ_OPS, ("exit",))
+FIELDS["filetype"] = FieldSpec("filetype", EQ_OPS, _EXIT)
+FIELDS["fstype"] = FieldSpec("fstype", EQ_OPS, ("filesystem",))
+FIELDS["arch"] = FieldSpec("arch", EQ_OPS, ("exit", "io_uring", "task"))
+FIELDS["key"] = FieldSpec("key", EQ_OPS)
+del _name
+
+ERRNO_BY_NAME = dict((name, number) for number, name in errno.errorcode.items())
+
+
+def split_field(text):
+    """Split ``name<op>value`` into its three parts; raise ValueError when there is no operator."""
+    for index, char in enumerate(text):
+        if char in "!<>=&":
+            for op in OPERATORS:
+                if text.startswith(op, index):
+                    return text[:index], op, text[index + len(op):]
+            raise ValueError("bad operator in %r" % text)
+    raise ValueError("missing operator in %r (expected one of %s)" % (text, " ".join(OPERATORS)))
+
+
+def canonical_field_name(name):
+    return FIELD_ALIASES.get(name, name)
+
+
+def _int(text, base=10):
+    try:
+        return int(text, base)
+    except ValueError:
+        raise ValueError("value %r is not a number" % text)
+
+
+def _uid_value(name, op, value):
+    if value in ("unset", "-1", "4294967295"):
+        if name != "auid":
+            raise ValueError("%s cannot be unset (-1): only auid takes that value" % name)
+        if op not in EQ_OPS:
+            raise ValueError("auid unset (-1) only works with = or !=")
+        return UNSET
+    if value == "root":
+        return 0
+    if value.isdigit():
+        return int(value)
+    if value and (value[0].isalpha() or value[0] == "_") and all(c.isalnum() or c in "._-" for c in value):
+        return value  # a user or group name: auditctl resolves it on the host
+    raise ValueError("%s value %r is neither a number nor a name" % (name, value))
+
+
+def _exit_value(value):
+    negative = value.startswith("-")
+    body = value[1:] if negative else value
+    if body.isdigit():
+        number = int(body)
+    elif body in ERRNO_BY_NAME:
+        number = ERRNO_BY_NAME[body]
+    else:
+        raise ValueError("exit value %r is neither a number nor an errno name such as -EPERM" % value)
+    return -number if negative else number
+
+
+def _perm_value(value):
+    if not value or any(c not in PERM_LETTERS for c in value):
+        raise ValueError("permission %r: use the letters r, w, x and a" % value)
+    return "".join(c for c in PERM_LETTERS if c in value)
+
+
+def _path_value(name, value):
+    if not value.startswith("/"):
+        raise ValueError("%s must be an absolute path, not %r" % (name, value))
+    if len(value) > MAX_PATH_LEN:
+        raise ValueError("%s is longer than %d characters" % (name, MAX_PATH_LEN))
+    stripped = value.rstrip("/")
+    return stripped or "/"
+
+
+def _simple_value(kind, name, value):
+    if kind == "int":
+        if value.startswith("-") and value[1:].isdigit():
+            return int(value)
+        return _int(value)
+    if kind == "arg":
+        return _int(value, 0)
+    if kind == "family":
+        number = _int(value)
+        if number >= AF_MAX:
+            raise ValueError("saddr_fam %s is not an address family" % value)
+        return number
+    if kind == "string":
+        return value
+    if kind == "key":
+        if len(value.encode("utf-8", "surrogateescape")) > MAX_KEY_LEN:
+            raise ValueError("key is longer than %d bytes" % MAX_KEY_LEN)
+        return value
+    return None
+
+
+def _coded_value(kind, name, value):
+    if kind == "filetype":
+        if value in FILETYPES:
+            return FILETYPES[value]
+        number = _int(value, 0)
+        if number & ~0o170000:
+            raise ValueError("filetype %s is not a file type" % value)
+        return number
+    if kind == "fstype":
+        if value not in FSTYPES:
+            raise ValueError("fstype %r is not known to auditctl (use %s)" % (value, " or ".join(FSTYPES)))
+        return value
+    if kind == "msgtype":
+        if value.isdigit():
+            return int(value)
+        if value and all(c.isalnum() or c == "_" for c in value):
+            return value.upper()
+        raise ValueError("msgtype %r is neither a number nor a message type name" % value)
+    if kind == "exit":
+        return _exit_value(value)
+    if kind == "perm":
+        return _perm_value(value)
+    if kind == "path":
+        return _path_value(name, value)
+    return value  # arch: resolved later, against the machine
+
+
+def canonical_value(name, op, value):
+    """Return the canonical value of field ``name``; raise ValueError with the reason."""
+    spec = FIELDS[name]
+    if value == "":
+        raise ValueError("field %s has no value" % name)
+    if spec.kind in ("uid", "gid"):
+        return _uid_value(name, op, value)
+    simple = _simple_value(spec.kind, name, value)
+    if simple is not None:
+        return simple
+    return _coded_value(spec.kind, name, value)
+
+
+def render_value(name, value, written=None):
+    """Human-readable text of a canonical value (what this collection writes)."""
+    kind = FIELDS[name].kind
+    if kind == "uid" and value == UNSET:
+        return "unset"
+    if kind == "arg":
+        return hex(value)
+    if kind == "exit" and value < 0 and errno.errorcode.get(-value):
+        return "-" + errno.errorcode[-value]
+    if kind == "filetype" and value in FILETYPE_NAMES:
+        return FILETYPE_NAMES[value]
+    if kind == "arch":
+        return written if written is not None else value
+    return str(value)
+
+
+def comparison_group(name):
+    """``uid`` or ``gid`` for fields that -C may compare, else None."""
+    if name in UID_FIELDS:
+        return "uid"
+    if name in GID_FIELDS:
+        return "gid"
+    return None
