@@ -221,7 +221,12 @@ def _parse_rule(text, words, location):
         if not word.startswith("-"):
             raise AuditRuleError(_stray_word_reason(word), location, column)
         option, value, value_column, index = _option_and_value(words, index, location)
-        _apply_option(rule, option, value, value_column or column, location)
+        if option in CONTROL_OPTIONS:
+            raise AuditRuleError("%s is a setting, not part of a rule: put it on its own line" % option,
+                                 location, column)
+        if not (option in RULE_COMMANDS or option in WATCH_COMMANDS or option in RULE_PARTS):
+            raise AuditRuleError("unknown option %s" % option, location, column)
+        _apply_option(rule, option, value, value_column, location)
     _check_rule(rule, location)
     return rule
 
@@ -256,12 +261,8 @@ def _apply_option(rule, option, value, column, location):
                                  "(auditctl: key option needs a watch or syscall given prior to it)",
                                  location, column)
         _add_key(rule, value, column, location)
-    elif option == "-p":
-        _add_perm(rule, value, column, location)
-    elif option in CONTROL_OPTIONS:
-        raise AuditRuleError("%s is a setting, not part of a rule: put it on its own line" % option, location, column)
     else:
-        raise AuditRuleError("unknown option %s" % option, location, column)
+        _add_perm(rule, value, column, location)
 
 
 def _list_action(value, location, column):
