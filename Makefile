@@ -1,0 +1,120 @@
+# Build and quality gates of the auditkit.auditd collection.
+# Usable as root on a fresh Debian 12 machine; `make test` runs every gate.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT       := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV       := $(ROOT)/.venv
+BIN        := $(VENV)/bin
+BUILD      := $(ROOT)/.build
+COLL_DIR   := $(BUILD)/ansible_collections/auditkit/auditd
+DIST       := $(BUILD)/dist
+INSTALL_TO := $(BUILD)/collections
+VERSION    := $(shell sed -n 's/^version:[[:space:]]*//p' $(ROOT)/galaxy.yml)
+TARBALL    := $(DIST)/auditkit-auditd-$(VERSION).tar.gz
+PY_TARGET  := 3.11
+
+# Tools from the virtualenv first; no colours / prompts in logs.
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_NOCOLOR := 1
+export PY_COLORS := 0
+export ANSIBLE_FORCE_COLOR := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# Steps of `make test`, cheap ones first (setup runs before them).
+TEST_STEPS := vermin lint unit install importer sanity kernel
+
+.PHONY: help setup vermin lint stage sanity build install importer unit kernel test demo clean
+
+help:
+	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
+	@echo "make vermin    module code must run on Python 3.6"
+	@echo "make lint      yamllint, shellcheck, ansible-lint (production, offline)"
+	@echo "make sanity    ansible-test sanity on a copy in .build/ansible_collections/auditkit/auditd"
+	@echo "make build     ansible-galaxy collection build -> .build/dist"
+	@echo "make install   install the tarball into .build/collections and resolve it"
+	@echo "make importer  galaxy-importer on the tarball (tests/galaxy-importer.cfg)"
+	@echo "make unit      pytest tests/unit"
+	@echo "make kernel    pytest tests/kernel"
+	@echo "make test      all of the above, cheap checks first"
+	@echo "make demo      scripts/demo.py"
+	@echo "make clean     remove .build and caches"
+
+setup:
+	bash $(ROOT)/scripts/setup.sh
+
+vermin:
+	cd $(ROOT) && $(BIN)/vermin --target=3.6- --violations --no-tips --eval-annotations \
+	  $(wildcard plugins/modules plugins/module_utils)
+
+lint:
+	cd $(ROOT) && $(BIN)/yamllint --strict .
+	cd $(ROOT) && shellcheck .ci/run scripts/*.sh
+	cd $(ROOT) && $(BIN)/ansible-lint --offline --profile production --strict
+
+# Copy the tracked + untracked-not-ignored files into a fresh
+# ansible_collections/<ns>/<name> tree, as ansible-test requires. The copy gets
+# its own (empty) git repo: otherwise ansible-test asks the enclosing repo,
+# where .build/ is ignored, and finds no files at all. ansible-test lists
+# `git ls-files --cached --others --exclude-standard`, so no commit is needed.
+stage:
+	rm -rf $(BUILD)/ansible_collections
+	mkdir -p $(COLL_DIR)
+	git -C $(ROOT) ls-files -co --exclude-standard -z --deduplicate \
+	  | rsync -a --from0 --files-from=- --ignore-missing-args $(ROOT)/ $(COLL_DIR)/
+	git -C $(COLL_DIR) -c init.defaultBranch=main init -q
+
+sanity: stage
+	cd $(COLL_DIR) && $(BIN)/ansible-test sanity --local --python $(PY_TARGET) --color no --truncate 0
+
+build:
+	rm -rf $(DIST)
+	mkdir -p $(DIST)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) $(ROOT)
+	test -f $(TARBALL)
+
+install: build
+	rm -rf $(INSTALL_TO)
+	mkdir -p $(INSTALL_TO)
+	$(BIN)/ansible-galaxy collection install --offline --force -p $(INSTALL_TO) $(TARBALL)
+	test -f $(INSTALL_TO)/ansible_collections/auditkit/auditd/MANIFEST.json
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALL_TO) $(BIN)/ansible-galaxy collection list auditkit.auditd \
+	  --format yaml | tee $(BUILD)/collection-list.yml
+	grep -q "version: $(VERSION)" $(BUILD)/collection-list.yml
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALL_TO) $(BIN)/ansible-doc -l auditkit.auditd -t module
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALL_TO) $(BIN)/ansible-doc -l auditkit.auditd -t module --json \
+	  | $(BIN)/python -c 'import json,sys; d=json.load(sys.stdin); bad=[k for k in d if not k.startswith("auditkit.auditd.")]; sys.exit("foreign plugins: %s" % bad if bad else 0)'
+
+importer: build
+	mkdir -p $(BUILD)/importer
+	cd $(BUILD)/importer && GALAXY_IMPORTER_CONFIG=$(ROOT)/tests/galaxy-importer.cfg \
+	  $(BIN)/python $(ROOT)/scripts/run_importer.py $(TARBALL)
+
+# pytest exit 5 (no tests collected) is a failure on purpose.
+unit:
+	cd $(ROOT) && $(BIN)/pytest tests/unit
+
+kernel:
+	cd $(ROOT) && $(BIN)/pytest tests/kernel
+
+# setup must succeed; then every step runs even if an earlier one failed, a
+# summary is printed, and the target fails if any step failed.
+test: setup
+	@failed=(); \
+	for step in $(TEST_STEPS); do \
+	  echo "==> make $$step"; start=$$(date +%s); \
+	  if $(MAKE) --no-print-directory $$step; then rc=0; else rc=$$?; failed+=("$$step"); fi; \
+	  echo "==> make $$step: rc=$$rc in $$(( $$(date +%s) - start ))s"; \
+	done; \
+	echo "==> steps: $(TEST_STEPS)"; \
+	if (( $${#failed[@]} )); then echo "==> FAILED: $${failed[*]}"; exit 1; fi; \
+	echo "==> all steps passed"
+
+demo: setup
+	cd $(ROOT) && $(BIN)/python scripts/demo.py
+
+clean:
+	cd $(ROOT) && rm -rf $(BUILD) tests/output .pytest_cache .hypothesis importer_result.json
+	cd $(ROOT) && find . -path ./.venv -prune -o -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
