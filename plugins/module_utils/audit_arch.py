@@ -22,6 +22,7 @@ MACHINES = {
     "arm": {"b32": "arm"},
     "ppc64le": {"b64": "ppc64le", "b32": "ppc"},
     "ppc64": {"b64": "ppc64le", "b32": "ppc"},
+    "ppc": {"b32": "ppc"},
     "s390x": {"b64": "s390x", "b32": "s390"},
     "s390": {"b32": "s390"},
 }
@@ -30,7 +31,6 @@ MACHINES = {
 MACHINE_ALIASES = {
     "i486": "i386", "i586": "i386", "i686": "i386", "amd64": "x86_64", "arm64": "aarch64",
     "armeb": "arm", "armv7l": "arm", "armv7": "arm", "armv6l": "arm", "ppc64el": "ppc64le",
-    "ppc": "ppc",
 }
 
 # AUDIT_ARCH_* constants (include/uapi/linux/audit.h) -> table, for numeric arch= values.
@@ -48,8 +48,6 @@ def normalize_machine(machine):
     """Return the canonical machine name for ``uname -m`` output, or raise ValueError."""
     name = (machine or "").strip().lower()
     name = MACHINE_ALIASES.get(name, name)
-    if name == "ppc":
-        return "ppc64le"
     if name not in MACHINES:
         raise ValueError("unsupported machine %r (supported: %s)" % (machine, ", ".join(sorted(MACHINES))))
     return name
