@@ -243,9 +243,10 @@ def _apply_option(rule, option, value, column, location):
             raise AuditRuleError("%s given after %s: one rule per line" % (option, rule.command), location, column)
         rule.command = option
         if option in WATCH_COMMANDS:
-            if not value.startswith("/"):
-                raise AuditRuleError("watch path must be absolute, not %r" % value, location, column)
-            rule.watch = F.canonical_value("path", "=", value)
+            try:
+                rule.watch = F.canonical_value("path", "=", value)
+            except ValueError as exc:
+                raise AuditRuleError("watch %s" % exc, location, column)
             rule.list, rule.action = "exit", "always"
         else:
             rule.list, rule.action = _list_action(value, location, column)
