@@ -54,7 +54,6 @@ class FieldSpec(object):
         self.lists = frozenset(lists) if lists else None  # None: any list auditctl allows
 
 
-_EXIT = SYSCALL_LISTS
 FIELDS = {}
 for _name in UID_FIELDS:
     FIELDS[_name] = FieldSpec("uid", NO_BIT_OPS)
@@ -63,28 +62,28 @@ for _name in GID_FIELDS:
 for _name in ("pid", "ppid", "sessionid"):
     FIELDS[_name] = FieldSpec("int", NO_BIT_OPS)
 for _name in ("inode", "devmajor"):
-    FIELDS[_name] = FieldSpec("int", NO_BIT_OPS, _EXIT)
-FIELDS["devminor"] = FieldSpec("int", ALL_OPS, _EXIT)
+    FIELDS[_name] = FieldSpec("int", NO_BIT_OPS, SYSCALL_LISTS)
+FIELDS["devminor"] = FieldSpec("int", ALL_OPS, SYSCALL_LISTS)
 FIELDS["pers"] = FieldSpec("int", ALL_OPS)
 for _name in ("a0", "a1", "a2", "a3"):
-    FIELDS[_name] = FieldSpec("arg", ALL_OPS, _EXIT)
-FIELDS["exit"] = FieldSpec("exit", NO_BIT_OPS, _EXIT)
-FIELDS["success"] = FieldSpec("int", NO_BIT_OPS, _EXIT)
-FIELDS["saddr_fam"] = FieldSpec("family", NO_BIT_OPS, _EXIT)
+    FIELDS[_name] = FieldSpec("arg", ALL_OPS, SYSCALL_LISTS)
+FIELDS["exit"] = FieldSpec("exit", NO_BIT_OPS, SYSCALL_LISTS)
+FIELDS["success"] = FieldSpec("int", NO_BIT_OPS, SYSCALL_LISTS)
+FIELDS["saddr_fam"] = FieldSpec("family", NO_BIT_OPS, SYSCALL_LISTS)
 FIELDS["msgtype"] = FieldSpec("msgtype", NO_BIT_OPS, ("user", "exclude"))
 for _name in ("subj_user", "subj_role", "subj_type"):
     FIELDS[_name] = FieldSpec("string", EQ_OPS)
 for _name in ("subj_sen", "subj_clr"):
     FIELDS[_name] = FieldSpec("string", NO_BIT_OPS)
 for _name in ("obj_user", "obj_role", "obj_type"):
-    FIELDS[_name] = FieldSpec("string", EQ_OPS, _EXIT)
+    FIELDS[_name] = FieldSpec("string", EQ_OPS, SYSCALL_LISTS)
 for _name in ("obj_lev_low", "obj_lev_high"):
-    FIELDS[_name] = FieldSpec("string", NO_BIT_OPS, _EXIT)
-FIELDS["path"] = FieldSpec("path", EQ_OPS, _EXIT)
-FIELDS["dir"] = FieldSpec("path", EQ_OPS, _EXIT)
-FIELDS["exe"] = FieldSpec("path", EQ_OPS, _EXIT)
+    FIELDS[_name] = FieldSpec("string", NO_BIT_OPS, SYSCALL_LISTS)
+FIELDS["path"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
+FIELDS["dir"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
+FIELDS["exe"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
 FIELDS["perm"] = FieldSpec("perm", EQ_OPS, ("exit",))
-FIELDS["filetype"] = FieldSpec("filetype", EQ_OPS, _EXIT)
+FIELDS["filetype"] = FieldSpec("filetype", EQ_OPS, SYSCALL_LISTS)
 FIELDS["fstype"] = FieldSpec("fstype", EQ_OPS, ("filesystem",))
 FIELDS["arch"] = FieldSpec("arch", EQ_OPS, ("exit", "io_uring", "task"))
 FIELDS["key"] = FieldSpec("key", EQ_OPS)
@@ -131,7 +130,57 @@ def _uid_value(name, op, value):
     raise ValueError("%s value %r is neither a number nor a name" % (name, value))
 
 
-def _exit_value(value):
+def _int_value(name, op, value):
+    if value.startswith("-") and value[1:].isdigit():
+        return int(value)
+    return _int(value)
+
+
+def _arg_value(name, op, value):
+    return _int(value, 0)
+
+
+def _family_value(name, op, value):
+    number = _int(value)
+    if number >= AF_MAX:
+        raise ValueError("saddr_fam %s is not an address family" % value)
+    return number
+
+
+def _text_value(name, op, value):
+    return value  # strings, and arch (resolved later, against the machine)
+
+
+def _key_value(name, op, value):
+    if len(value.encode("utf-8", "surrogateescape")) > MAX_KEY_LEN:
+        raise ValueError("key is longer than %d bytes" % MAX_KEY_LEN)
+    return value
+
+
+def _filetype_value(name, op, value):
+    if value in FILETYPES:
+        return FILETYPES[value]
+    number = _int(value, 0)
+    if number & ~0o170000:
+        raise ValueError("filetype %s is not a file type" % value)
+    return number
+
+
+def _fstype_value(name, op, value):
+    if value not in FSTYPES:
+        raise ValueError("fstype %r is not known to auditctl (use %s)" % (value, " or ".join(FSTYPES)))
+    return value
+
+
+def _msgtype_value(name, op, value):
+    if value.isdigit():
+        return int(value)
+    if all(c.isalnum() or c == "_" for c in value):
+        return value.upper()
+    raise ValueError("msgtype %r is neither a number nor a message type name" % value)
+
+
+def _exit_value(name, op, value):
     negative = value.startswith("-")
     body = value[1:] if negative else value
     if body.isdigit():
@@ -143,13 +192,13 @@ def _exit_value(value):
     return -number if negative else number
 
 
-def _perm_value(value):
-    if not value or any(c not in PERM_LETTERS for c in value):
+def _perm_value(name, op, value):
+    if any(c not in PERM_LETTERS for c in value):
         raise ValueError("permission %r: use the letters r, w, x and a" % value)
     return "".join(c for c in PERM_LETTERS if c in value)
 
 
-def _path_value(name, value):
+def _path_value(name, op, value):
     if not value.startswith("/"):
         raise ValueError("%s must be an absolute path, not %r" % (name, value))
     if len(value) > MAX_PATH_LEN:
@@ -158,65 +207,20 @@ def _path_value(name, value):
     return stripped or "/"
 
 
-def _simple_value(kind, name, value):
-    if kind == "int":
-        if value.startswith("-") and value[1:].isdigit():
-            return int(value)
-        return _int(value)
-    if kind == "arg":
-        return _int(value, 0)
-    if kind == "family":
-        number = _int(value)
-        if number >= AF_MAX:
-            raise ValueError("saddr_fam %s is not an address family" % value)
-        return number
-    if kind == "string":
-        return value
-    if kind == "key":
-        if len(value.encode("utf-8", "surrogateescape")) > MAX_KEY_LEN:
-            raise ValueError("key is longer than %d bytes" % MAX_KEY_LEN)
-        return value
-    return None
-
-
-def _coded_value(kind, name, value):
-    if kind == "filetype":
-        if value in FILETYPES:
-            return FILETYPES[value]
-        number = _int(value, 0)
-        if number & ~0o170000:
-            raise ValueError("filetype %s is not a file type" % value)
-        return number
-    if kind == "fstype":
-        if value not in FSTYPES:
-            raise ValueError("fstype %r is not known to auditctl (use %s)" % (value, " or ".join(FSTYPES)))
-        return value
-    if kind == "msgtype":
-        if value.isdigit():
-            return int(value)
-        if value and all(c.isalnum() or c == "_" for c in value):
-            return value.upper()
-        raise ValueError("msgtype %r is neither a number nor a message type name" % value)
-    if kind == "exit":
-        return _exit_value(value)
-    if kind == "perm":
-        return _perm_value(value)
-    if kind == "path":
-        return _path_value(name, value)
-    return value  # arch: resolved later, against the machine
+# Field kind -> function(name, op, written value) returning the canonical value.
+VALUE_PARSERS = {
+    "uid": _uid_value, "gid": _uid_value, "int": _int_value, "arg": _arg_value,
+    "family": _family_value, "string": _text_value, "arch": _text_value, "key": _key_value,
+    "filetype": _filetype_value, "fstype": _fstype_value, "msgtype": _msgtype_value,
+    "exit": _exit_value, "perm": _perm_value, "path": _path_value,
+}
 
 
 def canonical_value(name, op, value):
     """Return the canonical value of field ``name``; raise ValueError with the reason."""
-    spec = FIELDS[name]
     if value == "":
         raise ValueError("field %s has no value" % name)
-    if spec.kind in ("uid", "gid"):
-        return _uid_value(name, op, value)
-    simple = _simple_value(spec.kind, name, value)
-    if simple is not None:
-        return simple
-    return _coded_value(spec.kind, name, value)
+    return VALUE_PARSERS[FIELDS[name].kind](name, op, value)
 
 
 def render_value(name, value, written=None):
