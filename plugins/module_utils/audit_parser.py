@@ -8,6 +8,8 @@ Every line keeps its text and Location. A line auditctl would reject raises Audi
 (file, line, column, reason); ``parse_text`` collects those per line instead of stopping.
 """
 
+import copy
+
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_fields as F
 
@@ -109,6 +111,13 @@ class AuditRule(Line):
 
     def field_values(self, name):
         return [f for f in self.fields if f.name == name]
+
+    def replace(self, **changes):
+        """A shallow copy with some attributes changed (for example fewer syscalls)."""
+        other = copy.copy(self)
+        for name, value in changes.items():
+            setattr(other, name, value)
+        return other
 
     def __repr__(self):
         return "AuditRule(%r)" % self.text

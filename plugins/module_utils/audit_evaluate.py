@@ -1,0 +1,512 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Verdicts and findings for one host (private to auditkit.auditd). Pure: no I/O.
+
+The I/O layer gathers a Snapshot (rules files in load order, the compiled file, the kernel's
+rules and status, facts about watched paths); ``evaluate`` turns it into the result the
+modules return: one verdict per requirement with evidence on disk and in the kernel, and
+findings (rejected lines, suppression, duplicates, drift, symlink watches, -e 2, ...).
+"""
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser import parse_line
+
+MODES = ("augenrules", "auditctl")
+
+# -s status names of the settings a rules file can make.
+STATUS_OF_SETTING = {"-e": "enabled", "-f": "failure", "-b": "backlog_limit", "-r": "rate_limit",
+                     "--backlog_wait_time": "backlog_wait_time"}
+
+
+class KernelState(object):
+    """What ``auditctl -s`` and ``auditctl -l`` said, or why they could not be read."""
+
+    def __init__(self, listing=None, status=None, reason=None):
+        self.listing = listing
+        self.status = status or {}
+        self.reason = reason
+
+    @property
+    def read(self):
+        return self.listing is not None
+
+    @property
+    def enabled(self):
+        return self.status.get("enabled")
+
+
+class Snapshot(object):
+    """Everything evaluate() needs to know about a host, gathered by the I/O layer.
+
+    mode: "augenrules" (rules_dir compiled into compiled_path) or "auditctl" (compiled_path
+    loaded directly); files: RulesFile in load order (the rules_dir files, or the compiled
+    file alone in auditctl mode); skipped: [(name, reason)] files the loader ignores;
+    compiled: RulesFile of compiled_path or None; kernel: KernelState or None (not asked);
+    paths: {path: {"is_dir": bool, "link": target or None}} for watched paths.
+    """
+
+    def __init__(self, machine, mode="augenrules", rules_dir=R.DEFAULT_RULES_DIR, files=(), skipped=(),
+                 compiled_path=R.DEFAULT_COMPILED_FILE, compiled=None, kernel=None, paths=None,
+                 mode_evidence=None):
+        self.machine = machine
+        self.mode = mode
+        self.mode_evidence = mode_evidence
+        self.rules_dir = rules_dir
+        self.files = list(files)
+        self.skipped = list(skipped)
+        self.compiled_path = compiled_path
+        self.compiled = compiled
+        self.kernel = kernel
+        self.paths = paths or {}
+
+    def is_dir(self, path):
+        return bool(self.paths.get(path, {}).get("is_dir"))
+
+    def load_items(self):
+        """[(Location, Line or AuditRuleError)] in the order auditctl -R reads them."""
+        if self.mode == "auditctl":
+            return [item for rules_file in self.files for item in rules_file.items]
+        compiled = R.compile_augenrules(self.files, self.rules_dir)
+        return [(line.source, line.item) for line in compiled if line.item is not None]
+
+
+def watched_paths(files):
+    """Every path a rule watches or filters on, so the I/O layer can stat them."""
+    paths = set()
+    for rules_file in files:
+        for _location, item in rules_file.items:
+            if getattr(item, "kind", None) == "rule":
+                if item.is_watch:
+                    paths.add(item.watch)
+                paths.update(f.value for f in item.fields if f.name in ("path", "dir"))
+    return sorted(paths)
+
+
+# --- evidence as plain data ---------------------------------------------------------------------
+
+def _where(location):
+    return {"file": location.file, "line": location.line}
+
+
+def _line_evidence(loaded, found=None, canon=None):
+    entry = _where(loaded.source)
+    entry["text"] = loaded.rule.text.strip()
+    if found is not None:
+        entry["syscalls"] = C.target_names(found, canon)
+    return entry
+
+
+def _finding(kind, severity, message, location=None, text=None, **extra):
+    entry = {"kind": kind, "severity": severity, "message": message,
+             "file": location.file if location else None, "line": location.line if location else None,
+             "text": text}
+    entry.update(extra)
+    return entry
+
+
+def _view(verdict):
+    req = verdict.required
+    return {
+        "status": verdict.status,
+        "evidence": [_line_evidence(loaded, found, req) for loaded, found in verdict.evidence],
+        "suppressed_by": [_line_evidence(loaded, found, req) for loaded, found in verdict.suppressed],
+        "missing_syscalls": C.target_names(verdict.missing, req),
+    }
+
+
+# --- the rule lists of each view ----------------------------------------------------------------
+
+def all_disk_rules(files, machine, is_dir=None):
+    """Every rule line on disk that resolves (whatever the load would do), as LoadedRule."""
+    rules = []
+    for rules_file in files:
+        for location, item in rules_file.items:
+            if getattr(item, "kind", None) == "rule" and item.operation != "delete":
+                try:
+                    rules.append(R.LoadedRule(item, S.canonical(item, machine, is_dir), location))
+                except AuditRuleError:
+                    continue
+    return rules
+
+
+def _judge_result(requirement, result, match, key_policy):
+    return C.judge(requirement.canon, result.rules(requirement.canon.list), result.rules("task"),
+                   match, key_policy)
+
+
+# --- per-requirement verdicts --------------------------------------------------------------------
+
+def _reason(requirement, disk, kernel, on_disk_anywhere, stop):
+    names = lambda found: ", ".join(C.target_names(found, requirement.canon))  # noqa: E731
+    if disk.suppressed:
+        first, found = disk.suppressed[0]
+        return "suppressed: %s at %s:%s drops %s before any rule records it" % (
+            first.rule.text.strip(), first.source.file, first.source.line, names(found))
+    if disk.missing:
+        if on_disk_anywhere.status == "covered" and stop is not None:
+            return "not loadable: auditctl -R stops at %s:%s (%s) before the rules that cover it" % (
+                stop.file, stop.line, stop.reason)
+        return "missing on disk: %s" % names(disk.missing)
+    if kernel is not None and kernel.status != "covered":
+        if kernel.suppressed:
+            first, found = kernel.suppressed[0]
+            return "suppressed in the kernel by %s" % first.rule.text.strip()
+        return "persisted but not in the kernel: %s (load the rules)" % names(kernel.missing)
+    return "covered on disk%s" % (" and in the kernel" if kernel is not None else "")
+
+
+def _commented_out(requirement, files, machine, snapshot):
+    hints = []
+    for rules_file in files:
+        for location, item in rules_file.items:
+            if getattr(item, "kind", None) != "comment":
+                continue
+            try:
+                rule = parse_line(item.body, location)
+                canon = S.canonical(rule, machine, snapshot.is_dir) if rule.kind == "rule" else None
+            except AuditRuleError:
+                continue
+            if canon is not None and S.covered_syscalls(canon, requirement.canon, "coverage", "any"):
+                hints.append({"file": location.file, "line": location.line, "text": item.text.strip()})
+    return hints
+
+
+def missing_rule(requirement, verdict, machine):
+    """The line that would add exactly what ``verdict`` lacks (the whole requirement if all)."""
+    if not verdict.missing:
+        return None
+    if verdict.missing == C.targets(requirement.canon):
+        return requirement.rendered(machine)
+    rule = requirement.effective
+    keep = []
+    for token, column in rule.syscalls:
+        if S.A.syscall_number(token, requirement.canon.table) in verdict.missing:
+            keep.append((token, column))
+    partial = rule.replace(syscalls=keep)
+    return S.render(partial, machine)
+
+
+def _symlink_warnings(requirement, snapshot):
+    warnings = []
+    rule = requirement.effective
+    paths = [rule.watch] if rule.is_watch else [f.value for f in rule.fields if f.name == "path"]
+    for path in paths:
+        link = snapshot.paths.get(path, {}).get("link")
+        if link:
+            warnings.append("%s is a symlink to %s: a watch on it records nothing when the tool runs; "
+                            "watch %s instead" % (path, link, link))
+    return warnings
+
+
+def evaluate_requirement(requirement, context):
+    """One requirement's verdict dict (see the audit_rules_info RETURN documentation)."""
+    entry = {"rule": requirement.text, "controls": list(requirement.controls), "notes": list(requirement.notes),
+             "effective": None, "on_disk": None, "in_kernel": None, "missing": [], "commented_out": [],
+             "warnings": []}
+    if requirement.not_applicable:
+        entry.update(status="not_applicable", reason=requirement.not_applicable)
+        return entry
+    snap, machine = context.snapshot, context.snapshot.machine
+    disk = _judge_result(requirement, context.disk, context.match, context.key_policy)
+    kernel = None
+    if context.kernel is not None:
+        kernel = _judge_result(requirement, context.kernel, context.match, context.key_policy)
+    anywhere = C.judge(requirement.canon, context.all_rules, (), context.match, context.key_policy,
+                       honour_never=False)
+    passed = disk.status == "covered" and (kernel is None or kernel.status == "covered")
+    missing = missing_rule(requirement, anywhere, machine)
+    entry.update(
+        status="pass" if passed else "fail",
+        reason=_reason(requirement, disk, kernel, anywhere, context.disk.stop),
+        effective=requirement.rendered(machine),
+        on_disk=_view(disk),
+        in_kernel=_view(kernel) if kernel is not None else None,
+        missing=[missing] if missing else [],
+        commented_out=[] if passed else _commented_out(requirement, snap.files, machine, snap),
+        warnings=_symlink_warnings(requirement, snap),
+    )
+    return entry
+
+
+def evaluate_setting(requirement, context):
+    """Verdict for a required setting line (``-b 8192``): the last one on disk wins."""
+    option, value = requirement.rule.option, requirement.rule.value
+    on_disk = context.disk.settings.get(option)
+    entry = {"rule": requirement.text, "controls": list(requirement.controls), "notes": [], "effective": requirement.text,
+             "on_disk": {"status": "covered" if on_disk and on_disk[0] == value else "missing",
+                         "evidence": [_where(on_disk[1])] if on_disk else [], "suppressed_by": [],
+                         "missing_syscalls": []},
+             "in_kernel": None, "missing": [], "commented_out": [], "warnings": []}
+    kernel_ok = True
+    if context.snapshot.kernel is not None and context.snapshot.kernel.read and option in STATUS_OF_SETTING:
+        current = context.snapshot.kernel.status.get(STATUS_OF_SETTING[option])
+        kernel_ok = current == value
+        entry["in_kernel"] = {"status": "covered" if kernel_ok else "missing", "value": current}
+    passed = entry["on_disk"]["status"] == "covered" and kernel_ok
+    entry.update(status="pass" if passed else "fail",
+                 reason="set on disk%s" % (" and in the kernel" if entry["in_kernel"] else "") if passed
+                 else "%s %s is not in effect" % (option, value))
+    if entry["on_disk"]["status"] != "covered":
+        entry["missing"] = [requirement.text]
+    return entry
+
+
+class Context(object):
+    """The shared, computed views of a snapshot (built once per evaluation)."""
+
+    def __init__(self, snapshot, match, key_policy):
+        self.snapshot = snapshot
+        self.match = match
+        self.key_policy = key_policy
+        self.items = snapshot.load_items()
+        self.texts = dict((location, R.item_text(item)) for rules_file in snapshot.files
+                          for location, item in rules_file.items)
+        self.disk = R.simulate_load(self.items, snapshot.machine, snapshot.is_dir)
+        # every line auditctl would reject, not only the first one it stops at
+        self.all_rejected = R.simulate_load(self.items, snapshot.machine, snapshot.is_dir,
+                                            continue_on_error=True).rejected
+        self.all_rules = all_disk_rules(snapshot.files, snapshot.machine, snapshot.is_dir)
+        self.kernel = None
+        if snapshot.kernel is not None and snapshot.kernel.read:
+            self.kernel_items = R.kernel_items(snapshot.kernel.listing)
+            self.kernel = R.simulate_load(self.kernel_items, snapshot.machine, snapshot.is_dir,
+                                          continue_on_error=True)
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+def _file_findings(snapshot):
+    findings = []
+    for name, reason in snapshot.skipped:
+        findings.append(_finding("ignored_file", "info", reason, Location(name)))
+    for rules_file in snapshot.files:
+        if not rules_file.readable:
+            findings.append(_finding("unreadable_file", "error", rules_file.problem, Location(rules_file.path)))
+        elif rules_file.invalid_utf8:
+            findings.append(_finding("invalid_utf8", "warning", "not valid UTF-8; bytes are kept as they are",
+                                     Location(rules_file.path)))
+    return findings
+
+
+def _load_findings(context):
+    findings = []
+    result = context.disk
+    for error in context.all_rejected:
+        findings.append(_finding("rejected_line", "error", "auditctl rejects this line: %s" % error.reason,
+                                 error.location, _text_at(context, error.location), column=error.column))
+    if result.stop is not None:
+        findings.append(_finding(
+            "load_stops", "error",
+            "auditctl -R stops here after -D has cleared the kernel: the %d rule and setting lines after it "
+            "are never loaded" % len(result.not_loaded),
+            result.stop.location, _text_at(context, result.stop.location),
+            not_loaded=[_where(location) for location in result.not_loaded]))
+    return findings
+
+
+def _text_at(context, location):
+    return context.texts.get(location)
+
+
+def _duplicate_findings(context):
+    groups = {}
+    for loaded in context.all_rules:
+        groups.setdefault(S._without_keys(loaded.canon), []).append(loaded)
+    findings = []
+    for rules in groups.values():
+        if len(rules) < 2:
+            continue
+        first = rules[0]
+        for other in rules[1:]:
+            if R.kernel_identity(other.rule, other.canon) == R.kernel_identity(first.rule, first.canon):
+                continue  # identical: a rejected_line finding already says the kernel refuses it
+            findings.append(_finding("duplicate", "warning",
+                                     "equivalent to %s:%s: the first one in load order decides, this one never "
+                                     "matches" % (first.source.file, first.source.line),
+                                     other.source, other.rule.text.strip(), first=_where(first.source)))
+    return findings
+
+
+def _never_findings(context):
+    findings = []
+    for loaded in context.all_rules:
+        if loaded.canon.list == "task" and loaded.canon.action == "never":
+            findings.append(_finding("task_never", "warning",
+                                     "-a never,task stops all syscall auditing for the processes it matches",
+                                     loaded.source, loaded.rule.text.strip()))
+    return findings
+
+
+def _symlink_findings(context):
+    findings = []
+    for loaded in context.all_rules:
+        rule = loaded.rule
+        paths = [rule.watch] if rule.is_watch else [f.value for f in rule.fields if f.name == "path"]
+        for path in paths:
+            link = context.snapshot.paths.get(path, {}).get("link")
+            if link:
+                findings.append(_finding(
+                    "symlink_watch", "warning",
+                    "%s is a symlink to %s: the kernel watches the link itself, so running the tool "
+                    "records nothing; watch %s instead" % (path, link, link),
+                    loaded.source, rule.text.strip(), target=link))
+    return findings
+
+
+def _compiled_findings(context):
+    snapshot = context.snapshot
+    if snapshot.mode != "augenrules":
+        return []
+    if snapshot.compiled is None or not snapshot.compiled.readable:
+        return [_finding("compiled_missing", "warning",
+                         "%s does not exist or cannot be read: run augenrules" % snapshot.compiled_path,
+                         Location(snapshot.compiled_path))]
+    expected = R.rule_lines(R.compile_augenrules(snapshot.files, snapshot.rules_dir))
+    actual = R.rule_lines(snapshot.compiled.items)
+    if expected == actual:
+        return []
+    index = next((i for i, (a, b) in enumerate(zip(expected, actual)) if a != b), min(len(expected), len(actual)))
+    return [_finding("compiled_stale", "warning",
+                     "%s is not what augenrules builds from %s (first difference at rule line %d: expected %r, "
+                     "found %r): augenrules --load will change the kernel's rules"
+                     % (snapshot.compiled_path, snapshot.rules_dir, index + 1,
+                        expected[index] if index < len(expected) else None,
+                        actual[index] if index < len(actual) else None),
+                     Location(snapshot.compiled_path))]
+
+
+def _drift_findings(context):
+    if context.kernel is None:
+        return []
+    on_disk = {}
+    for loaded in context.disk.rules():
+        on_disk.setdefault(loaded.canon, []).append(loaded)
+    findings = []
+    for loaded in context.kernel.rules():
+        if on_disk.get(loaded.canon):
+            on_disk[loaded.canon].pop(0)
+        else:
+            findings.append(_finding("loaded_not_persisted", "warning",
+                                     "in the kernel but not in the persisted rules: lost at the next load or boot",
+                                     loaded.source, loaded.rule.text.strip()))
+    for rules in on_disk.values():
+        for loaded in rules:
+            findings.append(_finding("persisted_not_loaded", "warning",
+                                     "persisted but not in the kernel: load the rules (augenrules --load)",
+                                     loaded.source, loaded.rule.text.strip()))
+    return findings
+
+
+def _kernel_findings(context):
+    snapshot = context.snapshot
+    findings = []
+    if context.disk.enabled == 2:
+        location = context.disk.settings["-e"][1]
+        findings.append(_finding("immutable_on_disk", "warning",
+                                 "-e 2 locks the rules once loaded: later changes need a reboot", location, "-e 2"))
+    kernel = snapshot.kernel
+    if kernel is None:
+        return findings
+    if not kernel.read:
+        findings.append(_finding("kernel_unreadable", "warning",
+                                 "the kernel's audit rules could not be read: %s" % kernel.reason))
+        return findings
+    if kernel.enabled == 2:
+        findings.append(_finding("kernel_immutable", "warning",
+                                 "the kernel's audit rules are locked (enabled 2): changes need a reboot"))
+    for error in context.kernel.rejected:
+        findings.append(_finding("kernel_rule_unparsed", "info",
+                                 "cannot read this auditctl -l line back: %s" % error.reason,
+                                 error.location, _kernel_text(context, error.location)))
+    if "-D" not in context.disk.settings and context.kernel.rules():
+        findings.append(_finding("no_delete_all", "warning",
+                                 "the persisted rules do not start with -D: auditctl -R appends to the kernel's "
+                                 "rules and stops at the first one already loaded (Rule exists)"))
+    return findings
+
+
+def _kernel_text(context, location):
+    lines = R.split_lines(context.snapshot.kernel.listing)
+    return lines[location.line - 1] if 0 < location.line <= len(lines) else None
+
+
+def _suppression_findings(requirements):
+    findings, seen = [], set()
+    for entry in requirements:
+        for suppressor in (entry.get("on_disk") or {}).get("suppressed_by", []):
+            key = (suppressor["file"], suppressor["line"], entry["rule"])
+            if key not in seen:
+                seen.add(key)
+                findings.append(_finding("suppressed", "error",
+                                         "drops events of %s before any rule records them (first match wins)"
+                                         % entry["rule"], Location(suppressor["file"], suppressor["line"]),
+                                         suppressor["text"], requirement=entry["rule"]))
+    return findings
+
+
+# --- the whole result --------------------------------------------------------------------------
+
+def _files_data(snapshot):
+    data = []
+    for rules_file in snapshot.files:
+        lines = []
+        for location, item in rules_file.items:
+            if isinstance(item, AuditRuleError):
+                lines.append({"line": location.line, "kind": "invalid", "text": R.item_text(item),
+                              "error": item.reason})
+            elif item.kind != "blank":
+                lines.append({"line": location.line, "kind": item.kind, "text": item.text})
+        data.append({"path": rules_file.path, "readable": rules_file.readable, "problem": rules_file.problem,
+                     "lines": lines})
+    return data
+
+
+def _kernel_data(snapshot):
+    kernel = snapshot.kernel
+    if kernel is None:
+        return {"read": False, "reason": "not requested (loaded=false)", "enabled": None, "immutable": None,
+                "status": {}, "rules": []}
+    return {"read": kernel.read, "reason": kernel.reason, "enabled": kernel.enabled,
+            "immutable": kernel.enabled == 2 if kernel.read else None, "status": kernel.status,
+            "rules": R.split_lines(kernel.listing) if kernel.read and kernel.listing.strip() != "No rules" else []}
+
+
+def _summary(requirements, findings):
+    counts = dict((status, 0) for status in ("pass", "fail", "not_applicable"))
+    for entry in requirements:
+        counts[entry["status"]] += 1
+    counts["total"] = len(requirements)
+    counts["findings"] = dict((severity, sum(1 for f in findings if f["severity"] == severity))
+                              for severity in ("error", "warning", "info"))
+    return counts
+
+
+def evaluate(snapshot, requirements, match="strict", key_policy="any"):
+    """The full result for one host: settings, kernel state, verdicts and findings."""
+    context = Context(snapshot, match, key_policy)
+    verdicts = [evaluate_setting(r, context) if r.is_control else evaluate_requirement(r, context)
+                for r in requirements]
+    findings = (_file_findings(snapshot) + _load_findings(context) + _duplicate_findings(context)
+                + _never_findings(context) + _suppression_findings(verdicts) + _symlink_findings(context)
+                + _compiled_findings(context) + _drift_findings(context) + _kernel_findings(context))
+    summary = _summary(verdicts, findings)
+    return {
+        "mode": snapshot.mode,
+        "mode_evidence": snapshot.mode_evidence,
+        "machine": snapshot.machine,
+        "rules_dir": snapshot.rules_dir,
+        "compiled_file": snapshot.compiled_path,
+        "files": _files_data(snapshot),
+        "ignored_files": [{"name": name, "reason": reason} for name, reason in snapshot.skipped],
+        "settings": dict((option, {"value": value, "file": where.file, "line": where.line})
+                         for option, (value, where) in context.disk.settings.items()),
+        "kernel": _kernel_data(snapshot),
+        "requirements": verdicts,
+        "findings": findings,
+        "summary": summary,
+        "compliant": summary["fail"] == 0,
+    }

@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Host I/O of auditkit.auditd (private): the only module_utils that touch the system.
+
+Reads rules files in augenrules order, detects how auditd loads its rules, asks the kernel
+with ``auditctl -s``/``-l``, stats watched paths, locks the rules directory and writes files
+atomically. Commands always run as argument lists through ``module.run_command``: nothing
+reaches a shell.
+"""
+
+import errno
+import fcntl
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+
+SYSTEMD_UNITS = ("/etc/systemd/system/auditd.service", "/run/systemd/system/auditd.service",
+                 "/usr/lib/systemd/system/auditd.service", "/lib/systemd/system/auditd.service")
+SYSCONFIG = "/etc/sysconfig/auditd"
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a rules file larger than this is reported, not parsed
+
+
+class HostError(Exception):
+    """A host problem the module reports as a failure (path and cause in the message)."""
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def decode(data):
+    """(text, invalid_utf8): undecodable bytes survive a round trip through surrogateescape."""
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogateescape"), True
+
+
+def encode(text):
+    return text.encode("utf-8", "surrogateescape")
+
+
+def read_rules_file(path):
+    """A RulesFile; an unreadable or oversized file becomes a RulesFile with a problem."""
+    try:
+        if os.path.isdir(path):
+            return R.RulesFile(path, problem="is a directory: augenrules cannot read it")
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            return R.RulesFile(path, problem="larger than %d bytes: not parsed" % MAX_FILE_BYTES)
+        with open(path, "rb") as handle:
+            text, invalid = decode(handle.read())
+    except (IOError, OSError) as exc:
+        return R.RulesFile(path, problem="cannot read: %s" % (exc.strerror or exc))
+    return R.RulesFile(path, text, invalid_utf8=invalid)
+
+
+def read_rules_dir(rules_dir):
+    """(RulesFile list in augenrules order, [(name, reason)] skipped); HostError if unreadable."""
+    try:
+        names = os.listdir(rules_dir)
+    except (IOError, OSError) as exc:
+        raise HostError("rules_dir %s: %s" % (rules_dir, exc.strerror or exc))
+    ordered, skipped = R.augenrules_order(names)
+    return [read_rules_file(os.path.join(rules_dir, name)) for name in ordered], skipped
+
+
+def _unit_exec_lines():
+    """ExecStartPost lines of the auditd unit and its drop-ins, in systemd's override order."""
+    lines = []
+    unit = next((path for path in SYSTEMD_UNITS if os.path.exists(path)), None)
+    sources = [unit] if unit else []
+    for base in SYSTEMD_UNITS:
+        dropins = base + ".d"
+        if os.path.isdir(dropins):
+            sources += sorted(os.path.join(dropins, n) for n in os.listdir(dropins) if n.endswith(".conf"))
+    for source in sources:
+        try:
+            with open(source) as handle:
+                for text in handle:
+                    if text.strip().startswith("ExecStartPost="):
+                        lines.append((source, text.strip()))
+        except (IOError, OSError):
+            continue
+    return lines
+
+
+def detect_loader(rules_dir, compiled_path):
+    """("augenrules" or "auditctl", evidence): how this host's auditd loads its rules at start."""
+    if rules_dir != R.DEFAULT_RULES_DIR or compiled_path != R.DEFAULT_COMPILED_FILE:
+        return "augenrules", "rules_dir/compiled_file given: judged as augenrules would compile them"
+    for source, line in reversed(_unit_exec_lines()):
+        if "augenrules" in line:
+            return "augenrules", "%s: %s" % (source, line)
+        if re.search(r"auditctl\s+-R", line):
+            return "auditctl", "%s: %s" % (source, line)
+    if os.path.exists(SYSCONFIG):
+        with open(SYSCONFIG) as handle:
+            match = re.search(r'^\s*USE_AUGENRULES\s*=\s*"?(\w+)', handle.read(), re.M)
+        if match:
+            mode = "augenrules" if match.group(1).lower() == "yes" else "auditctl"
+            return mode, "%s: USE_AUGENRULES=%s" % (SYSCONFIG, match.group(1))
+    if os.path.isdir(rules_dir):
+        return "augenrules", "no auditd unit found; %s exists" % rules_dir
+    return "auditctl", "no auditd unit found and no %s" % rules_dir
+
+
+def path_facts(paths):
+    facts = {}
+    for path in paths:
+        link = os.path.realpath(path) if os.path.islink(path) else None
+        facts[path] = {"is_dir": os.path.isdir(path), "link": link}
+    return facts
+
+
+# --- the kernel --------------------------------------------------------------------------------
+
+def _why_unreadable(message):
+    if "Operation not permitted" in message or "Permission denied" in message:
+        return "no audit capability (CAP_AUDIT_CONTROL): not root, or a container: %s" % message
+    if "Protocol not supported" in message or "netlink" in message:
+        return "no kernel audit support reachable (no CONFIG_AUDIT, or a container's namespace): %s" % message
+    return message or "auditctl failed without a message"
+
+
+def parse_status(text):
+    """``auditctl -s`` output as {name: int or text}."""
+    status = {}
+    for line in text.splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2:
+            value = parts[1].strip()
+            first = value.split()[0]
+            status[parts[0]] = int(first) if first.isdigit() else value
+    return status
+
+
+def auditctl_path(module):
+    return module.get_bin_path("auditctl", opt_dirs=["/sbin", "/usr/sbin"])
+
+
+def kernel_state(module):
+    """KernelState from ``auditctl -s`` and ``auditctl -l`` (or the reason it is unavailable)."""
+    auditctl = auditctl_path(module)
+    if not auditctl:
+        return E.KernelState(reason="auditctl is not installed (package audit / auditd)")
+    if os.geteuid() != 0:
+        return E.KernelState(reason="not root: reading the kernel's audit rules needs root (become: true)")
+    rc, out, err = module.run_command([auditctl, "-s"])
+    if rc != 0:
+        return E.KernelState(reason=_why_unreadable((err or out).strip()))
+    status = parse_status(out)
+    rc, listing, err = module.run_command([auditctl, "-l"])
+    if rc != 0:
+        return E.KernelState(status=status, reason=_why_unreadable((err or listing).strip()))
+    return E.KernelState(listing=listing, status=status)
+
+
+def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kernel=True):
+    """Gather an evaluate.Snapshot of the host. A missing rules_dir is a HostError."""
+    if loader == "auto":
+        loader, evidence = detect_loader(rules_dir, compiled_path)
+    else:
+        evidence = "loader=%s given" % loader
+    compiled = read_rules_file(compiled_path) if os.path.exists(compiled_path) else None
+    if loader == "auditctl":
+        files, skipped = ([compiled] if compiled is not None else []), []
+    else:
+        files, skipped = read_rules_dir(rules_dir)
+    kernel = kernel_state(module) if read_kernel else None
+    paths = path_facts(E.watched_paths(files))
+    return E.Snapshot(machine, loader, rules_dir, files, skipped, compiled_path, compiled, kernel, paths, evidence)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+@contextmanager
+def locked(directory):
+    """Hold an exclusive flock on ``directory`` itself: concurrent runs edit one at a time,
+    and no lock file appears among the rules files."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError as exc:
+        raise HostError("cannot lock %s: %s" % (directory, exc.strerror))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _copy_attributes(module, source, target):
+    """Give ``target`` the owner, mode and SELinux context of ``source``."""
+    info = os.stat(source)
+    os.chmod(target, info.st_mode & 0o7777)
+    os.chown(target, info.st_uid, info.st_gid)
+    if module.selinux_enabled():
+        module.set_context_if_different(target, module.selinux_context(source), False)
+
+
+def _fsync_dir(directory):
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(module, path, text, new_mode=0o600):
+    """Replace ``path`` by ``text`` atomically: a hidden temporary file in the same directory,
+    fsync, then rename. Readers see the old or the new file, never a part. An existing file
+    keeps its owner, mode and SELinux context; a new one starts as ``new_mode``."""
+    directory = os.path.dirname(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".auditkit-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise HostError("cannot create a temporary file in %s: %s" % (directory, exc.strerror))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(encode(text))
+            handle.flush()
+            os.fsync(handle.fileno())
+        if os.path.exists(path):
+            _copy_attributes(module, path, tmp)
+        else:
+            os.chmod(tmp, new_mode)
+        os.rename(tmp, path)
+        _fsync_dir(directory)
+    except (IOError, OSError) as exc:
+        raise HostError("cannot write %s: %s" % (path, _os_reason(exc)))
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _os_reason(exc):
+    reasons = {errno.ENOSPC: "no space left on the device", errno.EROFS: "read-only file system",
+               errno.EPERM: "operation not permitted (immutable attribute? chattr -i)",
+               errno.EACCES: "permission denied"}
+    return reasons.get(exc.errno, exc.strerror or str(exc))

@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Plan the edits audit_rules makes (private to auditkit.auditd). Pure: no I/O.
+
+present: write only what no rule on disk covers yet (whatever other file it is in), as
+stable lines under a comment naming their controls, before a trailing ``-e`` line of the
+destination if it has one (so a directly loaded file does not lock before them).
+absent: drop the lines equivalent to the given rules. Every other byte stays as it was.
+Check mode and real runs call the same functions; only the I/O layer decides to write.
+"""
+
+import re
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser import parse_line
+
+MARKER = "# auditkit.auditd:"
+_E_LINE = re.compile(r"^\s*-e(\s|$)")
+
+
+class Plan(object):
+    """Planned contents per file. texts: {path: new text} for files that change;
+    added/removed: [{"rule", "file", "line", "controls"}]; kept: requirements already covered."""
+
+    def __init__(self):
+        self.texts = {}
+        self.added = []
+        self.removed = []
+        self.kept = []
+
+    @property
+    def changed(self):
+        return bool(self.texts)
+
+
+def chunks(text):
+    """Lines with their own line endings (only \\n separates lines, as auditctl reads them)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def _insert_at(lines):
+    """Index before the destination's last -e line (augenrules moves it last anyway)."""
+    for index in range(len(lines) - 1, -1, -1):
+        if _E_LINE.match(lines[index]):
+            return index
+    return len(lines)
+
+
+def _new_lines(additions):
+    """Rendered lines grouped under one marker comment per control set."""
+    out, current = [], None
+    for line, controls in additions:
+        if controls and controls != current:
+            out.append("%s %s\n" % (MARKER, ", ".join(controls)))
+        current = controls
+        out.append(line + "\n")
+    return out
+
+
+def _planned_rule(text, machine, snapshot, dest):
+    rule = parse_line(text, Location(dest, None))
+    return R.LoadedRule(rule, S.canonical(rule, machine, snapshot.is_dir), rule.location)
+
+
+def plan_present(requirements, snapshot, dest, dest_text, match="strict", key_policy="any"):
+    """Plan adding what the files of ``snapshot`` do not cover to ``dest`` (current text or None)."""
+    machine = snapshot.machine
+    plan = Plan()
+    rules = E.all_disk_rules(snapshot.files, machine, snapshot.is_dir)
+    settings = R.simulate_load(snapshot.load_items(), machine, snapshot.is_dir, continue_on_error=True).settings
+    additions = []
+    for requirement in requirements:
+        line = _missing_line(requirement, rules, settings, machine, match, key_policy)
+        if line is None:
+            plan.kept.append(requirement.text)
+            continue
+        additions.append((line, requirement.controls))
+        plan.added.append({"rule": line, "file": dest, "controls": list(requirement.controls),
+                           "requirement": requirement.text})
+        if requirement.is_control:
+            settings[requirement.rule.option] = (requirement.rule.value, None)
+        else:
+            rules.append(_planned_rule(line, machine, snapshot, dest))
+    if additions:
+        lines = chunks(dest_text or "")
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        at = _insert_at(lines)
+        lines[at:at] = _new_lines(additions)
+        plan.texts[dest] = "".join(lines)
+        _number_added(plan, lines)
+    return plan
+
+
+def _missing_line(requirement, rules, settings, machine, match, key_policy):
+    if requirement.not_applicable:
+        return None
+    if requirement.is_control:
+        current = settings.get(requirement.rule.option)
+        return None if current and current[0] == requirement.rule.value else requirement.text
+    verdict = C.judge(requirement.canon, rules, (), match, key_policy, honour_never=False)
+    return E.missing_rule(requirement, verdict, machine)
+
+
+def _number_added(plan, lines):
+    stripped = [line.rstrip("\n") for line in lines]
+    for entry in plan.added:
+        entry["line"] = stripped.index(entry["rule"]) + 1
+
+
+def _matches(item, requirements, machine, key_policy, is_dir):
+    if getattr(item, "kind", None) == "control":
+        return any(r.is_control and (r.rule.option, r.rule.value) == (item.option, item.value) for r in requirements)
+    if getattr(item, "kind", None) != "rule":
+        return False
+    for requirement in requirements:
+        if requirement.is_control or requirement.effective is None:
+            continue
+        try:
+            if S.equivalent(item, requirement.effective, machine, key_policy, is_dir):
+                return True
+        except AuditRuleError:
+            return False
+    return False
+
+
+def plan_absent(requirements, snapshot, paths, key_policy="any"):
+    """Plan removing lines equivalent to ``requirements`` from the files named in ``paths``."""
+    plan = Plan()
+    for rules_file in snapshot.files:
+        if rules_file.path not in paths or not rules_file.readable:
+            continue
+        lines = chunks(rules_file.text)
+        drop = set()
+        for (location, item), _line in zip(rules_file.items, lines):
+            if _matches(item, requirements, snapshot.machine, key_policy, snapshot.is_dir):
+                drop.add(location.line - 1)
+                plan.removed.append({"rule": item.text.strip(), "file": rules_file.path, "line": location.line,
+                                     "controls": []})
+        if drop:
+            drop.update(_orphaned_markers(lines, drop))
+            plan.texts[rules_file.path] = "".join(line for index, line in enumerate(lines) if index not in drop)
+    return plan
+
+
+def _orphaned_markers(lines, drop):
+    """Marker comments of this collection left with no rule under them after the removals."""
+    orphans = set()
+    for index, line in enumerate(lines):
+        if not line.startswith(MARKER):
+            continue
+        following = index + 1
+        group = []
+        while following < len(lines) and lines[following].strip() and not lines[following].startswith("#"):
+            group.append(following)
+            following += 1
+        if group and all(member in drop for member in group):
+            orphans.add(index)
+    return orphans

@@ -1,0 +1,353 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Rules files as augenrules and auditctl see them (private to auditkit.auditd). Pure: no I/O.
+
+* ``augenrules_order`` sorts a directory listing exactly as ``ls -1v | grep '\\.rules$'``;
+* ``compile_augenrules`` builds the compiled file augenrules writes to audit.rules, keeping
+  for every compiled line the file and line it came from;
+* ``simulate_load`` replays ``auditctl -R`` of a sequence of lines: it stops at the first line
+  the kernel would reject (unless ``-c``/``-i`` came first), refuses exact duplicates
+  ("Rule exists") and returns the rules each filter list holds afterwards, in kernel order.
+"""
+
+import re
+from collections import namedtuple
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser import parse_line
+
+RULES_SUFFIX = ".rules"
+DEFAULT_RULES_DIR = "/etc/audit/rules.d"
+DEFAULT_COMPILED_FILE = "/etc/audit/audit.rules"
+KERNEL_LABEL = "auditctl -l"
+
+
+# --- augenrules' file order: GNU filevercmp (ls -v) -------------------------------------------
+
+def _order(char):
+    if char.isdigit():
+        return 0
+    if char.isalpha() and ord(char) < 128:
+        return ord(char)
+    if char == "~":
+        return -1
+    return ord(char) + 256
+
+
+def _verrevcmp(a, b):
+    """gnulib's verrevcmp: compare non-digit runs by _order, digit runs numerically."""
+    i = j = 0
+    while i < len(a) or j < len(b):
+        first_diff = 0
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            ac = _order(a[i]) if i < len(a) else 0
+            bc = _order(b[j]) if j < len(b) else 0
+            if ac != bc:
+                return ac - bc
+            i += 1
+            j += 1
+        while i < len(a) and a[i] == "0":
+            i += 1
+        while j < len(b) and b[j] == "0":
+            j += 1
+        while i < len(a) and j < len(b) and a[i].isdigit() and b[j].isdigit():
+            if not first_diff:
+                first_diff = ord(a[i]) - ord(b[j])
+            i += 1
+            j += 1
+        if i < len(a) and a[i].isdigit():
+            return 1
+        if j < len(b) and b[j].isdigit():
+            return -1
+        if first_diff:
+            return first_diff
+    return 0
+
+
+_SUFFIX = re.compile(r"(?:\.[A-Za-z~][A-Za-z0-9~]*)*$")
+
+
+def _without_suffix(name):
+    start = 1 if name.startswith(".") else 0  # a leading dot is never part of the suffix
+    match = _SUFFIX.search(name, start)
+    return name[:match.start()] if match else name
+
+
+def filevercmp(a, b):
+    """Compare two file names as ``ls -v`` does (GNU coreutils 9 filevercmp)."""
+    if a == b:
+        return 0
+    for special in ("", ".", ".."):
+        if a == special or b == special:
+            return -1 if a == special else 1
+    if a.startswith(".") != b.startswith("."):
+        return -1 if a.startswith(".") else 1
+    result = _verrevcmp(_without_suffix(a), _without_suffix(b))
+    if result:
+        return result
+    result = _verrevcmp(a, b)
+    return result or (-1 if a < b else 1)
+
+
+def _cmp_key(cmp):
+    class Key(object):
+        __slots__ = ("name",)
+
+        def __init__(self, name):
+            self.name = name
+
+        def __lt__(self, other):
+            return cmp(self.name, other.name) < 0
+    return Key
+
+
+def augenrules_order(names):
+    """(names augenrules concatenates, in order; [(name, reason)] for the names it skips)."""
+    loaded, skipped = [], []
+    for name in names:
+        if name.startswith("."):
+            skipped.append((name, "hidden file: ls -1v does not list it, augenrules never reads it"))
+        elif not name.endswith(RULES_SUFFIX):
+            skipped.append((name, "not a *%s file: augenrules ignores it" % RULES_SUFFIX))
+        else:
+            loaded.append(name)
+    return sorted(loaded, key=_cmp_key(filevercmp)), sorted(skipped)
+
+
+# --- files and their lines ----------------------------------------------------------------------
+
+class RulesFile(object):
+    """One rules file: its path, text and parsed lines (or why it could not be read)."""
+
+    def __init__(self, path, text=None, problem=None, invalid_utf8=False):
+        self.path = path
+        self.text = text
+        self.problem = problem
+        self.invalid_utf8 = invalid_utf8
+        self.items = parse_items(text, path) if text is not None else []
+
+    @property
+    def readable(self):
+        return self.text is not None
+
+
+def split_lines(text):
+    """The lines of a text as augenrules/auditctl read them (no final empty line)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def parse_items(text, filename):
+    """[(Location, Line or AuditRuleError)] for every line of ``text``, in order."""
+    items = []
+    for number, raw in enumerate(split_lines(text), 1):
+        location = Location(filename, number)
+        try:
+            items.append((location, parse_line(raw, location)))
+        except AuditRuleError as exc:
+            exc.text = raw  # keep the rejected line's text for reports
+            items.append((location, exc))
+    return items
+
+
+def item_text(item):
+    """The source text of a parsed item: a Line, or an AuditRuleError from parse_items."""
+    return getattr(item, "text", None)
+
+
+# --- augenrules: the compiled file --------------------------------------------------------------
+
+CompiledLine = namedtuple("CompiledLine", "text source item")
+CompiledLine.__doc__ = "A line of the compiled file: text, source Location (or None), parsed item."
+
+# augenrules' awk program, line by line: which lines it drops, and which it moves (last one wins).
+_AWK_COMMENT = re.compile(r"^\s*#")
+_AWK_MOVED = (("-D", re.compile(r"^\s*-D\s*$")), ("-b", re.compile(r"^\s*-b")),
+              ("-f", re.compile(r"^\s*-f")), ("-e", re.compile(r"^\s*-e")))
+
+
+def _raw_lines(rules_file):
+    return split_lines(rules_file.text) if rules_file.readable else []
+
+
+def compile_augenrules(files, source_dir=DEFAULT_RULES_DIR):
+    """The compiled file augenrules writes from ``files`` (RulesFile, already in order).
+
+    Comment and empty lines are dropped; the last ``-D`` (alone), ``-b`` and ``-f`` lines move
+    to the top and the last ``-e`` line to the bottom, as augenrules' awk program does.
+    """
+    moved = {}
+    body = []
+    for rules_file in files:
+        for (location, item), raw in zip(rules_file.items, _raw_lines(rules_file)):
+            if len(raw) < 1 or _AWK_COMMENT.match(raw):
+                continue
+            option = next((opt for opt, regex in _AWK_MOVED if regex.match(raw)), None)
+            entry = CompiledLine(raw, location, item)
+            if option:
+                moved[option] = entry
+            else:
+                body.append(entry)
+    empty = CompiledLine("", None, None)
+    header = CompiledLine("## This file is automatically generated from %s" % source_dir, None, None)
+    top = [moved.get(option, empty) for option in ("-D", "-b", "-f")]
+    return [header] + top + body + [moved.get("-e", empty)]
+
+
+def compiled_text(compiled):
+    return "".join(line.text + "\n" for line in compiled)
+
+
+def rule_lines(entries):
+    """The stripped texts of the lines auditctl acts on (no blanks, comments or the compiled
+    header): ``entries`` are CompiledLines or (Location, item) pairs. For drift checks."""
+    texts = []
+    for entry in entries:
+        item = entry.item if isinstance(entry, CompiledLine) else entry[1]
+        if item is None or getattr(item, "kind", None) in ("blank", "comment"):
+            continue
+        text = (item_text(item) or "").strip()
+        if text:
+            texts.append(text)
+    return texts
+
+
+# --- auditctl -R: what the kernel holds afterwards ----------------------------------------------
+
+LoadedRule = namedtuple("LoadedRule", "rule canon source")
+LoadedRule.__doc__ = "A rule the kernel holds after a load: parsed AuditRule, Canonical, source Location."
+
+
+class LoadResult(object):
+    """The outcome of replaying a rules sequence through ``auditctl -R``.
+
+    lists: {list name: [LoadedRule] in kernel order}; stop: AuditRuleError of the line where
+    auditctl stopped (None if it read to the end); not_loaded: Locations of the rule lines after
+    the stop; rejected: every rejected line (several when -c/-i let auditctl continue);
+    settings: {option: (value, Location)}, last one wins; duplicates: [(dup, first)] pairs of
+    LoadedRule that are identical to the kernel.
+    """
+
+    def __init__(self):
+        self.lists = {}
+        self.stop = None
+        self.not_loaded = []
+        self.rejected = []
+        self.settings = {}
+        self.duplicates = []
+
+    def rules(self, list_name=None):
+        if list_name is not None:
+            return list(self.lists.get(list_name, []))
+        return [loaded for rules in self.lists.values() for loaded in rules]
+
+    @property
+    def enabled(self):
+        setting = self.settings.get("-e")
+        return setting[0] if setting else None
+
+
+def kernel_identity(rule, canon):
+    """What the kernel compares to refuse a duplicate (audit_compare_rule): list, action,
+    fields in written order, the syscall mask and the key. Field order matters to it."""
+    fields = tuple((f.name, f.op, f.value) for f in rule.fields)
+    if rule.is_watch:
+        fields = (("watch", "=", rule.watch), ("perm", "=", rule.watch_perms)) + fields
+    return (canon.list, canon.action, fields, tuple(rule.comparisons), canon.table, canon.syscalls,
+            tuple(rule.keys))
+
+
+def simulate_load(items, machine, is_dir=None, continue_on_error=False):
+    """Replay ``auditctl -R`` over [(Location, Line or AuditRuleError)] and return a LoadResult."""
+    result = LoadResult()
+    identities = {}
+    for location, item in items:
+        error = _apply_item(result, identities, location, item, machine, is_dir)
+        if error is None:
+            continue
+        result.rejected.append(error)
+        if not (continue_on_error or _continues(result)):
+            result.stop = error
+            break
+    if result.stop is not None:
+        seen = False
+        for location, item in items:
+            if seen and getattr(item, "kind", "rule") in ("rule", "control"):
+                result.not_loaded.append(location)
+            seen = seen or location == result.stop.location
+    return result
+
+
+def _continues(result):
+    return "-c" in result.settings or "-i" in result.settings
+
+
+def _apply_item(result, identities, location, item, machine, is_dir):
+    """Apply one line to the simulated kernel; return an AuditRuleError if auditctl rejects it."""
+    if isinstance(item, AuditRuleError):
+        return item
+    if item.load_issues:
+        return AuditRuleError(item.load_issues[0], location)
+    if item.kind == "control":
+        return _apply_control(result, identities, item, location)
+    if item.kind != "rule":
+        return None
+    if result.enabled == 2:
+        return AuditRuleError("the rules are locked (-e 2 came earlier): auditctl cannot change them", location)
+    try:
+        canon = S.canonical(item, machine, is_dir)
+    except AuditRuleError as exc:
+        return exc
+    return _apply_rule(result, identities, LoadedRule(item, canon, location))
+
+
+def _apply_control(result, identities, item, location):
+    if item.option == "-D":
+        _delete_all(result, identities, item.key)
+    elif item.option == "-e" and result.enabled == 2:
+        return AuditRuleError("the rules are locked (-e 2 came earlier)", location)
+    result.settings[item.option] = (item.value, location)
+    return None
+
+
+def _delete_all(result, identities, key):
+    for list_name, rules in result.lists.items():
+        kept = [loaded for loaded in rules if key is not None and key not in loaded.rule.keys]
+        result.lists[list_name] = kept
+    kept_ids = set(kernel_identity(loaded.rule, loaded.canon) for loaded in result.rules())
+    for identity in list(identities):
+        if identity not in kept_ids:
+            del identities[identity]
+
+
+def _apply_rule(result, identities, loaded):
+    identity = kernel_identity(loaded.rule, loaded.canon)
+    rules = result.lists.setdefault(loaded.canon.list, [])
+    if loaded.rule.operation == "delete":
+        if identity not in identities:
+            return AuditRuleError("no such rule to delete (auditctl: No such file or directory)", loaded.source)
+        first = identities.pop(identity)
+        rules.remove(first)
+        return None
+    if identity in identities:
+        first = identities[identity]
+        result.duplicates.append((loaded, first))
+        return AuditRuleError("same rule as %s:%s: the kernel refuses it (Rule exists)"
+                              % (first.source.file, first.source.line), loaded.source)
+    identities[identity] = loaded
+    if loaded.rule.command == "-A":
+        rules.insert(0, loaded)
+    else:
+        rules.append(loaded)
+    return None
+
+
+def kernel_items(listing):
+    """Parse ``auditctl -l`` output into items located as ``auditctl -l``:N."""
+    if listing.strip() == "No rules":
+        return []
+    return parse_items(listing, KERNEL_LABEL)

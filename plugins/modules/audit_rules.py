@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+module: audit_rules
+short_description: Idempotently add or remove audit rules, by meaning, in a rules file
+version_added: 0.1.0
+description:
+  - V(present) writes only the required rules (or the syscalls of them) that no rule in O(rules_dir) covers yet,
+    whatever file covers them and however it is spelled, as stable lines in O(dest). Running it twice changes nothing
+    the second time.
+  - V(absent) removes the lines equivalent to the given rules from O(dest) (or, with O(remove_everywhere), from every
+    C(*.rules) file of O(rules_dir)).
+  - Every line the module does not own keeps its bytes. Writes are atomic (a temporary file in the same directory,
+    then a rename), keep the owner and SELinux context of an existing file, and hold a lock on O(rules_dir) so
+    concurrent runs cannot lose each other's rules.
+  - Check mode computes the same plan with the same code and writes nothing. The module does not load the rules;
+    notify a handler running M(auditkit.auditd.audit_rules_load) when RV(reload_required) is true.
+author:
+  - auditkit.auditd developers
+extends_documentation_fragment:
+  - auditkit.auditd.rules
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    description: Fully supported; the same planning code runs and nothing is written.
+    support: full
+  diff_mode:
+    description: One before/after diff per touched file.
+    support: full
+  platform:
+    description: Linux hosts with the audit userspace tools.
+    platforms: posix
+    support: full
+options:
+  rules:
+    description:
+      - Rules in rules-file syntax, one per item (C(-a), C(-A) or C(-w) forms).
+      - Each must parse, be a single line and resolve its syscalls for O(arch); a syscall that exists only on other
+        architectures is skipped there (reported in RV(requirements)). Anything else is refused before any file is
+        touched, naming the rule and the reason.
+    type: list
+    elements: str
+    required: true
+  state:
+    description: Whether the rules must be covered (V(present)) or removed (V(absent)).
+    type: str
+    choices: [present, absent]
+    default: present
+  dest:
+    description:
+      - The C(*.rules) file to edit, directly inside O(rules_dir). A symlink is followed only to a file inside
+        O(rules_dir).
+      - Defaults to C(audit.rules) in O(rules_dir), the file the STIG fix texts name; a dedicated file such as
+        C(50-kernel-modules.rules) is a good alternative. With O(loader=auditctl) it defaults to O(compiled_file).
+    type: path
+  remove_everywhere:
+    description: With O(state=absent), remove equivalent rules from every C(*.rules) file in O(rules_dir).
+    type: bool
+    default: false
+  allow_never:
+    description: Accept C(never) rules, which suppress auditing. Refused by default.
+    type: bool
+    default: false
+  allow_control_lines:
+    description: Accept setting lines (C(-b), C(-f), C(-e), C(-D), ...). Refused by default.
+    type: bool
+    default: false
+  backup:
+    description: Keep a timestamped copy of each file before changing it (next to it, not a C(*.rules) name).
+    type: bool
+    default: false
+  mode:
+    description:
+      - Permissions of O(dest). The STIGs require 0640 or stricter for audit rules files.
+    type: raw
+    default: '0600'
+notes:
+  - Rules covered only by lines that C(auditctl) would never load (after a rejected line) or that a C(never) rule
+    suppresses are not written again; RV(requirements) reports them as failing with the reason.
+seealso:
+  - module: auditkit.auditd.audit_rules_info
+  - module: auditkit.auditd.audit_rules_load
+"""
+
+EXAMPLES = r"""
+- name: Audit kernel module loading (written only where not yet covered)
+  auditkit.auditd.audit_rules:
+    dest: /etc/audit/rules.d/50-kernel-modules.rules
+    rules:
+      - -a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng
+      - -a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng
+  become: true
+  notify: Load audit rules
+
+- name: Remove an obsolete watch wherever it is written
+  auditkit.auditd.audit_rules:
+    state: absent
+    remove_everywhere: true
+    rules:
+      - -w /sbin/insmod -p x -k modules
+  become: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether a file changed (or would change, in check mode), including its mode or owner.
+  returned: always
+  type: bool
+added:
+  description: Lines written, each with C(rule), C(file), C(line), C(controls) and the C(requirement) it serves.
+  returned: always
+  type: list
+  elements: dict
+removed:
+  description: Lines removed, each with C(rule), C(file), C(line).
+  returned: always
+  type: list
+  elements: dict
+dest:
+  description: The file edited.
+  returned: always
+  type: str
+backup_file:
+  description: The backup of O(dest) when O(backup) was set and the file changed.
+  returned: when a backup was made
+  type: str
+reload_required:
+  description: The rules changed and must be loaded (augenrules --load) to take effect.
+  returned: always
+  type: bool
+requirements:
+  description: The verdict of each rule after the change, judged on disk (see M(auditkit.auditd.audit_rules_info)).
+  returned: always
+  type: list
+  elements: dict
+findings:
+  description: Findings on disk after the change (see M(auditkit.auditd.audit_rules_info)).
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Before and after text of each touched file, in diff mode.
+  returned: when diff mode is on and a file changes
+  type: list
+  elements: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+
+
+def resolve_dest(params, loader):
+    """The real file to edit; raises ValueError unless it is a *.rules file inside rules_dir."""
+    rules_dir = os.path.realpath(params["rules_dir"])
+    dest = params["dest"] or (params["compiled_file"] if loader == "auditctl"
+                              else os.path.join(params["rules_dir"], "audit.rules"))
+    if loader == "auditctl":
+        rules_dir = os.path.dirname(os.path.realpath(params["compiled_file"]))
+    if not dest.endswith(R.RULES_SUFFIX) or os.path.basename(dest).startswith("."):
+        raise ValueError("dest %s must be a visible *%s file: augenrules reads no other" % (dest, R.RULES_SUFFIX))
+    real = os.path.realpath(dest)
+    if os.path.dirname(real) != rules_dir:
+        raise ValueError("dest %s resolves to %s, which is not directly inside %s" % (dest, real, rules_dir))
+    if not real.endswith(R.RULES_SUFFIX):
+        raise ValueError("dest %s is a symlink to %s, which is not a *%s file" % (dest, real, R.RULES_SUFFIX))
+    if os.path.isdir(real):
+        raise ValueError("dest %s is a directory" % real)
+    return real
+
+
+def _file_text(snapshot, path):
+    for rules_file in snapshot.files:
+        if rules_file.path == path:
+            if not rules_file.readable:
+                raise H.HostError("%s: %s" % (path, rules_file.problem))
+            return rules_file.text
+    return H.read_rules_file(path).text if os.path.exists(path) else None
+
+
+def _plan(module, snapshot, requirements, dest):
+    params = module.params
+    if params["state"] == "present":
+        return P.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest),
+                              params["match"], params["key_policy"])
+    paths = [f.path for f in snapshot.files] if params["remove_everywhere"] else [dest]
+    return P.plan_absent(requirements, snapshot, paths, params["key_policy"])
+
+
+def _apply(module, snapshot, plan):
+    """Write the planned files (not in check mode); returns the backup of dest, if any."""
+    backup_file = None
+    for path, text in sorted(plan.texts.items()):
+        if module.check_mode:
+            continue
+        if module.params["backup"] and os.path.exists(path):
+            backup_file = module.backup_local(path)
+        H.write_atomic(module, path, text, new_mode=0o600)
+    return backup_file
+
+
+def _diff(snapshot, plan):
+    diffs = []
+    for path, text in sorted(plan.texts.items()):
+        before = ""
+        for rules_file in snapshot.files:
+            if rules_file.path == path:
+                before = rules_file.text
+        diffs.append({"before": before, "after": text, "before_header": path, "after_header": path})
+    return diffs
+
+
+def _after(snapshot, plan):
+    """The snapshot as it is once the plan is applied (for the verdicts after the change)."""
+    files = dict((f.path, f) for f in snapshot.files)
+    for path, text in plan.texts.items():
+        files[path] = R.RulesFile(path, text)
+    if snapshot.mode == "auditctl":
+        ordered = list(files.values())
+    else:
+        names, _skipped = R.augenrules_order([os.path.basename(p) for p in files])
+        ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
+    return E.Snapshot(snapshot.machine, snapshot.mode, snapshot.rules_dir, ordered, snapshot.skipped,
+                      snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence)
+
+
+def run(module):
+    params = module.params
+    machine = M.target_machine(module)
+    requirements = M.requirements(module, machine, params["allow_never"], params["allow_control_lines"])
+    loader = params["loader"]
+    if loader == "auto":
+        loader = H.detect_loader(params["rules_dir"], params["compiled_file"])[0]
+    try:
+        dest = resolve_dest(params, loader)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    directory = os.path.dirname(dest)
+    M.check_rules_dir(module, directory)
+    with H.locked(directory):
+        snapshot = H.snapshot(module, machine, os.path.realpath(params["rules_dir"]), params["compiled_file"],
+                              loader, read_kernel=False)
+        plan = _plan(module, snapshot, requirements, dest)
+        backup_file = _apply(module, snapshot, plan)
+    changed = plan.changed
+    if os.path.exists(dest):
+        file_args = module.load_file_common_arguments(params, path=dest)
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    after = E.evaluate(_after(snapshot, plan), requirements, params["match"], params["key_policy"])
+    result = dict(changed=changed, added=plan.added, removed=plan.removed, dest=dest, reload_required=plan.changed,
+                  requirements=after["requirements"], findings=after["findings"])
+    if backup_file:
+        result["backup_file"] = backup_file
+    if module._diff and plan.changed:
+        result["diff"] = _diff(snapshot, plan)
+    module.exit_json(**result)
+
+
+def main():
+    spec = M.argument_spec(
+        rules=dict(type="list", elements="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        dest=dict(type="path"),
+        remove_everywhere=dict(type="bool", default=False),
+        allow_never=dict(type="bool", default=False),
+        allow_control_lines=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        mode=dict(type="raw", default="0600"),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, add_file_common_args=True)
+    try:
+        run(module)
+    except H.HostError as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()
