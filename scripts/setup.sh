@@ -34,6 +34,7 @@ APT_PACKAGES=(
     ssg-nondebian
     docker.io
     mmdebstrap
+    gawk          # augenrules is tested under both gawk (RHEL, AL2023) and mawk (Debian)
 )
 
 SUDO=()

@@ -10,6 +10,7 @@ findings (rejected lines, suppression, duplicates, drift, symlink watches, -e 2,
 """
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_fields as F
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
@@ -46,12 +47,14 @@ class Snapshot(object):
     loaded directly); files: RulesFile in load order (the rules_dir files, or the compiled
     file alone in auditctl mode); skipped: [(name, reason)] files the loader ignores;
     compiled: RulesFile of compiled_path or None; kernel: KernelState or None (not asked);
-    paths: {path: {"is_dir": bool, "link": target or None}} for watched paths.
+    paths: {path: {"is_dir", "parent_exists": bool, "link": target or None}} for watched paths;
+    names: {("user" or "group", name): bool} whether user and group names in rules resolve;
+    awk: the awk augenrules runs with (gawk or mawk: they compile indented lines differently).
     """
 
     def __init__(self, machine, mode="augenrules", rules_dir=R.DEFAULT_RULES_DIR, files=(), skipped=(),
                  compiled_path=R.DEFAULT_COMPILED_FILE, compiled=None, kernel=None, paths=None,
-                 mode_evidence=None):
+                 mode_evidence=None, names=None, awk="gawk"):
         self.machine = machine
         self.mode = mode
         self.mode_evidence = mode_evidence
@@ -62,28 +65,74 @@ class Snapshot(object):
         self.compiled = compiled
         self.kernel = kernel
         self.paths = paths or {}
+        self.names = names or {}
+        self.awk = awk
 
     def is_dir(self, path):
         return bool(self.paths.get(path, {}).get("is_dir"))
+
+    def host_problem(self, rule):
+        """Why this host's kernel refuses a rule that parses: a path whose directory does not
+        exist (No such file or directory) or a user or group name auditctl cannot resolve."""
+        for path, needs in rule_paths(rule):
+            facts = self.paths.get(path)
+            if facts is None:
+                continue
+            if needs == "dir" and not facts.get("is_dir"):
+                return "dir=%s: no such directory here (the kernel refuses it: No such file or directory)" % path
+            if needs == "parent" and not facts.get("parent_exists"):
+                return ("%s: its directory does not exist here (the kernel refuses it: No such file or directory)"
+                        % path)
+        for kind, name in rule_names(rule):
+            if self.names.get((kind, name)) is False:
+                return "unknown %s %s on this host (auditctl: Unknown %s)" % (kind, name, kind)
+        return None
+
+    def compile(self):
+        """The compiled file augenrules would write from the files (CompiledLine list)."""
+        return R.compile_augenrules(self.files, self.rules_dir, self.awk)
 
     def load_items(self):
         """[(Location, Line or AuditRuleError)] in the order auditctl -R reads them."""
         if self.mode == "auditctl":
             return [item for rules_file in self.files for item in rules_file.items]
-        compiled = R.compile_augenrules(self.files, self.rules_dir)
+        compiled = self.compile()
         return [(line.source, line.item) for line in compiled if line.item is not None]
+
+
+def rule_paths(rule):
+    """[(path, what must exist)] of a rule: "dir" for dir=, "parent" for watches, path= and exe=."""
+    paths = [(rule.watch, "parent")] if rule.is_watch else []
+    for field in rule.fields:
+        if field.name in ("path", "exe"):
+            paths.append((field.value, "parent"))
+        elif field.name == "dir":
+            paths.append((field.value, "dir"))
+    return paths
+
+
+def rule_names(rule):
+    """[("user" or "group", name)] for uid/gid fields written as names."""
+    kinds = {"uid": "user", "gid": "group"}
+    return [(kinds[F.FIELDS[f.name].kind], f.value) for f in rule.fields
+            if F.FIELDS[f.name].kind in kinds and isinstance(f.value, str)]
+
+
+def _rules_of(files):
+    for rules_file in files:
+        for _location, item in rules_file.items:
+            if getattr(item, "kind", None) == "rule":
+                yield item
 
 
 def watched_paths(files):
     """Every path a rule watches or filters on, so the I/O layer can stat them."""
-    paths = set()
-    for rules_file in files:
-        for _location, item in rules_file.items:
-            if getattr(item, "kind", None) == "rule":
-                if item.is_watch:
-                    paths.add(item.watch)
-                paths.update(f.value for f in item.fields if f.name in ("path", "dir"))
-    return sorted(paths)
+    return sorted(set(path for rule in _rules_of(files) for path, _needs in rule_paths(rule)))
+
+
+def named_ids(files):
+    """Every (kind, name) of users and groups the rules name, so the I/O layer can resolve them."""
+    return sorted(set(name for rule in _rules_of(files) for name in rule_names(rule)))
 
 
 # --- evidence as plain data ---------------------------------------------------------------------
@@ -265,10 +314,11 @@ class Context(object):
         self.items = snapshot.load_items()
         self.texts = dict((location, R.item_text(item)) for rules_file in snapshot.files
                           for location, item in rules_file.items)
-        self.disk = R.simulate_load(self.items, snapshot.machine, snapshot.is_dir)
+        self.disk = R.simulate_load(self.items, snapshot.machine, snapshot.is_dir,
+                                    host_problem=snapshot.host_problem)
         # every line auditctl would reject, not only the first one it stops at
-        self.all_rejected = R.simulate_load(self.items, snapshot.machine, snapshot.is_dir,
-                                            continue_on_error=True).rejected
+        self.all_rejected = R.simulate_load(self.items, snapshot.machine, snapshot.is_dir, True,
+                                            snapshot.host_problem).rejected
         self.all_rules = all_disk_rules(snapshot.files, snapshot.machine, snapshot.is_dir)
         self.kernel = None
         if snapshot.kernel is not None and snapshot.kernel.read:
@@ -365,7 +415,7 @@ def _compiled_findings(context):
         return [_finding("compiled_missing", "warning",
                          "%s does not exist or cannot be read: run augenrules" % snapshot.compiled_path,
                          Location(snapshot.compiled_path))]
-    expected = R.rule_lines(R.compile_augenrules(snapshot.files, snapshot.rules_dir))
+    expected = R.rule_lines(snapshot.compile())
     actual = R.rule_lines(snapshot.compiled.items)
     if expected == actual:
         return []

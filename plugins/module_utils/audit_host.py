@@ -11,7 +11,9 @@ reaches a shell.
 
 import errno
 import fcntl
+import grp
 import os
+import pwd
 import re
 import tempfile
 from contextlib import contextmanager
@@ -107,11 +109,34 @@ def detect_loader(rules_dir, compiled_path):
     return "auditctl", "no auditd unit found and no %s" % rules_dir
 
 
+def awk_flavour():
+    """mawk or gawk: which awk augenrules' program runs with here (they differ on \\s)."""
+    for directory in ("/usr/bin", "/bin"):
+        awk = os.path.join(directory, "awk")
+        if os.path.exists(awk):
+            return "mawk" if os.path.basename(os.path.realpath(awk)).startswith("mawk") else "gawk"
+    return "gawk"
+
+
 def path_facts(paths):
     facts = {}
     for path in paths:
         link = os.path.realpath(path) if os.path.islink(path) else None
-        facts[path] = {"is_dir": os.path.isdir(path), "link": link}
+        parent = os.path.dirname(path.rstrip("/")) or "/"
+        facts[path] = {"is_dir": os.path.isdir(path), "parent_exists": os.path.isdir(parent), "link": link}
+    return facts
+
+
+def name_facts(names):
+    """{(kind, name): bool}: whether each user or group name resolves on this host."""
+    lookups = {"user": pwd.getpwnam, "group": grp.getgrnam}
+    facts = {}
+    for kind, name in names:
+        try:
+            lookups[kind](name)
+            facts[(kind, name)] = True
+        except KeyError:
+            facts[(kind, name)] = False
     return facts
 
 
@@ -171,7 +196,9 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
         files, skipped = read_rules_dir(rules_dir)
     kernel = kernel_state(module) if read_kernel else None
     paths = path_facts(E.watched_paths(files))
-    return E.Snapshot(machine, loader, rules_dir, files, skipped, compiled_path, compiled, kernel, paths, evidence)
+    names = name_facts(E.named_ids(files))
+    return E.Snapshot(machine, loader, rules_dir, files, skipped, compiled_path, compiled, kernel, paths, evidence,
+                      names, awk_flavour())
 
 
 # --- writing -----------------------------------------------------------------------------------

@@ -392,6 +392,10 @@ def _check_rule(rule, location):
     watched = [f for f in rule.fields if f.name in ("path", "dir")]
     if len(watched) + (1 if rule.is_watch else 0) > 1:
         raise AuditRuleError("a rule can watch only one path or dir", location, watched[-1].column)
+    exes = rule.field_values("exe")
+    if len(exes) > 1:
+        raise AuditRuleError("a rule can filter on only one exe (the kernel: Invalid argument)", location,
+                             exes[-1].column)
     if rule.comparisons and rule.list not in F.SYSCALL_LISTS:
         raise AuditRuleError("-C is only valid on the exit and io_uring lists", location, 1)
 

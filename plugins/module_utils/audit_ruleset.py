@@ -165,28 +165,37 @@ CompiledLine = namedtuple("CompiledLine", "text source item")
 CompiledLine.__doc__ = "A line of the compiled file: text, source Location (or None), parsed item."
 
 # augenrules' awk program, line by line: which lines it drops, and which it moves (last one wins).
-_AWK_COMMENT = re.compile(r"^\s*#")
-_AWK_MOVED = (("-D", re.compile(r"^\s*-D\s*$")), ("-b", re.compile(r"^\s*-b")),
-              ("-f", re.compile(r"^\s*-f")), ("-e", re.compile(r"^\s*-e")))
+# mawk (Debian's default awk) has no \s: there the patterns read "s*", so indented comments and
+# settings stay where they are. gawk (RHEL, Amazon Linux) treats \s as whitespace.
+_AWK_PATTERNS = (("#", r"^\s*#"), ("-D", r"^\s*-D\s*$"), ("-b", r"^\s*-b"), ("-f", r"^\s*-f"), ("-e", r"^\s*-e"))
+AWK_FLAVOURS = ("gawk", "mawk")
+
+
+def _awk_patterns(awk):
+    if awk not in AWK_FLAVOURS:
+        raise ValueError("unknown awk flavour %r" % awk)
+    return [(name, re.compile(pattern.replace("\\s", "s") if awk == "mawk" else pattern))
+            for name, pattern in _AWK_PATTERNS]
 
 
 def _raw_lines(rules_file):
     return split_lines(rules_file.text) if rules_file.readable else []
 
 
-def compile_augenrules(files, source_dir=DEFAULT_RULES_DIR):
+def compile_augenrules(files, source_dir=DEFAULT_RULES_DIR, awk="gawk"):
     """The compiled file augenrules writes from ``files`` (RulesFile, already in order).
 
     Comment and empty lines are dropped; the last ``-D`` (alone), ``-b`` and ``-f`` lines move
     to the top and the last ``-e`` line to the bottom, as augenrules' awk program does.
     """
+    patterns = _awk_patterns(awk)
     moved = {}
     body = []
     for rules_file in files:
         for (location, item), raw in zip(rules_file.items, _raw_lines(rules_file)):
-            if len(raw) < 1 or _AWK_COMMENT.match(raw):
+            option = next((opt for opt, regex in patterns if regex.match(raw)), None)
+            if len(raw) < 1 or option == "#":
                 continue
-            option = next((opt for opt, regex in _AWK_MOVED if regex.match(raw)), None)
             entry = CompiledLine(raw, location, item)
             if option:
                 moved[option] = entry
@@ -261,12 +270,15 @@ def kernel_identity(rule, canon):
             tuple(rule.keys))
 
 
-def simulate_load(items, machine, is_dir=None, continue_on_error=False):
-    """Replay ``auditctl -R`` over [(Location, Line or AuditRuleError)] and return a LoadResult."""
+def simulate_load(items, machine, is_dir=None, continue_on_error=False, host_problem=None):
+    """Replay ``auditctl -R`` over [(Location, Line or AuditRuleError)] and return a LoadResult.
+
+    ``host_problem(rule)`` may name a reason the host's kernel refuses a rule that parses
+    (a watched directory that does not exist, an unknown user name)."""
     result = LoadResult()
     identities = {}
     for location, item in items:
-        error = _apply_item(result, identities, location, item, machine, is_dir)
+        error = _apply_item(result, identities, location, item, machine, is_dir, host_problem)
         if error is None:
             continue
         result.rejected.append(error)
@@ -286,7 +298,7 @@ def _continues(result):
     return "-c" in result.settings or "-i" in result.settings
 
 
-def _apply_item(result, identities, location, item, machine, is_dir):
+def _apply_item(result, identities, location, item, machine, is_dir, host_problem):
     """Apply one line to the simulated kernel; return an AuditRuleError if auditctl rejects it."""
     if isinstance(item, AuditRuleError):
         return item
@@ -302,6 +314,9 @@ def _apply_item(result, identities, location, item, machine, is_dir):
         canon = S.canonical(item, machine, is_dir)
     except AuditRuleError as exc:
         return exc
+    problem = host_problem(item) if host_problem else None
+    if problem:
+        return AuditRuleError(problem, location)
     return _apply_rule(result, identities, LoadedRule(item, canon, location))
 
 

@@ -187,6 +187,18 @@ def _file_text(snapshot, path):
     return H.read_rules_file(path).text if os.path.exists(path) else None
 
 
+def _refuse_unloadable(module, snapshot, requirements):
+    """Refuse a rule this host's kernel would reject: written, it would stop every later load."""
+    rules = [r.effective for r in requirements if r.effective is not None]
+    snapshot.paths.update(H.path_facts(sorted(set(p for rule in rules for p, _needs in E.rule_paths(rule)))))
+    snapshot.names.update(H.name_facts(sorted(set(n for rule in rules for n in E.rule_names(rule)))))
+    for index, requirement in enumerate(requirements):
+        if requirement.effective is not None:
+            problem = snapshot.host_problem(requirement.effective)
+            if problem:
+                module.fail_json(msg="rules[%d] %r: %s; nothing written" % (index, requirement.text, problem))
+
+
 def _plan(module, snapshot, requirements, dest):
     params = module.params
     if params["state"] == "present":
@@ -230,7 +242,8 @@ def _after(snapshot, plan):
         names, _skipped = R.augenrules_order([os.path.basename(p) for p in files])
         ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
     return E.Snapshot(snapshot.machine, snapshot.mode, snapshot.rules_dir, ordered, snapshot.skipped,
-                      snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence)
+                      snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence,
+                      snapshot.names, snapshot.awk)
 
 
 def run(module):
@@ -249,6 +262,7 @@ def run(module):
     with H.locked(directory):
         snapshot = H.snapshot(module, machine, os.path.realpath(params["rules_dir"]), params["compiled_file"],
                               loader, read_kernel=False)
+        _refuse_unloadable(module, snapshot, requirements)
         plan = _plan(module, snapshot, requirements, dest)
         backup_file = _apply(module, snapshot, plan)
     changed = plan.changed

@@ -47,6 +47,13 @@ options:
     description: Fail when, after a successful load, the kernel does not show every persisted rule.
     type: bool
     default: true
+  validate:
+    description:
+      - Check every line before loading and refuse to load when one would fail.
+      - Set it to V(false) only as an escape hatch when this check wrongly refuses a line C(auditctl) accepts;
+        a load that then fails part-way is rolled back when O(rollback) is set.
+    type: bool
+    default: true
 notes:
   - Use it as the handler of M(auditkit.auditd.audit_rules).
 seealso:
@@ -156,7 +163,7 @@ def _compile_if_needed(module, snapshot, command):
     """Our own augenrules for non-default paths: write the compiled file (0640, as augenrules)."""
     if snapshot.mode != "augenrules" or command[0] != H.auditctl_path(module):
         return
-    text = R.compiled_text(R.compile_augenrules(snapshot.files, snapshot.rules_dir))
+    text = R.compiled_text(snapshot.compile())
     current = snapshot.compiled.text if snapshot.compiled is not None and snapshot.compiled.readable else None
     if text != current:
         H.write_atomic(module, snapshot.compiled_path, text, new_mode=0o640)
@@ -169,7 +176,7 @@ def _source_of_error(snapshot, output):
         return None
     number = int(match.group(1))
     if snapshot.mode == "augenrules":
-        compiled = R.compile_augenrules(snapshot.files, snapshot.rules_dir)
+        compiled = snapshot.compile()
         if 0 < number <= len(compiled) and compiled[number - 1].source is not None:
             source = compiled[number - 1].source
             return "%s:%s (line %d of %s)" % (source.file, source.line, number, match.group(2))
@@ -272,7 +279,7 @@ def _fail_load(module, snapshot, auditctl, command, before, output):
 
 def main():
     spec = M.argument_spec(required=dict(type="bool", default=False), rollback=dict(type="bool", default=True),
-                           verify=dict(type="bool", default=True))
+                           verify=dict(type="bool", default=True), validate=dict(type="bool", default=True))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     machine = M.target_machine(module)
@@ -281,7 +288,7 @@ def main():
                 params["compiled_file"])):
             snapshot = H.snapshot(module, machine, params["rules_dir"], params["compiled_file"], params["loader"])
             context = E.Context(snapshot, params["match"], params["key_policy"])
-            errors = validation_errors(context)
+            errors = validation_errors(context) if params["validate"] else []
             if errors:
                 module.fail_json(msg="not loaded: auditctl -R would stop at %s" % errors[0], errors=errors,
                                  **_result(snapshot))
