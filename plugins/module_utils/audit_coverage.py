@@ -174,10 +174,10 @@ def judge(required, rules, task_rules=(), match="strict", key_policy="any", hono
     for loaded in rules:
         if not verdict.missing:
             break
-        if loaded.canon.action == "always":
+        if loaded.canon.action == required.action:
             found = _covered_targets(loaded.canon, required, match, key_policy) & verdict.missing
             bucket = verdict.evidence
-        elif honour_never:
+        elif honour_never and loaded.canon.action == "never":
             found = _never_hits(loaded.canon, required, verdict.missing)
             bucket = verdict.suppressed
         else:

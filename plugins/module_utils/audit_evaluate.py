@@ -111,11 +111,13 @@ def rule_paths(rule):
     return paths
 
 
+ID_KINDS = {"uid": "user", "gid": "group"}
+
+
 def rule_names(rule):
-    """[("user" or "group", name)] for uid/gid fields written as names."""
-    kinds = {"uid": "user", "gid": "group"}
-    return [(kinds[F.FIELDS[f.name].kind], f.value) for f in rule.fields
-            if F.FIELDS[f.name].kind in kinds and isinstance(f.value, str)]
+    """[("user" or "group", name)] for uid/gid fields still written as names."""
+    return [(ID_KINDS[F.FIELDS[f.name].kind], f.value) for f in rule.fields
+            if F.FIELDS[f.name].kind in ID_KINDS and isinstance(f.value, str)]
 
 
 def _rules_of(files):
@@ -128,11 +130,6 @@ def _rules_of(files):
 def watched_paths(files):
     """Every path a rule watches or filters on, so the I/O layer can stat them."""
     return sorted(set(path for rule in _rules_of(files) for path, _needs in rule_paths(rule)))
-
-
-def named_ids(files):
-    """Every (kind, name) of users and groups the rules name, so the I/O layer can resolve them."""
-    return sorted(set(name for rule in _rules_of(files) for name in rule_names(rule)))
 
 
 # --- evidence as plain data ---------------------------------------------------------------------

@@ -228,6 +228,8 @@ def render_value(name, value, written=None):
     kind = FIELDS[name].kind
     if kind == "uid" and value == UNSET:
         return "unset"
+    if kind in ("uid", "gid") and written and (written[0].isalpha() or written[0] == "_"):
+        return written  # a user or group name stays as the author wrote it
     if kind == "arg":
         return hex(value)
     if kind == "exit" and value < 0 and errno.errorcode.get(-value):

@@ -19,6 +19,7 @@ import tempfile
 from contextlib import contextmanager
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_fields as F
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 
 SYSTEMD_UNITS = ("/etc/systemd/system/auditd.service", "/run/systemd/system/auditd.service",
@@ -127,17 +128,32 @@ def path_facts(paths):
     return facts
 
 
-def name_facts(names):
-    """{(kind, name): bool}: whether each user or group name resolves on this host."""
-    lookups = {"user": pwd.getpwnam, "group": grp.getgrnam}
+def _id_of(kind, name):
+    try:
+        return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
+    except KeyError:
+        return None
+
+
+def resolve_names(rules):
+    """Replace user and group names in uid/gid fields by their numbers, as auditctl does before
+    the kernel sees them (so ``uid=nobody`` compares equal to the kernel's ``uid=65534``).
+    Returns {(kind, name): bool} for evaluate.Snapshot.names; unknown names stay names."""
     facts = {}
-    for kind, name in names:
-        try:
-            lookups[kind](name)
-            facts[(kind, name)] = True
-        except KeyError:
-            facts[(kind, name)] = False
+    for rule in rules:
+        for field in rule.fields:
+            kind = E.ID_KINDS.get(F.FIELDS[field.name].kind)
+            if kind and isinstance(field.value, str):
+                number = _id_of(kind, field.value)
+                facts[(kind, field.value)] = number is not None
+                if number is not None:
+                    field.value = number
     return facts
+
+
+def file_rules(files):
+    return [item for rules_file in files for _location, item in rules_file.items
+            if getattr(item, "kind", None) == "rule"]
 
 
 # --- the kernel --------------------------------------------------------------------------------
@@ -196,7 +212,7 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
         files, skipped = read_rules_dir(rules_dir)
     kernel = kernel_state(module) if read_kernel else None
     paths = path_facts(E.watched_paths(files))
-    names = name_facts(E.named_ids(files))
+    names = resolve_names(file_rules(files + ([compiled] if compiled is not None else [])))
     return E.Snapshot(machine, loader, rules_dir, files, skipped, compiled_path, compiled, kernel, paths, evidence,
                       names, awk_flavour())
 

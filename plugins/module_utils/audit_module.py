@@ -6,6 +6,8 @@
 import os
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 
@@ -38,10 +40,22 @@ def target_machine(module):
 def requirements(module, machine, allow_never=False, allow_control=False):
     """Validated Requirement objects from the rules option; fails naming the bad rule."""
     try:
-        return Q.parse_requirements(module.params["rules"] or [], machine, allow_never=allow_never,
-                                    allow_control=allow_control)
+        requirements = Q.parse_requirements(module.params["rules"] or [], machine, allow_never=allow_never,
+                                            allow_control=allow_control)
     except Q.RequirementError as exc:
         module.fail_json(msg=str(exc))
+    resolve_requirement_names(requirements, machine)
+    return requirements
+
+
+def resolve_requirement_names(requirements, machine):
+    """Resolve user and group names of required rules on this host, as the files' rules are."""
+    rules = [r.effective for r in requirements if r.effective is not None]
+    facts = H.resolve_names(rules)
+    for requirement in requirements:
+        if requirement.effective is not None:
+            requirement.canon = S.canonical(requirement.effective, machine)
+    return facts
 
 
 def check_rules_dir(module, path):

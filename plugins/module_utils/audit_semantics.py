@@ -148,7 +148,7 @@ def _render_fields(rule):
     parts = []
     for field in rule.fields:
         if field.name != "arch":
-            parts.append("-F %s%s%s" % (field.name, field.op, F.render_value(field.name, field.value)))
+            parts.append("-F %s%s%s" % (field.name, field.op, F.render_value(field.name, field.value, field.written)))
     for left, op, right in rule.comparisons:
         parts.append("-C %s%s%s" % (left, op, right))
     return parts

@@ -191,7 +191,7 @@ def _refuse_unloadable(module, snapshot, requirements):
     """Refuse a rule this host's kernel would reject: written, it would stop every later load."""
     rules = [r.effective for r in requirements if r.effective is not None]
     snapshot.paths.update(H.path_facts(sorted(set(p for rule in rules for p, _needs in E.rule_paths(rule)))))
-    snapshot.names.update(H.name_facts(sorted(set(n for rule in rules for n in E.rule_names(rule)))))
+    snapshot.names.update(dict((name, False) for rule in rules for name in E.rule_names(rule)))
     for index, requirement in enumerate(requirements):
         if requirement.effective is not None:
             problem = snapshot.host_problem(requirement.effective)

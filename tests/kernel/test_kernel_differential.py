@@ -11,11 +11,13 @@ import itertools
 import os
 import platform
 import random
-import shutil
-import subprocess
 
 import pytest
 
+from kernel_helpers import KernelGuard, auditctl, loaded_lines
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError
@@ -98,6 +100,18 @@ HAND_WRITTEN = [
     "-a always,exit -F arch=b64 -S open -C uid!=gid",
     "-a always,filesystem -F fstype=ext4",
     "-a always,exit -F arch=b64 -S open -F msgtype=CWD",
+    "-a always,exit -F arch=b64 -S init_module -F exe=/usr/bin/kmod -F exe=/usr/bin/ls",
+    # Refused by this host's kernel or auditctl, found by the host checks (audit_host facts):
+    "-w /nonexistent-auditkit/tool -p x",
+    "-a always,exit -F arch=b64 -S init_module -F dir=/nonexistent-auditkit",
+    "-a always,exit -F arch=b64 -S init_module -F path=/nonexistent-auditkit/x",
+    "-a always,exit -F arch=b64 -S init_module -F exe=/nonexistent-auditkit/x",
+    "-a always,exit -F arch=b64 -S open -F uid=no-such-user-auditkit",
+    "-a always,exit -F arch=b64 -S open -F gid=no-such-group-auditkit",
+    # ... and accepted: the file itself may be missing, only its directory must exist.
+    "-w /tmp/nonexistent-auditkit -p x",
+    "-a always,exit -F arch=b64 -S init_module -F exe=/tmp/nonexistent-auditkit",
+    "-a always,exit -F arch=b64 -S open -F uid=nobody -F gid=nogroup",
 ]
 
 ARCHES = ["-F arch=b64", "-F arch=x86_64", "-F arch=b32", "-F arch=i386", "-F arch=i686", ""]
@@ -127,53 +141,36 @@ def generated_corpus(count=220, seed=2026):
 CORPUS = HAND_WRITTEN + generated_corpus()
 
 
-def _need_kernel_audit():
-    if os.geteuid() != 0:
-        pytest.skip("not root: the kernel audit test needs root to run auditctl")
-    if not shutil.which("auditctl"):
-        pytest.skip("auditctl is not installed (Debian package auditd)")
-    status = subprocess.run(["auditctl", "-s"], capture_output=True, text=True, check=False)
-    if status.returncode != 0:
-        pytest.skip("the kernel audit subsystem is unavailable: %s" % status.stderr.strip())
-    if "enabled 2" in status.stdout:
-        pytest.skip("audit rules are immutable (enabled 2) until reboot")
-
-
-def _auditctl(*args):
-    return subprocess.run(["auditctl"] + list(args), capture_output=True, text=True, check=False)
-
-
-def _loaded_lines():
-    out = _auditctl("-l").stdout
-    return [line for line in out.splitlines() if line and line != "No rules"]
-
-
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     """Yield a function that loads one line alone and returns (accepted, loaded lines)."""
-    _need_kernel_audit()
-    saved = tmp_path_factory.mktemp("saved") / "before.rules"
-    saved.write_text("\n".join(_loaded_lines()) + "\n")
+    guard = KernelGuard()
     work = tmp_path_factory.mktemp("work") / "one.rules"
 
     def load(line):
-        _auditctl("-D")
+        auditctl("-D")
         work.write_text(line + "\n")
-        result = _auditctl("-R", str(work))
-        return result.returncode == 0, _loaded_lines()
+        result = auditctl("-R", str(work))
+        return result.returncode == 0, loaded_lines()
 
     yield load
-    _auditctl("-D")
-    restored = _auditctl("-R", str(saved))
-    assert restored.returncode == 0, restored.stderr
-    assert _loaded_lines() == saved.read_text().splitlines() or not saved.read_text().strip()
+    guard.restore()
+
+
+def _host_problem(rule):
+    """What the host layer knows: missing directories, names that do not resolve."""
+    snapshot = E.Snapshot(MACHINE, paths=H.path_facts([p for p, _needs in E.rule_paths(rule)]),
+                          names=H.resolve_names([rule]))
+    return snapshot.host_problem(rule)
 
 
 def _engine_accepts(line):
-    """(accepted, parsed rule or None): accepted means parsed, resolvable and loadable."""
+    """(accepted, parsed rule or None): accepted means parsed, resolvable and loadable here."""
     try:
         parsed = P.parse_line(line)
         if parsed.kind == "rule":
+            if _host_problem(parsed):  # also resolves names to numbers, as auditctl does
+                return False, parsed
             S.canonical(parsed, MACHINE, os.path.isdir)
     except AuditRuleError:
         return False, None

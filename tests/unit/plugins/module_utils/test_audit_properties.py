@@ -24,13 +24,15 @@ def syscall_rules(draw):
     head = draw(st.sampled_from(["-a always,exit", "-a exit,always", "-a never,exit", "-A always,exit"]))
     parts = [head]
     parts += draw(st.sampled_from([[], ["-F arch=b64"], ["-F arch=b32"]]))
-    parts += draw(st.lists(st.sampled_from(FILTERS), max_size=3, unique=True))
+    before = draw(st.lists(st.sampled_from(FILTERS), max_size=3, unique=True))
+    parts += before
     names = draw(st.lists(st.sampled_from(SYSCALLS), min_size=1, max_size=4, unique=True))
     if draw(st.booleans()):
         parts.append("-S " + ",".join(names))
     else:
         parts += ["-S " + name for name in names]
-    parts += draw(st.lists(st.sampled_from(FILTERS), max_size=2, unique=True))
+    rest = [f for f in FILTERS if f not in before]  # the kernel refuses two exe= fields
+    parts += draw(st.lists(st.sampled_from(rest), max_size=2, unique=True))
     for key in draw(st.lists(KEYS, max_size=2)):
         parts.append(draw(st.sampled_from(["-k ", "-F key="])) + key)
     return sep.join(parts)

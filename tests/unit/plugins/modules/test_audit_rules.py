@@ -1,0 +1,169 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""audit_rules through main() on real temporary rules directories: check, apply, check, apply;
+diff, bytes, modes, backups, refusals that leave every file untouched."""
+import os
+
+import pytest
+
+from ansible_collections.auditkit.auditd.plugins.modules import audit_rules
+
+INIT = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng"
+DELETE = "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng"
+KMOD = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules"
+BASE = "## site rules\r\n-D\n-b 8192\n\t# tabbed comment\n-a always,exit -F arch=b64 -S init_module -F auid>=1000 " \
+       "-F auid!=-1 -k x\n-e 1\n"
+
+
+def _tree_state(rules_tree):
+    """Every entry of the rules directory: symlink target, or bytes and mode (dirs: None)."""
+    state = {}
+    for path in rules_tree.rules_dir.iterdir():
+        if path.is_symlink():
+            state[path.name] = ("link", os.readlink(str(path)))
+        elif path.is_dir():
+            state[path.name] = ("dir", None)
+        else:
+            state[path.name] = (path.read_bytes(), oct(path.stat().st_mode))
+    return state
+
+
+def test_check_apply_check_apply(run_module, rules_tree):
+    rules_tree.write({"audit.rules": BASE})
+    args = rules_tree.args(rules=[INIT, DELETE, KMOD])
+
+    planned = run_module(audit_rules, check=True, diff=True, **args)
+    assert planned["changed"] and rules_tree.read("audit.rules") == BASE  # check mode writes nothing
+    assert [a["rule"] for a in planned["added"]] == [
+        "-a always,exit -F arch=b64 -S finit_module -F auid>=1000 -F auid!=unset -k module_chng", DELETE, KMOD]
+
+    applied = run_module(audit_rules, diff=True, **args)
+    assert applied["changed"] and applied["reload_required"] and applied["added"] == planned["added"]
+    assert applied["diff"] == planned["diff"]
+    assert applied["diff"][0]["before"] == BASE and applied["diff"][0]["after"] == rules_tree.read("audit.rules")
+    expected = BASE.replace("-e 1\n", "%s\n%s\n%s\n-e 1\n" % (planned["added"][0]["rule"], DELETE, KMOD))
+    assert rules_tree.read("audit.rules") == expected
+    assert rules_tree.mode("audit.rules") == "0o600"
+    assert [r["status"] for r in applied["requirements"]] == ["pass", "pass", "pass"]
+
+    again = run_module(audit_rules, check=True, diff=True, **args)
+    assert not again["changed"] and again["added"] == [] and "diff" not in again
+    final = run_module(audit_rules, **args)
+    assert not final["changed"] and not final["reload_required"] and rules_tree.read("audit.rules") == expected
+
+
+def test_new_dedicated_file_with_mode(run_module, rules_tree):
+    rules_tree.write({"10-base.rules": "-D\n"})
+    result = run_module(audit_rules, **rules_tree.args(rules=[INIT], dest=str(rules_tree.rules_dir / "50-mod.rules"),
+                                                        mode="0640"))
+    assert result["changed"] and rules_tree.read("50-mod.rules") == INIT + "\n"
+    assert rules_tree.mode("50-mod.rules") == "0o640" and rules_tree.read("10-base.rules") == "-D\n"
+    assert sorted(os.listdir(str(rules_tree.rules_dir))) == ["10-base.rules", "50-mod.rules"]  # no temp files left
+
+
+def test_mode_is_enforced_on_an_existing_file(run_module, rules_tree):
+    rules_tree.write({"audit.rules": INIT + "\n"})
+    os.chmod(str(rules_tree.rules_dir / "audit.rules"), 0o644)
+    result = run_module(audit_rules, **rules_tree.args(rules=[INIT]))
+    assert result["changed"] and result["added"] == [] and rules_tree.mode("audit.rules") == "0o600"
+
+
+def test_unrelated_bytes_survive(run_module, rules_tree):
+    odd = b"-D\r\n# caf\xe9 \xff\n\t-b 1\n" + b"# " + b"x" * 100000 + b"\n"
+    (rules_tree.rules_dir / "audit.rules").write_bytes(odd)
+    run_module(audit_rules, **rules_tree.args(rules=[DELETE]))
+    assert (rules_tree.rules_dir / "audit.rules").read_bytes() == odd + DELETE.encode() + b"\n"
+
+
+def test_backup(run_module, rules_tree):
+    rules_tree.write({"audit.rules": BASE})
+    result = run_module(audit_rules, **rules_tree.args(rules=[DELETE], backup=True))
+    backup = result["backup_file"]
+    assert open(backup, newline="").read() == BASE and not backup.endswith(".rules")
+    assert oct(os.stat(backup).st_mode & 0o777) == "0o600"
+
+
+def test_absent_from_dest_then_everywhere(run_module, rules_tree):
+    spelled = "-a always,exit -F arch=b64 -S finit_module,init_module -F auid!=-1 -F auid>=1000 -k other"
+    rules_tree.write({"audit.rules": "# top\n%s\n-w /etc/passwd -p wa\n" % spelled, "30.rules": INIT + "\n"})
+    args = rules_tree.args(rules=[INIT], state="absent")
+    result = run_module(audit_rules, diff=True, **args)
+    assert result["changed"] and [r["line"] for r in result["removed"]] == [2]
+    assert rules_tree.read("audit.rules") == "# top\n-w /etc/passwd -p wa\n" and rules_tree.read("30.rules") == INIT + "\n"
+    assert result["requirements"][0]["status"] == "pass"  # still covered by 30.rules
+    everywhere = run_module(audit_rules, **dict(args, remove_everywhere=True))
+    assert everywhere["changed"] and rules_tree.read("30.rules") == ""
+    assert everywhere["requirements"][0]["status"] == "fail"
+    assert not run_module(audit_rules, **dict(args, remove_everywhere=True))["changed"]
+
+
+@pytest.mark.parametrize("rules, reason", [
+    ([INIT, "-e 0"], "rules[1]"),
+    ([INIT + "\n-D"], "newline"),
+    (["-a never,task"], "never"),
+    (["-a always,exit -F arch=b64 -S init_modul"], "unknown syscall"),
+    (["-w /no-such-dir-anywhere/insmod -p x"], "does not exist here"),
+    (["-a always,exit -F arch=b64 -S init_module -F uid=no-such-user-here"], "unknown user"),
+    (["-a always,exit -F arch=b64 -S init_module $(reboot)"], "unexpected word"),
+])
+def test_refused_input_writes_nothing(run_module, rules_tree, rules, reason):
+    rules_tree.write({"audit.rules": BASE})
+    before = _tree_state(rules_tree)
+    result = run_module(audit_rules, **rules_tree.args(rules=rules))
+    assert result["failed"] and reason in result["msg"]
+    assert _tree_state(rules_tree) == before
+
+
+@pytest.mark.parametrize("dest, reason", [
+    ("{tmp}/elsewhere.rules", "not directly inside"),
+    ("{rules_dir}/../escape.rules", "not directly inside"),
+    ("{rules_dir}/notes.txt", "must be a visible *.rules file"),
+    ("{rules_dir}/.hidden.rules", "must be a visible *.rules file"),
+    ("{rules_dir}/link.rules", "not directly inside"),
+    ("{rules_dir}/sub.rules", "is a directory"),
+])
+def test_bad_dest_is_refused(run_module, rules_tree, tmp_path, dest, reason):
+    rules_tree.write({"audit.rules": BASE})
+    os.symlink(str(tmp_path / "outside.rules"), str(rules_tree.rules_dir / "link.rules"))
+    (rules_tree.rules_dir / "sub.rules").mkdir()
+    before = _tree_state(rules_tree)
+    result = run_module(audit_rules, **rules_tree.args(
+        rules=[INIT], dest=dest.format(tmp=tmp_path, rules_dir=rules_tree.rules_dir)))
+    assert result["failed"] and reason in result["msg"], result["msg"]
+    assert _tree_state(rules_tree) == before and not (tmp_path / "outside.rules").exists()
+
+
+def test_symlinked_dest_inside_rules_dir_edits_the_target(run_module, rules_tree):
+    rules_tree.write({"real.rules": "-D\n"})
+    os.symlink("real.rules", str(rules_tree.rules_dir / "audit.rules"))
+    result = run_module(audit_rules, **rules_tree.args(rules=[INIT]))
+    assert result["dest"] == str(rules_tree.rules_dir / "real.rules")
+    assert os.path.islink(str(rules_tree.rules_dir / "audit.rules")) and rules_tree.read("real.rules") == "-D\n" + INIT + "\n"
+
+
+def test_missing_rules_dir(run_module, tmp_path):
+    result = run_module(audit_rules, rules_dir=str(tmp_path / "nope"), rules=[INIT], arch="x86_64")
+    assert result["failed"] and "does not exist" in result["msg"] and str(tmp_path / "nope") in result["msg"]
+
+
+def test_allowed_settings_and_never_rules(run_module, rules_tree):
+    rules_tree.write({"audit.rules": "-b 320\n"})
+    args = rules_tree.args(rules=["-b 8192", "-a never,exit -F arch=b64 -S all -F auid=unset"],
+                           allow_control_lines=True, allow_never=True)
+    assert run_module(audit_rules, **args)["changed"]
+    assert rules_tree.read("audit.rules") == "-b 320\n-b 8192\n-a never,exit -F arch=b64 -S all -F auid=unset\n"
+    assert not run_module(audit_rules, **args)["changed"]
+
+
+def test_suppressed_requirement_is_not_rewritten_and_reported(run_module, rules_tree):
+    rules_tree.write({"10-base.rules": "-D\n-a task,never\n", "audit.rules": INIT + "\n"})
+    result = run_module(audit_rules, **rules_tree.args(rules=[INIT]))
+    assert not result["changed"]
+    assert result["requirements"][0]["status"] == "fail" and "suppressed" in result["requirements"][0]["reason"]
+
+
+def test_not_applicable_syscalls_are_skipped(run_module, rules_tree):
+    rules = ["-a always,exit -F arch=b64 -S init_module,create_module -k m"]
+    result = run_module(audit_rules, **rules_tree.args(rules=rules, arch="aarch64"))
+    assert rules_tree.read("audit.rules") == "-a always,exit -F arch=b64 -S init_module -k m\n"
+    assert result["requirements"][0]["notes"] == ["create_module: not on aarch64, not required there"]
