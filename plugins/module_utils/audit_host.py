@@ -159,7 +159,7 @@ def file_rules(files):
 # --- the kernel --------------------------------------------------------------------------------
 
 def _why_unreadable(message):
-    if "Operation not permitted" in message or "Permission denied" in message:
+    if any(text in message for text in ("Operation not permitted", "Permission denied", "must be root")):
         return "no audit capability (CAP_AUDIT_CONTROL): not root, or a container: %s" % message
     if "Protocol not supported" in message or "netlink" in message:
         return "no kernel audit support reachable (no CONFIG_AUDIT, or a container's namespace): %s" % message

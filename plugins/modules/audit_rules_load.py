@@ -187,6 +187,8 @@ def _rollback(module, auditctl, snapshot, listing):
     """Put back the previous compiled file and the kernel's previous rules."""
     if snapshot.compiled is not None and snapshot.compiled.readable:
         H.write_atomic(module, snapshot.compiled_path, snapshot.compiled.text)
+    elif snapshot.compiled is None and os.path.exists(snapshot.compiled_path):
+        os.unlink(snapshot.compiled_path)  # it did not exist before this load
     rules = [line for line in R.split_lines(listing) if line.strip() and line.strip() != "No rules"]
     fd, path = tempfile.mkstemp(prefix="auditkit-rollback-", suffix=".rules")
     try:
