@@ -86,6 +86,12 @@ install: build
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALL_TO) $(BIN)/ansible-doc -l auditkit.auditd -t module
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALL_TO) $(BIN)/ansible-doc -l auditkit.auditd -t module --json \
 	  | $(BIN)/python -c 'import json,sys; d=json.load(sys.stdin); bad=[k for k in d if not k.startswith("auditkit.auditd.")]; sys.exit("foreign plugins: %s" % bad if bad else 0)'
+	@# every module's documentation must render
+	for module in $$(cd $(ROOT)/plugins/modules && ls *.py | sed 's/\.py$$//'); do \
+	  ANSIBLE_COLLECTIONS_PATH=$(INSTALL_TO) $(BIN)/ansible-doc auditkit.auditd.$$module > $(BUILD)/doc-$$module.txt; \
+	  grep -q "auditkit.auditd.$$module" $(BUILD)/doc-$$module.txt; \
+	  echo "ansible-doc auditkit.auditd.$$module: rendered"; \
+	done
 
 importer: build
 	mkdir -p $(BUILD)/importer

@@ -187,7 +187,9 @@ def _judge_result(requirement, result, match, key_policy):
 # --- per-requirement verdicts --------------------------------------------------------------------
 
 def _reason(requirement, disk, kernel, on_disk_anywhere, stop):
-    names = lambda found: ", ".join(C.target_names(found, requirement.canon))  # noqa: E731
+    def names(found):
+        return ", ".join(C.target_names(found, requirement.canon))
+
     if disk.suppressed:
         first, found = disk.suppressed[0]
         return "suppressed: %s at %s:%s drops %s before any rule records it" % (

@@ -19,7 +19,7 @@ description:
   - Check mode computes the same plan with the same code and writes nothing. The module does not load the rules;
     notify a handler running M(auditkit.auditd.audit_rules_load) when RV(reload_required) is true.
 author:
-  - auditkit.auditd developers
+  - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.rules
   - ansible.builtin.files

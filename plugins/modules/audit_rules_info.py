@@ -13,11 +13,11 @@ description:
   - Gives one verdict per required rule with evidence on disk and in the kernel, and findings with file and line
     (rejected lines, where C(auditctl -R) stops, duplicates, C(never) rules that suppress, commented-out rules,
     watches on symlinks, drift between the rules directory, the compiled file and the kernel, C(-e 2)).
-  - Rules are compared by meaning, not by text: equivalent spellings count, several rules can together cover one
+  - Rules are compared by meaning, not by text. Equivalent spellings count, several rules can together cover one
     required rule, and the first matching rule in load order decides, as in the kernel.
   - Read-only. One call answers every requirement.
 author:
-  - auditkit.auditd developers
+  - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.rules
 attributes:

@@ -19,7 +19,7 @@ description:
   - Without audit capability (a container, not root, no kernel audit) it returns RV(loaded=false) and the reason,
     and fails only with O(required=true).
 author:
-  - auditkit.auditd developers
+  - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.rules
 attributes:

@@ -58,8 +58,8 @@ def test_write_load_verify(kernel, run_module, rules_tree):
     info = run_module(audit_rules_info, **_machine_args(rules_tree, rules=STIG))
     assert info["compliant"] and all(r["in_kernel"]["status"] == "covered" for r in info["requirements"])
     assert info["kernel"]["read"] and info["kernel"]["status"]["backlog_limit"] == 8192
-    drift = [f for f in info["findings"] if f["kind"] in ("persisted_not_loaded", "loaded_not_persisted",
-                                                           "compiled_stale")]
+    drift_kinds = ("persisted_not_loaded", "loaded_not_persisted", "compiled_stale")
+    drift = [f for f in info["findings"] if f["kind"] in drift_kinds]
     assert drift == []
 
     again = run_module(audit_rules_load, **_machine_args(rules_tree))

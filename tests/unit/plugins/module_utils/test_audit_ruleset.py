@@ -32,7 +32,7 @@ def _random_names(seed, count):
     alphabet = "0123456789abcXYZ._-~"
     names = set()
     while len(names) < count:
-        stem = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        stem = "".join(rng.choice(alphabet) for _index in range(rng.randint(1, 8)))
         if not stem.startswith(".") and "/" not in stem:
             names.add(stem + ".rules")
     return sorted(names)

@@ -54,8 +54,8 @@ def test_check_apply_check_apply(run_module, rules_tree):
 
 def test_new_dedicated_file_with_mode(run_module, rules_tree):
     rules_tree.write({"10-base.rules": "-D\n"})
-    result = run_module(audit_rules, **rules_tree.args(rules=[INIT], dest=str(rules_tree.rules_dir / "50-mod.rules"),
-                                                        mode="0640"))
+    dest = str(rules_tree.rules_dir / "50-mod.rules")
+    result = run_module(audit_rules, **rules_tree.args(rules=[INIT], dest=dest, mode="0640"))
     assert result["changed"] and rules_tree.read("50-mod.rules") == INIT + "\n"
     assert rules_tree.mode("50-mod.rules") == "0o640" and rules_tree.read("10-base.rules") == "-D\n"
     assert sorted(os.listdir(str(rules_tree.rules_dir))) == ["10-base.rules", "50-mod.rules"]  # no temp files left
