@@ -252,7 +252,9 @@ def _symlink_warnings(requirement, snapshot):
 
 def evaluate_requirement(requirement, context):
     """One requirement's verdict dict (see the audit_rules_info RETURN documentation)."""
-    entry = {"rule": requirement.text, "controls": list(requirement.controls), "notes": list(requirement.notes),
+    entry = {"rule": requirement.text, "controls": list(requirement.controls),
+             "catalog_controls": list(requirement.catalog_controls), "advisory": requirement.advisory,
+             "notes": list(requirement.notes),
              "effective": None, "on_disk": None, "in_kernel": None, "missing": [], "commented_out": [],
              "warnings": []}
     if requirement.not_applicable:
@@ -284,7 +286,9 @@ def evaluate_setting(requirement, context):
     """Verdict for a required setting line (``-b 8192``): the last one on disk wins."""
     option, value = requirement.rule.option, requirement.rule.value
     on_disk = context.disk.settings.get(option)
-    entry = {"rule": requirement.text, "controls": list(requirement.controls), "notes": [], "effective": requirement.text,
+    entry = {"rule": requirement.text, "controls": list(requirement.controls),
+             "catalog_controls": list(requirement.catalog_controls), "advisory": requirement.advisory,
+             "notes": [], "effective": requirement.text,
              "on_disk": {"status": "covered" if on_disk and on_disk[0] == value else "missing",
                          "evidence": [_where(on_disk[1])] if on_disk else [], "suppressed_by": [],
                          "missing_syscalls": []},
@@ -527,8 +531,10 @@ def _kernel_data(snapshot):
 def _summary(requirements, findings):
     counts = dict((status, 0) for status in ("pass", "fail", "not_applicable"))
     for entry in requirements:
-        counts[entry["status"]] += 1
-    counts["total"] = len(requirements)
+        if not entry.get("advisory"):
+            counts[entry["status"]] += 1
+    counts["total"] = len([e for e in requirements if not e.get("advisory")])
+    counts["advisory_fail"] = len([e for e in requirements if e.get("advisory") and e["status"] == "fail"])
     counts["findings"] = dict((severity, sum(1 for f in findings if f["severity"] == severity))
                               for severity in ("error", "warning", "info"))
     return counts

@@ -119,6 +119,20 @@ def awk_flavour():
     return "gawk"
 
 
+def os_release(path="/etc/os-release"):
+    """The KEY=value pairs of /etc/os-release (empty when absent)."""
+    values = {}
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if "=" in line and not line.startswith("#"):
+                    key, value = line.rstrip("\n").split("=", 1)
+                    values[key] = value.strip().strip('"').strip("'")
+    except (IOError, OSError):
+        pass
+    return values
+
+
 def path_facts(paths):
     facts = {}
     for path in paths:

@@ -7,9 +7,19 @@ import os
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
+
+# Matches plugins/doc_fragments/profile.py.
+PROFILE_SPEC = dict(
+    profile=dict(type="str", choices=[P.AUTO] + P.names()),
+    controls=dict(type="list", elements="str", default=[]),
+    skip_controls=dict(type="list", elements="str", default=[]),
+    b32_twins=dict(type="bool", default=True),
+    b32_on_aarch64=dict(type="bool", default=False),
+)
 
 # Matches plugins/doc_fragments/rules.py.
 COMMON_SPEC = dict(
@@ -22,8 +32,9 @@ COMMON_SPEC = dict(
 )
 
 
-def argument_spec(**extra):
-    spec = dict((name, dict(value)) for name, value in COMMON_SPEC.items())
+def argument_spec(with_profile=True, **extra):
+    options = list(COMMON_SPEC.items()) + (list(PROFILE_SPEC.items()) if with_profile else [])
+    spec = dict((name, dict(value)) for name, value in options)
     spec.update(extra)
     return spec
 
@@ -37,15 +48,66 @@ def target_machine(module):
         module.fail_json(msg="arch: %s" % exc)
 
 
+class Selection(object):
+    """What a module call requires: the profile (if any), its controls and the Requirements."""
+
+    def __init__(self, profile=None, picked_by=None, controls=(), notes=None, requirements=()):
+        self.profile = profile
+        self.picked_by = picked_by
+        self.controls = list(controls)
+        self.notes = notes or {}
+        self.requirements = list(requirements)
+
+    def profile_data(self):
+        if not self.profile:
+            return None
+        return {"name": self.profile, "title": P.PROFILES[self.profile]["title"], "picked_by": self.picked_by}
+
+
+def _profile_part(params, machine):
+    """(profile, picked_by, controls, notes, [ProfileRule]) or Nones without a profile."""
+    profile = params["profile"]
+    if not profile:
+        if params["controls"] or params["skip_controls"]:
+            raise P.ProfileError("controls and skip_controls need a profile")
+        return None, None, [], {}, []
+    picked_by = "profile given"
+    if profile == P.AUTO:
+        profile, picked_by = P.auto_profile(H.os_release())
+    controls = P.select(profile, params["controls"], params["skip_controls"])
+    rules, notes = P.profile_rules(profile, machine, params["controls"], params["skip_controls"],
+                                   params["b32_twins"], params["b32_on_aarch64"])
+    return profile, picked_by, controls, notes, rules
+
+
 def requirements(module, machine, allow_never=False, allow_control=False):
-    """Validated Requirement objects from the rules option; fails naming the bad rule."""
+    """The Selection of a module call: profile rules first, then the rules option.
+    Fails, naming the bad rule or profile option, before anything is read or written."""
+    params = module.params
     try:
-        requirements = Q.parse_requirements(module.params["rules"] or [], machine, allow_never=allow_never,
-                                            allow_control=allow_control)
-    except Q.RequirementError as exc:
+        profile, picked_by, controls, notes, profile_rules = _profile_part(params, machine)
+        texts = [r.text for r in profile_rules] + list(params["rules"] or [])
+        labels = dict((i, P.labels(r.control)) for i, r in enumerate(profile_rules))
+        parsed = Q.parse_requirements(texts, machine, controls=labels, allow_never=allow_never,
+                                      allow_control=allow_control)
+    except (P.ProfileError, Q.RequirementError) as exc:
         module.fail_json(msg=str(exc))
-    resolve_requirement_names(requirements, machine)
-    return requirements
+    for requirement, rule in zip(parsed, profile_rules):
+        requirement.catalog_controls = (rule.control,)
+        requirement.advisory = rule.advisory
+    resolve_requirement_names(parsed, machine)
+    return Selection(profile, picked_by, controls, notes, parsed)
+
+
+def with_controls(result, selection):
+    """Add the profile and per-control verdicts to an evaluate() result."""
+    result["profile"] = selection.profile_data()
+    result["controls"] = P.control_verdicts(selection.controls, result["requirements"], selection.notes)
+    counts = dict((status, 0) for status in P.STATUS_ORDER)
+    for verdict in result["controls"]:
+        counts[verdict["status"]] += 1
+    result["summary"]["controls"] = counts
+    return result
 
 
 def resolve_requirement_names(requirements, machine):

@@ -58,10 +58,10 @@ def _insert_at(lines):
 def _new_lines(additions):
     """Rendered lines grouped under one marker comment per control set."""
     out, current = [], None
-    for line, controls in additions:
-        if controls and controls != current:
-            out.append("%s %s\n" % (MARKER, ", ".join(controls)))
-        current = controls
+    for line, marker in additions:
+        if marker and marker != current:
+            out.append("%s %s\n" % (MARKER, marker))
+        current = marker
         out.append(line + "\n")
     return out
 
@@ -83,7 +83,7 @@ def plan_present(requirements, snapshot, dest, dest_text, match="strict", key_po
         if line is None:
             plan.kept.append(requirement.text)
             continue
-        additions.append((line, requirement.controls))
+        additions.append((line, requirement.marker))
         plan.added.append({"rule": line, "file": dest, "controls": list(requirement.controls),
                            "requirement": requirement.text})
         if requirement.is_control:

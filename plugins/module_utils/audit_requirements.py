@@ -38,6 +38,8 @@ class Requirement(object):
         self.text = text
         self.rule = rule
         self.controls = tuple(controls)
+        self.catalog_controls = ()  # catalog IDs when the rule comes from a profile
+        self.advisory = False       # advisory hardening: reported, never a failure
         self.notes = []
         self.not_applicable = None
         self.effective = None
@@ -54,6 +56,13 @@ class Requirement(object):
             self.notes.append("%s: not on %s, not required there" % (", ".join(dropped), machine))
         self.effective = effective
         self.canon = S.canonical(effective, machine)
+
+    @property
+    def marker(self):
+        """The comment text written above the rule (empty for plain rules)."""
+        if not self.controls:
+            return ""
+        return ", ".join(self.controls) + (" (advisory)" if self.advisory else "")
 
     @property
     def is_control(self):

@@ -22,6 +22,7 @@ author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.rules
+  - auditkit.auditd.profile
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -37,13 +38,15 @@ attributes:
 options:
   rules:
     description:
-      - Rules in rules-file syntax, one per item (C(-a), C(-A) or C(-w) forms).
+      - Rules in rules-file syntax, one per item (C(-a), C(-A) or C(-w) forms), in addition to the rules of
+        O(profile). One of O(rules) and O(profile) is required.
+      - Rules from a profile are written under a comment naming their controls.
       - Each must parse, be a single line and resolve its syscalls for O(arch); a syscall that exists only on other
         architectures is skipped there (reported in RV(requirements)). Anything else is refused before any file is
         touched, naming the rule and the reason.
     type: list
     elements: str
-    required: true
+    default: []
   state:
     description: Whether the rules must be covered (V(present)) or removed (V(absent)).
     type: str
@@ -95,6 +98,13 @@ EXAMPLES = r"""
   become: true
   notify: Load audit rules
 
+- name: Apply the Amazon Linux 2023 STIG kernel-module controls, with advisory b32 twins
+  auditkit.auditd.audit_rules:
+    profile: stig_al2023
+    dest: /etc/audit/rules.d/50-kernel-modules.rules
+  become: true
+  notify: Load audit rules
+
 - name: Remove an obsolete watch wherever it is written
   auditkit.auditd.audit_rules:
     state: absent
@@ -136,6 +146,15 @@ requirements:
   returned: always
   type: list
   elements: dict
+controls:
+  description: The verdict of each control of O(profile) after the change (see M(auditkit.auditd.audit_rules_info)).
+  returned: always
+  type: list
+  elements: dict
+profile:
+  description: The profile used and how it was chosen; null without O(profile).
+  returned: always
+  type: dict
 findings:
   description: Findings on disk after the change (see M(auditkit.auditd.audit_rules_info)).
   returned: always
@@ -249,7 +268,8 @@ def _after(snapshot, plan):
 def run(module):
     params = module.params
     machine = M.target_machine(module)
-    requirements = M.requirements(module, machine, params["allow_never"], params["allow_control_lines"])
+    selection = M.requirements(module, machine, params["allow_never"], params["allow_control_lines"])
+    requirements = selection.requirements
     loader = params["loader"]
     if loader == "auto":
         loader = H.detect_loader(params["rules_dir"], params["compiled_file"])[0]
@@ -269,9 +289,11 @@ def run(module):
     if os.path.exists(dest):
         file_args = module.load_file_common_arguments(params, path=dest)
         changed = module.set_fs_attributes_if_different(file_args, changed)
-    after = E.evaluate(_after(snapshot, plan), requirements, params["match"], params["key_policy"])
+    after = M.with_controls(E.evaluate(_after(snapshot, plan), requirements, params["match"], params["key_policy"]),
+                            selection)
     result = dict(changed=changed, added=plan.added, removed=plan.removed, dest=dest, reload_required=plan.changed,
-                  requirements=after["requirements"], findings=after["findings"])
+                  requirements=after["requirements"], findings=after["findings"], controls=after["controls"],
+                  profile=after["profile"])
     if backup_file:
         result["backup_file"] = backup_file
     if module._diff and plan.changed:
@@ -281,7 +303,7 @@ def run(module):
 
 def main():
     spec = M.argument_spec(
-        rules=dict(type="list", elements="str", required=True),
+        rules=dict(type="list", elements="str", default=[]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         dest=dict(type="path"),
         remove_everywhere=dict(type="bool", default=False),
@@ -291,6 +313,8 @@ def main():
         mode=dict(type="raw", default="0600"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, add_file_common_args=True)
+    if not module.params["rules"] and not module.params["profile"]:
+        module.fail_json(msg="one of rules and profile is required")
     try:
         run(module)
     except H.HostError as exc:

@@ -20,6 +20,7 @@ author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.rules
+  - auditkit.auditd.profile
 attributes:
   check_mode:
     description: Fully supported; the module never changes anything.
@@ -34,7 +35,8 @@ attributes:
 options:
   rules:
     description:
-      - Required rules, one rule per item, in rules-file syntax (C(-a), C(-A) or C(-w) forms).
+      - Required rules, one rule per item, in rules-file syntax (C(-a), C(-A) or C(-w) forms), in addition to the
+        rules of O(profile).
       - Setting lines such as C(-b 8192) are judged against the setting in effect (the last one wins).
       - A syscall that exists on another architecture but not on O(arch) makes the rule (or that part of it)
         C(not_applicable). Unknown syscalls, several lines in one item and C(never) rules are refused.
@@ -71,6 +73,16 @@ EXAMPLES = r"""
     that: audit.compliant
     fail_msg: "{{ audit.requirements | selectattr('status', 'eq', 'fail') | map(attribute='reason') | list }}"
 
+- name: Judge the host against its distribution's STIG, control by control
+  auditkit.auditd.audit_rules_info:
+    profile: auto
+  become: true
+  register: stig
+
+- name: Show each control's verdict
+  ansible.builtin.debug:
+    msg: "{{ stig.controls | map(attribute='id') | zip(stig.controls | map(attribute='status')) | list }}"
+
 - name: Judge an image's rules tree for Graviton without touching the kernel
   auditkit.auditd.audit_rules_info:
     rules_dir: /mnt/image/etc/audit/rules.d
@@ -82,12 +94,27 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+profile:
+  description: The profile used (C(name), C(title)) and how it was chosen (C(picked_by)); null without O(profile).
+  returned: always
+  type: dict
+  sample: {"name": "stig_al2023", "title": "DISA STIG for Amazon Linux 2023", "picked_by": "auto: /etc/os-release ID=amzn VERSION_ID=2023"}
+controls:
+  description:
+    - One verdict per control of O(profile) (empty without one) with its IDs (C(id), C(vuln_id), C(rule_id),
+      C(stig_id), C(recommendation), C(ccis)), C(title), C(severity), C(status) (pass, fail, not_applicable),
+      C(reason), the required C(rules), C(advisory) rules with their own status (never failing the control)
+      and C(notes).
+  returned: always
+  type: list
+  elements: dict
 compliant:
-  description: True when no requirement fails.
+  description: True when no requirement fails (advisory rules aside).
   returned: always
   type: bool
 summary:
-  description: Counts of verdicts (C(pass), C(fail), C(not_applicable), C(total)) and of findings per severity.
+  description: Counts of requirement verdicts (C(pass), C(fail), C(not_applicable), C(total), C(advisory_fail)), of
+    control verdicts (C(controls)) and of findings per severity.
   returned: always
   type: dict
   sample: {"pass": 2, "fail": 1, "not_applicable": 0, "total": 3, "findings": {"error": 1, "warning": 0, "info": 2}}
@@ -169,15 +196,15 @@ def main():
                            loaded=dict(type="bool", default=True))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     machine = M.target_machine(module)
-    requirements = M.requirements(module, machine, allow_control=True)
+    selection = M.requirements(module, machine, allow_control=True)
     params = module.params
     try:
         snapshot = H.snapshot(module, machine, params["rules_dir"], params["compiled_file"], params["loader"],
                               read_kernel=params["loaded"])
     except H.HostError as exc:
         module.fail_json(msg=str(exc))
-    result = E.evaluate(snapshot, requirements, params["match"], params["key_policy"])
-    module.exit_json(changed=False, **result)
+    result = E.evaluate(snapshot, selection.requirements, params["match"], params["key_policy"])
+    module.exit_json(changed=False, **M.with_controls(result, selection))
 
 
 if __name__ == "__main__":

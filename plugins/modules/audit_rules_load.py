@@ -280,7 +280,7 @@ def _fail_load(module, snapshot, auditctl, command, before, output):
 
 
 def main():
-    spec = M.argument_spec(required=dict(type="bool", default=False), rollback=dict(type="bool", default=True),
+    spec = M.argument_spec(with_profile=False, required=dict(type="bool", default=False), rollback=dict(type="bool", default=True),
                            verify=dict(type="bool", default=True), validate=dict(type="bool", default=True))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params

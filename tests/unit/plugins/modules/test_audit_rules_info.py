@@ -163,3 +163,36 @@ def test_bad_requirement_fails_before_reading(info):
 def test_missing_rules_dir_fails_clearly(run_module, tmp_path):
     result = run_module(audit_rules_info, rules_dir=str(tmp_path / "nope"), loaded=False, rules=[INIT])
     assert result["failed"] and str(tmp_path / "nope") in result["msg"] and "No such file" in result["msg"]
+
+
+DISA_AL2023 = ("-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng\n"
+               "-a always,exit -F arch=b64 -S create_module -F auid>=1000 -F auid!=unset -k module-change\n"
+               "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules\n")
+
+
+def test_profile_with_disa_lines_passes_and_b32_twins_are_advisory(info):
+    result = info({"30-stig.rules": DISA_AL2023}, rules=[], profile="stig_al2023")
+    assert [(c["id"], c["status"]) for c in result["controls"]] == [
+        ("V-274091", "pass"), ("V-274092", "pass"), ("V-274093", "pass")]
+    assert [a["status"] for a in result["controls"][0]["advisory"]] == ["fail"]
+    assert result["compliant"] and result["summary"]["advisory_fail"] == 2
+    assert result["profile"]["name"] == "stig_al2023" and result["controls"][0]["stig_id"] == "AZLX-23-002135"
+
+
+def test_profile_on_aarch64_create_module_not_applicable(info):
+    result = info({"30-stig.rules": DISA_AL2023}, rules=[], profile="stig_al2023", arch="aarch64")
+    statuses = dict((c["id"], c["status"]) for c in result["controls"])
+    # the DISA create_module line itself stops auditctl on Graviton: the kmod rule after it never loads
+    assert statuses == {"V-274091": "pass", "V-274092": "not_applicable", "V-274093": "fail"}
+    assert "create_module does not exist on aarch64" in result["controls"][1]["reason"]
+    assert "not loadable: auditctl -R stops at" in result["controls"][2]["reason"]
+    fixed = info({"30-stig.rules": DISA_AL2023.replace("create_module", "delete_module")}, rules=[],
+                 profile="stig_al2023", arch="aarch64")
+    assert [c["status"] for c in fixed["controls"]] == ["pass", "not_applicable", "pass"]
+
+
+def test_profile_controls_subset_and_unknown_control(info):
+    result = info({}, rules=[], profile="stig_rhel9", controls=["RHEL-09-654105"])
+    assert [c["id"] for c in result["controls"]] == ["V-258195"] and result["controls"][0]["status"] == "fail"
+    bad = info({}, rules=[], profile="stig_rhel9", controls=["V-274091"])
+    assert bad["failed"] and "V-274091 not in profile stig_rhel9" in bad["msg"]

@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Profiles to required rules, and verdicts back to controls (private to auditkit.auditd).
+Pure: no I/O. The data is generated into audit_profiles_data from data/*.yml.
+
+Arch policy: the rules a benchmark states are required as written. A b64-only syscall rule
+also gets its ``arch=b32`` twin on machines that run 32-bit processes (x86_64, s390x):
+*advisory* (written by default, never a failure) or *required*, as the profile says. On
+aarch64, b32 rules are left out unless asked (``b32_on_aarch64``); syscalls that do not
+exist on the machine make their control ``not_applicable``.
+"""
+
+from collections import namedtuple
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS, PROFILES
+
+AUTO = "auto"
+TWIN_MACHINES = ("x86_64", "s390x")  # 64-bit kernels that commonly run 32-bit processes
+STATUS_ORDER = ("fail", "pass", "not_applicable")
+
+ProfileRule = namedtuple("ProfileRule", "text control advisory")
+ProfileRule.__doc__ = "A rule a profile requires: text, catalog control ID, advisory (never a failure)."
+
+
+class ProfileError(ValueError):
+    """A profile or control selection that does not exist, with what does."""
+
+
+def names():
+    return sorted(PROFILES)
+
+
+def auto_profile(os_release):
+    """(profile name, why) for /etc/os-release values; ProfileError when none fits."""
+    distro = (os_release.get("ID") or "").lower()
+    major = (os_release.get("VERSION_ID") or "").split(".")[0]
+    for name in names():
+        match = PROFILES[name]["os"]
+        if match and distro in match["ids"] and major == match["version"]:
+            return name, "auto: /etc/os-release ID=%s VERSION_ID=%s" % (distro, os_release.get("VERSION_ID"))
+    raise ProfileError("profile auto: no bundled STIG profile for ID=%s VERSION_ID=%s; set profile to one of %s"
+                       % (distro or "?", os_release.get("VERSION_ID") or "?", ", ".join(names())))
+
+
+def control_ids(control):
+    """Every ID a user may name a control by (V-, SV-, STIG ID, CIS number, catalog ID)."""
+    data = CONTROLS[control]
+    ids = [data["id"], control, data["vuln_id"], data["rule_id"], data["stig_id"], data["recommendation"]]
+    return [i for i in ids if i]
+
+
+def labels(control):
+    """The IDs written in marker comments and reports: display ID and STIG ID."""
+    data = CONTROLS[control]
+    return [data["id"]] + ([data["stig_id"]] if data["stig_id"] else [])
+
+
+def select(profile, wanted=None, skipped=None):
+    """The catalog IDs of a profile's controls, filtered by any of their IDs."""
+    if profile not in PROFILES:
+        raise ProfileError("unknown profile %r; bundled profiles: %s" % (profile, ", ".join(names())))
+    controls = PROFILES[profile]["controls"]
+    for option, given in (("controls", wanted), ("skip_controls", skipped)):
+        known = set(i for c in controls for i in control_ids(c))
+        unknown = [i for i in (given or []) if i not in known]
+        if unknown:
+            raise ProfileError("%s: %s not in profile %s (its controls: %s)" % (
+                option, ", ".join(unknown), profile, ", ".join(CONTROLS[c]["id"] for c in controls)))
+    if wanted:
+        controls = [c for c in controls if set(control_ids(c)) & set(wanted)]
+    if skipped:
+        controls = [c for c in controls if not set(control_ids(c)) & set(skipped)]
+    return controls
+
+
+def _bits(line):
+    return "b32" if "arch=b32" in line else "b64" if "arch=b64" in line else None
+
+
+def profile_rules(profile, machine, wanted=None, skipped=None, b32_twins=True, b32_on_aarch64=False):
+    """([ProfileRule], {control: [notes]}) for ``profile`` on ``machine``."""
+    machine = A.normalize_machine(machine)
+    twin_policy = PROFILES[profile]["b32_twins"] if profile in PROFILES else None
+    rules, notes = [], {}
+    for control in select(profile, wanted, skipped):
+        lines = CONTROLS[control]["rules"]
+        for line in lines:
+            if _bits(line) == "b32" and machine == "aarch64" and not b32_on_aarch64:
+                notes.setdefault(control, []).append("b32 rule not applied on aarch64 (b32_on_aarch64 is off): " + line)
+                continue
+            rules.append(ProfileRule(line, control, False))
+            twin = line.replace("arch=b64", "arch=b32")
+            if _bits(line) == "b64" and twin not in lines and machine in TWIN_MACHINES:
+                if twin_policy == "required":
+                    rules.append(ProfileRule(twin, control, False))
+                elif b32_twins:
+                    rules.append(ProfileRule(twin, control, True))
+    return rules, notes
+
+
+def _control_status(entries):
+    required = [e for e in entries if not e.get("advisory")]
+    if not required or all(e["status"] == "not_applicable" for e in required):
+        reasons = [e["reason"] for e in required] or ["no rule of this control applies here"]
+        return "not_applicable", "; ".join(reasons)
+    failed = [e for e in required if e["status"] == "fail"]
+    if failed:
+        return "fail", "; ".join("%s: %s" % (e["rule"], e["reason"]) for e in failed)
+    return "pass", "every required rule is covered"
+
+
+def control_verdicts(controls, entries, notes=None):
+    """One verdict per control from the requirement verdicts tagged with it."""
+    verdicts = []
+    for control in controls:
+        data = CONTROLS[control]
+        mine = [e for e in entries if control in e.get("catalog_controls", [])]
+        status, reason = _control_status(mine)
+        verdict = dict((k, data[k]) for k in ("id", "catalog_id", "title", "severity", "benchmark",
+                                              "benchmark_version", "vuln_id", "rule_id", "stig_id",
+                                              "recommendation", "ccis", "keys"))
+        verdict.update(status=status, reason=reason,
+                       rules=[e["rule"] for e in mine if not e.get("advisory")],
+                       advisory=[dict((k, e[k]) for k in ("rule", "status", "reason")) for e in mine if e.get("advisory")],
+                       notes=list((notes or {}).get(control, [])))
+        verdicts.append(verdict)
+    return verdicts
