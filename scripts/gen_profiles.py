@@ -10,7 +10,6 @@ profiles ship as a generated Python module. ``--check`` fails when the file is o
 """
 import argparse
 import os
-import pprint
 import re
 import sys
 
@@ -38,6 +37,23 @@ PROFILES_DOC = ("Bundled control profiles", "CONTROLS maps catalog IDs to the fa
 TEXTS_DOC = ("Check, fix and errata texts of the bundled controls",
              "Only reports need them, so modules that run on managed hosts do not carry them.")
 
+
+def emit(value, indent=0):
+    """Python source for plain data, laid out to pass pep8 (long strings split in parts)."""
+    pad, inner = " " * indent, " " * (indent + 4)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = "".join("%s%r: %s,\n" % (inner, key, emit(value[key], indent + 4)) for key in sorted(value))
+        return "{\n%s%s}" % (items, pad)
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[\n%s%s]" % ("".join("%s%s,\n" % (inner, emit(item, indent + 4)) for item in value), pad)
+    if isinstance(value, str) and len(value) > 90:
+        parts = [value[i:i + 90] for i in range(0, len(value), 90)]
+        return "(\n%s%s)" % ("".join("%s%r\n" % (inner, part) for part in parts), pad)
+    return repr(value)
 
 
 def _rule_lines(control, uid_min):
@@ -96,8 +112,8 @@ def build():
                             "controls": p["controls"]})
                     for name, p in selection["profiles"].items())
     data = (HEADER % PROFILES_DOC + "UID_MIN = %d\n\nCONTROLS = %s\n\nPROFILES = %s\n"
-            % (uid_min, pprint.pformat(controls, width=110), pprint.pformat(profiles, width=110)))
-    text = HEADER % TEXTS_DOC + "TEXTS = %s\n" % pprint.pformat(texts, width=110)
+            % (uid_min, emit(controls), emit(profiles)))
+    text = HEADER % TEXTS_DOC + "TEXTS = %s\n" % emit(texts)
     return {TARGET: data, TEXTS_TARGET: text}
 
 

@@ -13,7 +13,7 @@ options:
       - A bundled profile whose controls' rules are required, before the rules of O(rules).
       - V(auto) picks the STIG profile for the target's distribution and major version from C(/etc/os-release)
         (Amazon Linux 2023, RHEL and rebuilds 7 to 10, Oracle Linux 8 and 9, Ubuntu 22.04) and says which in
-        RV(profile.picked_by); it fails on other systems.
+        the C(picked_by) field of RV(profile); it fails on other systems.
       - C(stig_*) profiles follow the DISA STIGs, C(cis_*) the CIS Benchmarks; C(cis_rhel7_v3) and C(cis_rhel8_v1)
         are the older watch forms. See the collection's C(docs/profiles.md).
     type: str

@@ -10,806 +10,1343 @@ profile names to their controls and arch policy. Long texts live in audit_contro
 
 UID_MIN = 1000
 
-CONTROLS = {'cis:al2023:1.0.0:5.2.3.19': {'benchmark': 'CIS Amazon Linux 2023 Benchmark',
-                               'benchmark_version': 'v1.0.0 (dated 26-06-2023 per ansible-lockdown README)',
-                               'catalog_id': 'cis:al2023:1.0.0:5.2.3.19',
-                               'ccis': [],
-                               'id': 'CIS 5.2.3.19',
-                               'keys': ['kernel_modules'],
-                               'kind': 'cis',
-                               'recommendation': '5.2.3.19',
-                               'rule_id': None,
-                               'rules': ['-a always,exit -F arch=b64 -S '
-                                         'init_module,finit_module,delete_module,create_module,query_module '
-                                         '-F auid>=1000 -F auid!=unset -k kernel_modules',
-                                         '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                         'auid!=unset -k kernel_modules'],
-                               'severity': 'Level 2 - Server (no Workstation profile in this benchmark)',
-                               'srgs': [],
-                               'stig_id': None,
-                               'title': 'Ensure kernel module loading unloading and modification is '
-                                        'collected (Automated)',
-                               'vuln_id': None},
- 'cis:rhel7:3.1.1:4.1.16': {'benchmark': 'CIS Red Hat Enterprise Linux 7 Benchmark',
-                            'benchmark_version': 'v3.1.1 (05-21-2021 per ansible-lockdown README)',
-                            'catalog_id': 'cis:rhel7:3.1.1:4.1.16',
-                            'ccis': [],
-                            'id': 'CIS 4.1.16',
-                            'keys': ['modules'],
-                            'kind': 'cis',
-                            'recommendation': '4.1.16',
-                            'rule_id': None,
-                            'rules': ['-w /sbin/insmod -p x -k modules',
-                                      '-w /sbin/rmmod -p x -k modules',
-                                      '-w /sbin/modprobe -p x -k modules',
-                                      '-a always,exit -F arch=b64 -S init_module -S delete_module -k '
-                                      'modules'],
-                            'severity': 'Level 2 - Server; Level 2 - Workstation',
-                            'srgs': [],
-                            'stig_id': None,
-                            'title': 'Ensure kernel module loading and unloading is collected (Automated)',
-                            'vuln_id': None},
- 'cis:rhel7:4.0.0:5.2.3.19': {'benchmark': 'CIS Red Hat Enterprise Linux 7 Benchmark',
-                              'benchmark_version': 'v4.0.0 (21-12-2023 per ansible-lockdown README)',
-                              'catalog_id': 'cis:rhel7:4.0.0:5.2.3.19',
-                              'ccis': [],
-                              'id': 'CIS 5.2.3.19',
-                              'keys': ['kernel_modules'],
-                              'kind': 'cis',
-                              'recommendation': '5.2.3.19',
-                              'rule_id': None,
-                              'rules': ['-a always,exit -F arch=b64 -S '
-                                        'init_module,finit_module,delete_module,create_module,query_module '
-                                        '-F auid>=1000 -F auid!=unset -k kernel_modules',
-                                        '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                        'auid!=unset -k kernel_modules',
-                                        '-a always,exit -F arch=b32 -S '
-                                        'init_module,finit_module,delete_module,create_module,query_module '
-                                        '-F auid>=1000 -F auid!=unset -k kernel_modules'],
-                              'severity': 'Level 2 - Server; Level 2 - Workstation',
-                              'srgs': [],
-                              'stig_id': None,
-                              'title': 'Ensure kernel module loading, unloading and modification is '
-                                       'collected (Automated)',
-                              'vuln_id': None},
- 'cis:rhel8:1.0.1:4.1.15': {'benchmark': 'CIS Red Hat Enterprise Linux 8 Benchmark',
-                            'benchmark_version': 'v1.0.0/v1.0.1 (v1.0.1 05-19-2021 per ansible-lockdown '
-                                                 'README)',
-                            'catalog_id': 'cis:rhel8:1.0.1:4.1.15',
-                            'ccis': [],
-                            'id': 'CIS 4.1.15',
-                            'keys': ['modules'],
-                            'kind': 'cis',
-                            'recommendation': '4.1.15',
-                            'rule_id': None,
-                            'rules': ['-w /usr/sbin/insmod -p x -k modules',
-                                      '-w /usr/sbin/rmmod -p x -k modules',
-                                      '-w /usr/sbin/modprobe -p x -k modules',
-                                      '-a always,exit -F arch=b64 -S init_module -S delete_module -k '
-                                      'modules'],
-                            'severity': 'Level 2 - Server; Level 2 - Workstation',
-                            'srgs': [],
-                            'stig_id': None,
-                            'title': 'Ensure kernel module loading and unloading is collected (Automated)',
-                            'vuln_id': None},
- 'cis:rhel8:4.0.0:6.3.3.19': {'benchmark': 'CIS Red Hat Enterprise Linux 8 Benchmark',
-                              'benchmark_version': 'v4.0.0 (per CaC products/rhel8/controls/cis_rhel8.yml)',
-                              'catalog_id': 'cis:rhel8:4.0.0:6.3.3.19',
-                              'ccis': [],
-                              'id': 'CIS 6.3.3.19',
-                              'keys': ['kernel_modules (assumed, not verified for v4.0.0)'],
-                              'kind': 'cis',
-                              'recommendation': '6.3.3.19',
-                              'rule_id': None,
-                              'rules': ['-a always,exit -F arch=b64 -S '
-                                        'init_module,finit_module,delete_module,create_module,query_module '
-                                        '-F auid>=1000 -F auid!=unset -k kernel_modules',
-                                        '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                        'auid!=unset -k kernel_modules'],
-                              'severity': 'Level 2 - Server; Level 2 - Workstation',
-                              'srgs': [],
-                              'stig_id': None,
-                              'title': 'Ensure kernel module loading unloading and modification is collected '
-                                       '(Automated)',
-                              'vuln_id': None},
- 'cis:rhel9:2.0.0:6.3.3.19': {'benchmark': 'CIS Red Hat Enterprise Linux 9 Benchmark',
-                              'benchmark_version': 'v2.0.0',
-                              'catalog_id': 'cis:rhel9:2.0.0:6.3.3.19',
-                              'ccis': [],
-                              'id': 'CIS 6.3.3.19',
-                              'keys': ['kernel_modules'],
-                              'kind': 'cis',
-                              'recommendation': '6.3.3.19',
-                              'rule_id': None,
-                              'rules': ['-a always,exit -F arch=b64 -S '
-                                        'init_module,finit_module,delete_module,create_module,query_module '
-                                        '-F auid>=1000 -F auid!=unset -k kernel_modules',
-                                        '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                        'auid!=unset -k kernel_modules'],
-                              'severity': 'Level 2 - Server; Level 2 - Workstation',
-                              'srgs': [],
-                              'stig_id': None,
-                              'title': 'Ensure kernel module loading unloading and modification is collected '
-                                       '(Automated)',
-                              'vuln_id': None},
- 'cis:ubuntu2204:2.0.0:6.3.3.19': {'benchmark': 'CIS Ubuntu Linux 22.04 LTS Benchmark (contrast)',
-                                   'benchmark_version': 'v2.0.0',
-                                   'catalog_id': 'cis:ubuntu2204:2.0.0:6.3.3.19',
-                                   'ccis': [],
-                                   'id': 'CIS 6.3.3.19',
-                                   'keys': ['kernel_modules'],
-                                   'kind': 'cis',
-                                   'recommendation': '6.3.3.19',
-                                   'rule_id': None,
-                                   'rules': ['-a always,exit -F arch=b64 -S '
-                                             'init_module,finit_module,delete_module -F auid>=1000 -F '
-                                             'auid!=unset -k kernel_modules',
-                                             '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 '
-                                             '-F auid!=unset -k kernel_modules'],
-                                   'severity': 'Level 2 - Server; Level 2 - Workstation',
-                                   'srgs': [],
-                                   'stig_id': None,
-                                   'title': 'Ensure kernel module loading unloading and modification is '
-                                            'collected (Automated)',
-                                   'vuln_id': None},
- 'stig:al2023:V-274091': {'benchmark': 'DISA STIG - Amazon Linux 2023',
-                          'benchmark_version': 'V1R1 (Release 1, Benchmark Date 14 Jul 2025) - text source; '
-                                               'rule revisions unchanged in V1R2 (05 Jan 2026) and V1R3 (27 '
-                                               'Feb 2026), see version_note',
-                          'catalog_id': 'stig:al2023:V-274091',
-                          'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                          'id': 'V-274091',
-                          'keys': ['module_chng'],
-                          'kind': 'stig',
-                          'recommendation': None,
-                          'rule_id': 'SV-274091r1120261_rule',
-                          'rules': ['-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F '
-                                    'auid!=unset -k module_chng'],
-                          'severity': 'medium (CAT II)',
-                          'srgs': ['SRG-OS-000037-GPOS-00015',
-                                   'SRG-OS-000042-GPOS-00020',
-                                   'SRG-OS-000062-GPOS-00031',
-                                   'SRG-OS-000392-GPOS-00172',
-                                   'SRG-OS-000462-GPOS-00206',
-                                   'SRG-OS-000471-GPOS-00215',
-                                   'SRG-OS-000064-GPOS-00033',
-                                   'SRG-OS-000466-GPOS-00210',
-                                   'SRG-OS-000458-GPOS-00203'],
-                          'stig_id': 'AZLX-23-002135',
-                          'title': 'Amazon Linux 2023 must audit all uses of the init_module and '
-                                   'finit_module system calls.',
-                          'vuln_id': 'V-274091'},
- 'stig:al2023:V-274092': {'benchmark': 'DISA STIG - Amazon Linux 2023',
-                          'benchmark_version': 'V1R1 (Release 1, Benchmark Date 14 Jul 2025) - text source; '
-                                               'rule revisions unchanged in V1R2 (05 Jan 2026) and V1R3 (27 '
-                                               'Feb 2026), see version_note',
-                          'catalog_id': 'stig:al2023:V-274092',
-                          'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                          'id': 'V-274092',
-                          'keys': ['module-change'],
-                          'kind': 'stig',
-                          'recommendation': None,
-                          'rule_id': 'SV-274092r1120264_rule',
-                          'rules': ['-a always,exit -F arch=b64 -S create_module -F auid>=1000 -F '
-                                    'auid!=unset -k module-change'],
-                          'severity': 'medium (CAT II)',
-                          'srgs': ['SRG-OS-000037-GPOS-00015',
-                                   'SRG-OS-000042-GPOS-00020',
-                                   'SRG-OS-000062-GPOS-00031',
-                                   'SRG-OS-000392-GPOS-00172',
-                                   'SRG-OS-000462-GPOS-00206',
-                                   'SRG-OS-000471-GPOS-00215',
-                                   'SRG-OS-000064-GPOS-00033',
-                                   'SRG-OS-000466-GPOS-00210',
-                                   'SRG-OS-000458-GPOS-00203'],
-                          'stig_id': 'AZLX-23-002140',
-                          'title': 'Amazon Linux 2023 must audit all uses of the create_module system call.',
-                          'vuln_id': 'V-274092'},
- 'stig:al2023:V-274093': {'benchmark': 'DISA STIG - Amazon Linux 2023',
-                          'benchmark_version': 'V1R1 (Release 1, Benchmark Date 14 Jul 2025) - text source; '
-                                               'rule revisions unchanged in V1R2 (05 Jan 2026) and V1R3 (27 '
-                                               'Feb 2026), see version_note',
-                          'catalog_id': 'stig:al2023:V-274093',
-                          'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                          'id': 'V-274093',
-                          'keys': ['modules'],
-                          'kind': 'stig',
-                          'recommendation': None,
-                          'rule_id': 'SV-274093r1120267_rule',
-                          'rules': ['-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                    'auid!=unset -k modules'],
-                          'severity': 'medium (CAT II)',
-                          'srgs': ['SRG-OS-000037-GPOS-00015',
-                                   'SRG-OS-000042-GPOS-00020',
-                                   'SRG-OS-000062-GPOS-00031',
-                                   'SRG-OS-000392-GPOS-00172',
-                                   'SRG-OS-000462-GPOS-00206',
-                                   'SRG-OS-000471-GPOS-00215',
-                                   'SRG-OS-000064-GPOS-00033',
-                                   'SRG-OS-000466-GPOS-00210',
-                                   'SRG-OS-000458-GPOS-00203'],
-                          'stig_id': 'AZLX-23-002145',
-                          'title': 'Amazon Linux 2023 must audit all uses of the kmod command.',
-                          'vuln_id': 'V-274093'},
- 'stig:ol8:V-248773': {'benchmark': 'DISA STIG - Oracle Linux 8',
-                       'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
-                       'catalog_id': 'stig:ol8:V-248773',
-                       'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-000172', 'CCI-002884'],
-                       'id': 'V-248773',
-                       'keys': ['module_chng'],
-                       'kind': 'stig',
-                       'recommendation': None,
-                       'rule_id': 'SV-248773r958412_rule',
-                       'rules': ['-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F '
-                                 'auid!=unset -k module_chng',
-                                 '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F '
-                                 'auid!=unset -k module_chng'],
-                       'severity': 'medium (CAT II)',
-                       'srgs': ['SRG-OS-000037-GPOS-00015',
-                                'SRG-OS-000042-GPOS-00020',
-                                'SRG-OS-000062-GPOS-00031',
-                                'SRG-OS-000392-GPOS-00172',
-                                'SRG-OS-000462-GPOS-00206',
-                                'SRG-OS-000471-GPOS-00215'],
-                       'stig_id': 'OL08-00-030360',
-                       'title': 'OL 8 must generate audit records for any use of the "init_module" and '
-                                '"finit_module" system calls.',
-                       'vuln_id': 'V-248773'},
- 'stig:ol8:V-248781': {'benchmark': 'DISA STIG - Oracle Linux 8',
-                       'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
-                       'catalog_id': 'stig:ol8:V-248781',
-                       'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-000172', 'CCI-002884'],
-                       'id': 'V-248781',
-                       'keys': ['module_chng'],
-                       'kind': 'stig',
-                       'recommendation': None,
-                       'rule_id': 'SV-248781r958412_rule',
-                       'rules': ['-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset '
-                                 '-k module_chng',
-                                 '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset '
-                                 '-k module_chng'],
-                       'severity': 'medium (CAT II)',
-                       'srgs': ['SRG-OS-000037-GPOS-00015',
-                                'SRG-OS-000042-GPOS-00020',
-                                'SRG-OS-000062-GPOS-00031',
-                                'SRG-OS-000392-GPOS-00172',
-                                'SRG-OS-000462-GPOS-00206',
-                                'SRG-OS-000471-GPOS-00215'],
-                       'stig_id': 'OL08-00-030390',
-                       'title': 'OL 8 must generate audit records for any use of the delete_module syscall.',
-                       'vuln_id': 'V-248781'},
- 'stig:ol8:V-248800': {'benchmark': 'DISA STIG - Oracle Linux 8',
-                       'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
-                       'catalog_id': 'stig:ol8:V-248800',
-                       'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-000172', 'CCI-002884'],
-                       'id': 'V-248800',
-                       'keys': ['modules'],
-                       'kind': 'stig',
-                       'recommendation': None,
-                       'rule_id': 'SV-248800r958412_rule',
-                       'rules': ['-w /usr/bin/kmod -p x -k modules'],
-                       'severity': 'medium (CAT II)',
-                       'srgs': ['SRG-OS-000037-GPOS-00015',
-                                'SRG-OS-000042-GPOS-00020',
-                                'SRG-OS-000062-GPOS-00031',
-                                'SRG-OS-000392-GPOS-00172',
-                                'SRG-OS-000462-GPOS-00206',
-                                'SRG-OS-000471-GPOS-00215',
-                                'SRG-OS-000471-GPOS-00216',
-                                'SRG-OS-000477-GPOS-00222'],
-                       'stig_id': 'OL08-00-030580',
-                       'title': 'OL 8 must generate audit records for any use of the "kmod" command.',
-                       'vuln_id': 'V-248800'},
- 'stig:ol9:V-271564': {'benchmark': 'DISA STIG - Oracle Linux 9',
-                       'benchmark_version': 'V1R6 (Release 6, Benchmark Date 01 Jul 2026)',
-                       'catalog_id': 'stig:ol9:V-271564',
-                       'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                       'id': 'V-271564',
-                       'keys': ['module_chng'],
-                       'kind': 'stig',
-                       'recommendation': None,
-                       'rule_id': 'SV-271564r1092548_rule',
-                       'rules': ['-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset '
-                                 '-k module_chng',
-                                 '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset '
-                                 '-k module_chng'],
-                       'severity': 'medium (CAT II)',
-                       'srgs': ['SRG-OS-000037-GPOS-00015',
-                                'SRG-OS-000042-GPOS-00020',
-                                'SRG-OS-000062-GPOS-00031',
-                                'SRG-OS-000392-GPOS-00172',
-                                'SRG-OS-000462-GPOS-00206',
-                                'SRG-OS-000471-GPOS-00215',
-                                'SRG-OS-000471-GPOS-00216',
-                                'SRG-OS-000477-GPOS-00222'],
-                       'stig_id': 'OL09-00-000685',
-                       'title': 'OL 9 must audit all uses of the delete_module system call.',
-                       'vuln_id': 'V-271564'},
- 'stig:ol9:V-271565': {'benchmark': 'DISA STIG - Oracle Linux 9',
-                       'benchmark_version': 'V1R6 (Release 6, Benchmark Date 01 Jul 2026)',
-                       'catalog_id': 'stig:ol9:V-271565',
-                       'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                       'id': 'V-271565',
-                       'keys': ['module_chng'],
-                       'kind': 'stig',
-                       'recommendation': None,
-                       'rule_id': 'SV-271565r1092550_rule',
-                       'rules': ['-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F '
-                                 'auid!=unset -k module_chng',
-                                 '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F '
-                                 'auid!=unset -k module_chng'],
-                       'severity': 'medium (CAT II)',
-                       'srgs': ['SRG-OS-000037-GPOS-00015',
-                                'SRG-OS-000042-GPOS-00020',
-                                'SRG-OS-000062-GPOS-00031',
-                                'SRG-OS-000392-GPOS-00172',
-                                'SRG-OS-000462-GPOS-00206',
-                                'SRG-OS-000471-GPOS-00215',
-                                'SRG-OS-000471-GPOS-00216',
-                                'SRG-OS-000477-GPOS-00222'],
-                       'stig_id': 'OL09-00-000690',
-                       'title': 'OL 9 must audit all uses of the init_module and finit_module system calls.',
-                       'vuln_id': 'V-271565'},
- 'stig:ol9:V-271566': {'benchmark': 'DISA STIG - Oracle Linux 9',
-                       'benchmark_version': 'V1R6 (Release 6, Benchmark Date 01 Jul 2026)',
-                       'catalog_id': 'stig:ol9:V-271566',
-                       'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                       'id': 'V-271566',
-                       'keys': ['modules'],
-                       'kind': 'stig',
-                       'recommendation': None,
-                       'rule_id': 'SV-271566r1092552_rule',
-                       'rules': ['-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                 'auid!=unset -k modules'],
-                       'severity': 'medium (CAT II)',
-                       'srgs': ['SRG-OS-000037-GPOS-00015',
-                                'SRG-OS-000042-GPOS-00020',
-                                'SRG-OS-000062-GPOS-00031',
-                                'SRG-OS-000392-GPOS-00172',
-                                'SRG-OS-000462-GPOS-00206',
-                                'SRG-OS-000471-GPOS-00215',
-                                'SRG-OS-000471-GPOS-00216',
-                                'SRG-OS-000477-GPOS-00222'],
-                       'stig_id': 'OL09-00-000695',
-                       'title': 'OL 9 must audit all uses of the kmod command.',
-                       'vuln_id': 'V-271566'},
- 'stig:rhel10:V-281126': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 10 (extra, not requested)',
-                          'benchmark_version': 'V1R2 (Release 2, Benchmark Date 01 Jul 2026)',
-                          'catalog_id': 'stig:rhel10:V-281126',
-                          'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                          'id': 'V-281126',
-                          'keys': ['module_chng'],
-                          'kind': 'stig',
-                          'recommendation': None,
-                          'rule_id': 'SV-281126r1166330_rule',
-                          'rules': ['-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F '
-                                    'auid!=unset -k module_chng',
-                                    '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F '
-                                    'auid!=unset -k module_chng'],
-                          'severity': 'medium (CAT II)',
-                          'srgs': ['SRG-OS-000037-GPOS-00015',
-                                   'SRG-OS-000042-GPOS-00020',
-                                   'SRG-OS-000062-GPOS-00031',
-                                   'SRG-OS-000392-GPOS-00172',
-                                   'SRG-OS-000462-GPOS-00206',
-                                   'SRG-OS-000471-GPOS-00215',
-                                   'SRG-OS-000471-GPOS-00216',
-                                   'SRG-OS-000477-GPOS-00222'],
-                          'stig_id': 'RHEL-10-500400',
-                          'title': 'RHEL 10 must generate audit records for successful and unsuccessful uses '
-                                   'of the "delete_module" system call.',
-                          'vuln_id': 'V-281126'},
- 'stig:rhel10:V-281127': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 10 (extra, not requested)',
-                          'benchmark_version': 'V1R2 (Release 2, Benchmark Date 01 Jul 2026)',
-                          'catalog_id': 'stig:rhel10:V-281127',
-                          'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                          'id': 'V-281127',
-                          'keys': ['module_chng'],
-                          'kind': 'stig',
-                          'recommendation': None,
-                          'rule_id': 'SV-281127r1208796_rule',
-                          'rules': ['-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F '
-                                    'auid!=unset -k module_chng',
-                                    '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F '
-                                    'auid!=unset -k module_chng'],
-                          'severity': 'medium (CAT II)',
-                          'srgs': ['SRG-OS-000037-GPOS-00015',
-                                   'SRG-OS-000042-GPOS-00020',
-                                   'SRG-OS-000062-GPOS-00031',
-                                   'SRG-OS-000392-GPOS-00172',
-                                   'SRG-OS-000462-GPOS-00206',
-                                   'SRG-OS-000471-GPOS-00215',
-                                   'SRG-OS-000471-GPOS-00216',
-                                   'SRG-OS-000477-GPOS-00222'],
-                          'stig_id': 'RHEL-10-500410',
-                          'title': 'RHEL 10 must generate audit records for successful and unsuccessful uses '
-                                   'of the "init_module" and "finit_module" system calls.',
-                          'vuln_id': 'V-281127'},
- 'stig:rhel10:V-281132': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 10 (extra, not requested)',
-                          'benchmark_version': 'V1R2 (Release 2, Benchmark Date 01 Jul 2026)',
-                          'catalog_id': 'stig:rhel10:V-281132',
-                          'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-002884', 'CCI-000172'],
-                          'id': 'V-281132',
-                          'keys': ['modules'],
-                          'kind': 'stig',
-                          'recommendation': None,
-                          'rule_id': 'SV-281132r1166348_rule',
-                          'rules': ['-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                    'auid!=unset -k modules'],
-                          'severity': 'medium (CAT II)',
-                          'srgs': ['SRG-OS-000037-GPOS-00015',
-                                   'SRG-OS-000042-GPOS-00020',
-                                   'SRG-OS-000062-GPOS-00031',
-                                   'SRG-OS-000392-GPOS-00172',
-                                   'SRG-OS-000462-GPOS-00206',
-                                   'SRG-OS-000471-GPOS-00215',
-                                   'SRG-OS-000471-GPOS-00216',
-                                   'SRG-OS-000477-GPOS-00222'],
-                          'stig_id': 'RHEL-10-500460',
-                          'title': 'RHEL 10 must generate audit records for successful and unsuccessful uses '
-                                   'of the "kmod" command.',
-                          'vuln_id': 'V-281132'},
- 'stig:rhel7:V-204559': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 7',
-                         'benchmark_version': 'V3R14 (Release 14, Benchmark Date 24 Jan 2024) - newest copy '
-                                              'found; any later release (e.g. V3R15) NOT checked',
-                         'catalog_id': 'stig:rhel7:V-204559',
-                         'ccis': ['CCI-000172'],
-                         'id': 'V-204559',
-                         'keys': ['module-change'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-204559r833169_rule',
-                         'rules': ['-a always,exit -F arch=b32 -S create_module -F auid>=1000 -F auid!=unset '
-                                   '-k module-change',
-                                   '-a always,exit -F arch=b64 -S create_module -F auid>=1000 -F auid!=unset '
-                                   '-k module-change'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000471-GPOS-00216', 'SRG-OS-000477-GPOS-00222'],
-                         'stig_id': 'RHEL-07-030819',
-                         'title': 'The Red Hat Enterprise Linux operating system must audit all uses of the '
-                                  'create_module syscall.',
-                         'vuln_id': 'V-204559'},
- 'stig:rhel7:V-204560': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 7',
-                         'benchmark_version': 'V3R14 (Release 14, Benchmark Date 24 Jan 2024) - newest copy '
-                                              'found; any later release (e.g. V3R15) NOT checked',
-                         'catalog_id': 'stig:rhel7:V-204560',
-                         'ccis': ['CCI-000172'],
-                         'id': 'V-204560',
-                         'keys': ['modulechange'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-204560r833172_rule',
-                         'rules': ['-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F '
-                                   'auid!=unset -k modulechange',
-                                   '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F '
-                                   'auid!=unset -k modulechange'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000471-GPOS-00216', 'SRG-OS-000477-GPOS-00222'],
-                         'stig_id': 'RHEL-07-030820',
-                         'title': 'The Red Hat Enterprise Linux operating system must audit all uses of the '
-                                  'init_module and finit_module syscalls.',
-                         'vuln_id': 'V-204560'},
- 'stig:rhel7:V-204562': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 7',
-                         'benchmark_version': 'V3R14 (Release 14, Benchmark Date 24 Jan 2024) - newest copy '
-                                              'found; any later release (e.g. V3R15) NOT checked',
-                         'catalog_id': 'stig:rhel7:V-204562',
-                         'ccis': ['CCI-000172'],
-                         'id': 'V-204562',
-                         'keys': ['module-change'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-204562r833175_rule',
-                         'rules': ['-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset '
-                                   '-k module-change',
-                                   '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset '
-                                   '-k module-change'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000471-GPOS-00216', 'SRG-OS-000477-GPOS-00222'],
-                         'stig_id': 'RHEL-07-030830',
-                         'title': 'The Red Hat Enterprise Linux operating system must audit all uses of the '
-                                  'delete_module syscall.',
-                         'vuln_id': 'V-204562'},
- 'stig:rhel7:V-204563': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 7',
-                         'benchmark_version': 'V3R14 (Release 14, Benchmark Date 24 Jan 2024) - newest copy '
-                                              'found; any later release (e.g. V3R15) NOT checked',
-                         'catalog_id': 'stig:rhel7:V-204563',
-                         'ccis': ['CCI-000172'],
-                         'id': 'V-204563',
-                         'keys': ['modules'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-204563r858498_rule',
-                         'rules': ['-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                   'auid!=unset -k modules'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000471-GPOS-00216', 'SRG-OS-000477-GPOS-00222'],
-                         'stig_id': 'RHEL-07-030840',
-                         'title': 'The Red Hat Enterprise Linux operating system must audit all uses of the '
-                                  'kmod command.',
-                         'vuln_id': 'V-204563'},
- 'stig:rhel8:V-230438': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 8',
-                         'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Jul 2026)',
-                         'catalog_id': 'stig:rhel8:V-230438',
-                         'ccis': ['CCI-000169'],
-                         'id': 'V-230438',
-                         'keys': ['module_chng'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-230438r1017241_rule',
-                         'rules': ['-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F '
-                                   'auid!=unset -k module_chng',
-                                   '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F '
-                                   'auid!=unset -k module_chng'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000062-GPOS-00031',
-                                  'SRG-OS-000037-GPOS-00015',
-                                  'SRG-OS-000042-GPOS-00020',
-                                  'SRG-OS-000392-GPOS-00172',
-                                  'SRG-OS-000462-GPOS-00206',
-                                  'SRG-OS-000471-GPOS-00215'],
-                         'stig_id': 'RHEL-08-030360',
-                         'title': 'Successful/unsuccessful uses of the init_module and finit_module system '
-                                  'calls in RHEL 8 must generate an audit record.',
-                         'vuln_id': 'V-230438'},
- 'stig:rhel8:V-230446': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 8',
-                         'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Jul 2026)',
-                         'catalog_id': 'stig:rhel8:V-230446',
-                         'ccis': ['CCI-000169'],
-                         'id': 'V-230446',
-                         'keys': ['module_chng'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-230446r1017245_rule',
-                         'rules': ['-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset '
-                                   '-k module_chng',
-                                   '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset '
-                                   '-k module_chng'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000062-GPOS-00031',
-                                  'SRG-OS-000037-GPOS-00015',
-                                  'SRG-OS-000042-GPOS-00020',
-                                  'SRG-OS-000062-GPOS-00031',
-                                  'SRG-OS-000392-GPOS-00172',
-                                  'SRG-OS-000462-GPOS-00206',
-                                  'SRG-OS-000471-GPOS-00215'],
-                         'stig_id': 'RHEL-08-030390',
-                         'title': 'Successful/unsuccessful uses of the delete_module command in RHEL 8 must '
-                                  'generate an audit record.',
-                         'vuln_id': 'V-230446'},
- 'stig:rhel8:V-230465': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 8',
-                         'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Jul 2026)',
-                         'catalog_id': 'stig:rhel8:V-230465',
-                         'ccis': ['CCI-000169'],
-                         'id': 'V-230465',
-                         'keys': ['modules'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-230465r1017257_rule',
-                         'rules': ['-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                   'auid!=unset -k modules'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000062-GPOS-00031',
-                                  'SRG-OS-000037-GPOS-00015',
-                                  'SRG-OS-000042-GPOS-00020',
-                                  'SRG-OS-000062-GPOS-00031',
-                                  'SRG-OS-000392-GPOS-00172',
-                                  'SRG-OS-000462-GPOS-00206',
-                                  'SRG-OS-000471-GPOS-00215',
-                                  'SRG-OS-000471-GPOS-00216',
-                                  'SRG-OS-000477-GPOS-00222'],
-                         'stig_id': 'RHEL-08-030580',
-                         'title': 'Successful/unsuccessful uses of the kmod command in RHEL 8 must generate '
-                                  'an audit record.',
-                         'vuln_id': 'V-230465'},
- 'stig:rhel9:V-258189': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 9',
-                         'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
-                         'catalog_id': 'stig:rhel9:V-258189',
-                         'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-000172', 'CCI-002884'],
-                         'id': 'V-258189',
-                         'keys': ['module_chng'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-258189r1155607_rule',
-                         'rules': ['-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset '
-                                   '-k module_chng',
-                                   '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset '
-                                   '-k module_chng'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000037-GPOS-00015',
-                                  'SRG-OS-000042-GPOS-00020',
-                                  'SRG-OS-000062-GPOS-00031',
-                                  'SRG-OS-000392-GPOS-00172',
-                                  'SRG-OS-000462-GPOS-00206',
-                                  'SRG-OS-000471-GPOS-00215',
-                                  'SRG-OS-000471-GPOS-00216',
-                                  'SRG-OS-000477-GPOS-00222'],
-                         'stig_id': 'RHEL-09-654075',
-                         'title': 'RHEL 9 must audit all uses of the delete_module system call.',
-                         'vuln_id': 'V-258189'},
- 'stig:rhel9:V-258190': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 9',
-                         'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
-                         'catalog_id': 'stig:rhel9:V-258190',
-                         'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-000172', 'CCI-002884'],
-                         'id': 'V-258190',
-                         'keys': ['module_chng'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-258190r1155609_rule',
-                         'rules': ['-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F '
-                                   'auid!=unset -k module_chng',
-                                   '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F '
-                                   'auid!=unset -k module_chng'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000037-GPOS-00015',
-                                  'SRG-OS-000042-GPOS-00020',
-                                  'SRG-OS-000062-GPOS-00031',
-                                  'SRG-OS-000392-GPOS-00172',
-                                  'SRG-OS-000462-GPOS-00206',
-                                  'SRG-OS-000471-GPOS-00215',
-                                  'SRG-OS-000471-GPOS-00216',
-                                  'SRG-OS-000477-GPOS-00222'],
-                         'stig_id': 'RHEL-09-654080',
-                         'title': 'RHEL 9 must audit all uses of the init_module and finit_module system '
-                                  'calls.',
-                         'vuln_id': 'V-258190'},
- 'stig:rhel9:V-258195': {'benchmark': 'DISA STIG - Red Hat Enterprise Linux 9',
-                         'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
-                         'catalog_id': 'stig:rhel9:V-258195',
-                         'ccis': ['CCI-000130', 'CCI-000135', 'CCI-000169', 'CCI-000172', 'CCI-002884'],
-                         'id': 'V-258195',
-                         'keys': ['modules'],
-                         'kind': 'stig',
-                         'recommendation': None,
-                         'rule_id': 'SV-258195r1045370_rule',
-                         'rules': ['-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F '
-                                   'auid!=unset -k modules'],
-                         'severity': 'medium (CAT II)',
-                         'srgs': ['SRG-OS-000037-GPOS-00015',
-                                  'SRG-OS-000042-GPOS-00020',
-                                  'SRG-OS-000062-GPOS-00031',
-                                  'SRG-OS-000392-GPOS-00172',
-                                  'SRG-OS-000462-GPOS-00206',
-                                  'SRG-OS-000471-GPOS-00215',
-                                  'SRG-OS-000471-GPOS-00216',
-                                  'SRG-OS-000477-GPOS-00222'],
-                         'stig_id': 'RHEL-09-654105',
-                         'title': 'RHEL 9 must audit all uses of the kmod command.',
-                         'vuln_id': 'V-258195'},
- 'stig:ubuntu2204:V-260613': {'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
-                              'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
-                              'catalog_id': 'stig:ubuntu2204:V-260613',
-                              'ccis': ['CCI-000172'],
-                              'id': 'V-260613',
-                              'keys': ['modules (fix) / module (check example)'],
-                              'kind': 'stig',
-                              'recommendation': None,
-                              'rule_id': 'SV-260613r991586_rule',
-                              'rules': ['-w /bin/kmod -p x -k modules'],
-                              'severity': 'medium (CAT II)',
-                              'srgs': [],
-                              'stig_id': 'UBTU-22-654055',
-                              'title': 'Ubuntu 22.04 LTS must generate audit records for '
-                                       'successful/unsuccessful attempts to use the kmod command.',
-                              'vuln_id': 'V-260613'},
- 'stig:ubuntu2204:V-260614': {'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
-                              'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
-                              'catalog_id': 'stig:ubuntu2204:V-260614',
-                              'ccis': ['CCI-000172'],
-                              'id': 'V-260614',
-                              'keys': ['modules'],
-                              'kind': 'stig',
-                              'recommendation': None,
-                              'rule_id': 'SV-260614r991586_rule',
-                              'rules': ['-w /sbin/modprobe -p x -k modules'],
-                              'severity': 'medium (CAT II)',
-                              'srgs': [],
-                              'stig_id': 'UBTU-22-654060',
-                              'title': 'Ubuntu 22.04 LTS must generate audit records for '
-                                       'successful/unsuccessful attempts to use modprobe command.',
-                              'vuln_id': 'V-260614'},
- 'stig:ubuntu2204:V-260636': {'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
-                              'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
-                              'catalog_id': 'stig:ubuntu2204:V-260636',
-                              'ccis': ['CCI-000172'],
-                              'id': 'V-260636',
-                              'keys': ['module_chng'],
-                              'kind': 'stig',
-                              'recommendation': None,
-                              'rule_id': 'SV-260636r958446_rule',
-                              'rules': ['-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F '
-                                        'auid!=unset -k module_chng',
-                                        '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F '
-                                        'auid!=unset -k module_chng'],
-                              'severity': 'medium (CAT II)',
-                              'srgs': ['SRG-OS-000064-GPOS-00033', 'SRG-OS-000477-GPOS-00222'],
-                              'stig_id': 'UBTU-22-654170',
-                              'title': 'Ubuntu 22.04 LTS must generate audit records for '
-                                       'successful/unsuccessful uses of the delete_module system call.',
-                              'vuln_id': 'V-260636'},
- 'stig:ubuntu2204:V-260637': {'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
-                              'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
-                              'catalog_id': 'stig:ubuntu2204:V-260637',
-                              'ccis': ['CCI-000172'],
-                              'id': 'V-260637',
-                              'keys': ['module_chng'],
-                              'kind': 'stig',
-                              'recommendation': None,
-                              'rule_id': 'SV-260637r958446_rule',
-                              'rules': ['-a always,exit -F arch=b32 -S init_module,finit_module -F '
-                                        'auid>=1000 -F auid!=unset -k module_chng',
-                                        '-a always,exit -F arch=b64 -S init_module,finit_module -F '
-                                        'auid>=1000 -F auid!=unset -k module_chng'],
-                              'severity': 'medium (CAT II)',
-                              'srgs': ['SRG-OS-000064-GPOS-00033', 'SRG-OS-000471-GPOS-00216'],
-                              'stig_id': 'UBTU-22-654175',
-                              'title': 'Ubuntu 22.04 LTS must generate audit records for '
-                                       'successful/unsuccessful uses of the init_module and finit_module '
-                                       'system calls.',
-                              'vuln_id': 'V-260637'}}
+CONTROLS = {
+    'cis:al2023:1.0.0:5.2.3.19': {
+        'benchmark': 'CIS Amazon Linux 2023 Benchmark',
+        'benchmark_version': 'v1.0.0 (dated 26-06-2023 per ansible-lockdown README)',
+        'catalog_id': 'cis:al2023:1.0.0:5.2.3.19',
+        'ccis': [],
+        'id': 'CIS 5.2.3.19',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'recommendation': '5.2.3.19',
+        'rule_id': None,
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=1000 -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k kernel_modu'
+                'les'
+            ),
+        ],
+        'severity': 'Level 2 - Server (no Workstation profile in this benchmark)',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'vuln_id': None,
+    },
+    'cis:rhel7:3.1.1:4.1.16': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 7 Benchmark',
+        'benchmark_version': 'v3.1.1 (05-21-2021 per ansible-lockdown README)',
+        'catalog_id': 'cis:rhel7:3.1.1:4.1.16',
+        'ccis': [],
+        'id': 'CIS 4.1.16',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'cis',
+        'recommendation': '4.1.16',
+        'rule_id': None,
+        'rules': [
+            '-w /sbin/insmod -p x -k modules',
+            '-w /sbin/rmmod -p x -k modules',
+            '-w /sbin/modprobe -p x -k modules',
+            '-a always,exit -F arch=b64 -S init_module -S delete_module -k modules',
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading and unloading is collected (Automated)',
+        'vuln_id': None,
+    },
+    'cis:rhel7:4.0.0:5.2.3.19': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 7 Benchmark',
+        'benchmark_version': 'v4.0.0 (21-12-2023 per ansible-lockdown README)',
+        'catalog_id': 'cis:rhel7:4.0.0:5.2.3.19',
+        'ccis': [],
+        'id': 'CIS 5.2.3.19',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'recommendation': '5.2.3.19',
+        'rule_id': None,
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=1000 -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k kernel_modu'
+                'les'
+            ),
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=1000 -F auid!=unset -k kernel_modules'
+            ),
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading, unloading and modification is collected (Automated)',
+        'vuln_id': None,
+    },
+    'cis:rhel8:1.0.1:4.1.15': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 8 Benchmark',
+        'benchmark_version': 'v1.0.0/v1.0.1 (v1.0.1 05-19-2021 per ansible-lockdown README)',
+        'catalog_id': 'cis:rhel8:1.0.1:4.1.15',
+        'ccis': [],
+        'id': 'CIS 4.1.15',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'cis',
+        'recommendation': '4.1.15',
+        'rule_id': None,
+        'rules': [
+            '-w /usr/sbin/insmod -p x -k modules',
+            '-w /usr/sbin/rmmod -p x -k modules',
+            '-w /usr/sbin/modprobe -p x -k modules',
+            '-a always,exit -F arch=b64 -S init_module -S delete_module -k modules',
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading and unloading is collected (Automated)',
+        'vuln_id': None,
+    },
+    'cis:rhel8:4.0.0:6.3.3.19': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 8 Benchmark',
+        'benchmark_version': 'v4.0.0 (per CaC products/rhel8/controls/cis_rhel8.yml)',
+        'catalog_id': 'cis:rhel8:4.0.0:6.3.3.19',
+        'ccis': [],
+        'id': 'CIS 6.3.3.19',
+        'keys': [
+            'kernel_modules (assumed, not verified for v4.0.0)',
+        ],
+        'kind': 'cis',
+        'recommendation': '6.3.3.19',
+        'rule_id': None,
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=1000 -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k kernel_modu'
+                'les'
+            ),
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'vuln_id': None,
+    },
+    'cis:rhel9:2.0.0:6.3.3.19': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 9 Benchmark',
+        'benchmark_version': 'v2.0.0',
+        'catalog_id': 'cis:rhel9:2.0.0:6.3.3.19',
+        'ccis': [],
+        'id': 'CIS 6.3.3.19',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'recommendation': '6.3.3.19',
+        'rule_id': None,
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=1000 -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k kernel_modu'
+                'les'
+            ),
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'vuln_id': None,
+    },
+    'cis:ubuntu2204:2.0.0:6.3.3.19': {
+        'benchmark': 'CIS Ubuntu Linux 22.04 LTS Benchmark (contrast)',
+        'benchmark_version': 'v2.0.0',
+        'catalog_id': 'cis:ubuntu2204:2.0.0:6.3.3.19',
+        'ccis': [],
+        'id': 'CIS 6.3.3.19',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'recommendation': '6.3.3.19',
+        'rule_id': None,
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F auid>=1000 -F auid'
+                '!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k kernel_modu'
+                'les'
+            ),
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'vuln_id': None,
+    },
+    'stig:al2023:V-274091': {
+        'benchmark': 'DISA STIG - Amazon Linux 2023',
+        'benchmark_version': (
+            'V1R1 (Release 1, Benchmark Date 14 Jul 2025) - text source; rule revisions unchanged in V1'
+            'R2 (05 Jan 2026) and V1R3 (27 Feb 2026), see version_note'
+        ),
+        'catalog_id': 'stig:al2023:V-274091',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-274091',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-274091r1120261_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000064-GPOS-00033',
+            'SRG-OS-000466-GPOS-00210',
+            'SRG-OS-000458-GPOS-00203',
+        ],
+        'stig_id': 'AZLX-23-002135',
+        'title': 'Amazon Linux 2023 must audit all uses of the init_module and finit_module system calls.',
+        'vuln_id': 'V-274091',
+    },
+    'stig:al2023:V-274092': {
+        'benchmark': 'DISA STIG - Amazon Linux 2023',
+        'benchmark_version': (
+            'V1R1 (Release 1, Benchmark Date 14 Jul 2025) - text source; rule revisions unchanged in V1'
+            'R2 (05 Jan 2026) and V1R3 (27 Feb 2026), see version_note'
+        ),
+        'catalog_id': 'stig:al2023:V-274092',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-274092',
+        'keys': [
+            'module-change',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-274092r1120264_rule',
+        'rules': [
+            '-a always,exit -F arch=b64 -S create_module -F auid>=1000 -F auid!=unset -k module-change',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000064-GPOS-00033',
+            'SRG-OS-000466-GPOS-00210',
+            'SRG-OS-000458-GPOS-00203',
+        ],
+        'stig_id': 'AZLX-23-002140',
+        'title': 'Amazon Linux 2023 must audit all uses of the create_module system call.',
+        'vuln_id': 'V-274092',
+    },
+    'stig:al2023:V-274093': {
+        'benchmark': 'DISA STIG - Amazon Linux 2023',
+        'benchmark_version': (
+            'V1R1 (Release 1, Benchmark Date 14 Jul 2025) - text source; rule revisions unchanged in V1'
+            'R2 (05 Jan 2026) and V1R3 (27 Feb 2026), see version_note'
+        ),
+        'catalog_id': 'stig:al2023:V-274093',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-274093',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-274093r1120267_rule',
+        'rules': [
+            '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000064-GPOS-00033',
+            'SRG-OS-000466-GPOS-00210',
+            'SRG-OS-000458-GPOS-00203',
+        ],
+        'stig_id': 'AZLX-23-002145',
+        'title': 'Amazon Linux 2023 must audit all uses of the kmod command.',
+        'vuln_id': 'V-274093',
+    },
+    'stig:ol8:V-248773': {
+        'benchmark': 'DISA STIG - Oracle Linux 8',
+        'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:ol8:V-248773',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-248773',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-248773r958412_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+        ],
+        'stig_id': 'OL08-00-030360',
+        'title': (
+            'OL 8 must generate audit records for any use of the "init_module" and "finit_module" syste'
+            'm calls.'
+        ),
+        'vuln_id': 'V-248773',
+    },
+    'stig:ol8:V-248781': {
+        'benchmark': 'DISA STIG - Oracle Linux 8',
+        'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:ol8:V-248781',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-248781',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-248781r958412_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+        ],
+        'stig_id': 'OL08-00-030390',
+        'title': 'OL 8 must generate audit records for any use of the delete_module syscall.',
+        'vuln_id': 'V-248781',
+    },
+    'stig:ol8:V-248800': {
+        'benchmark': 'DISA STIG - Oracle Linux 8',
+        'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:ol8:V-248800',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-248800',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-248800r958412_rule',
+        'rules': [
+            '-w /usr/bin/kmod -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'OL08-00-030580',
+        'title': 'OL 8 must generate audit records for any use of the "kmod" command.',
+        'vuln_id': 'V-248800',
+    },
+    'stig:ol9:V-271564': {
+        'benchmark': 'DISA STIG - Oracle Linux 9',
+        'benchmark_version': 'V1R6 (Release 6, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:ol9:V-271564',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-271564',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-271564r1092548_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'OL09-00-000685',
+        'title': 'OL 9 must audit all uses of the delete_module system call.',
+        'vuln_id': 'V-271564',
+    },
+    'stig:ol9:V-271565': {
+        'benchmark': 'DISA STIG - Oracle Linux 9',
+        'benchmark_version': 'V1R6 (Release 6, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:ol9:V-271565',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-271565',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-271565r1092550_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'OL09-00-000690',
+        'title': 'OL 9 must audit all uses of the init_module and finit_module system calls.',
+        'vuln_id': 'V-271565',
+    },
+    'stig:ol9:V-271566': {
+        'benchmark': 'DISA STIG - Oracle Linux 9',
+        'benchmark_version': 'V1R6 (Release 6, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:ol9:V-271566',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-271566',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-271566r1092552_rule',
+        'rules': [
+            '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'OL09-00-000695',
+        'title': 'OL 9 must audit all uses of the kmod command.',
+        'vuln_id': 'V-271566',
+    },
+    'stig:rhel10:V-281126': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 10 (extra, not requested)',
+        'benchmark_version': 'V1R2 (Release 2, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel10:V-281126',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-281126',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-281126r1166330_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-10-500400',
+        'title': (
+            'RHEL 10 must generate audit records for successful and unsuccessful uses of the "delete_mo'
+            'dule" system call.'
+        ),
+        'vuln_id': 'V-281126',
+    },
+    'stig:rhel10:V-281127': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 10 (extra, not requested)',
+        'benchmark_version': 'V1R2 (Release 2, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel10:V-281127',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-281127',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-281127r1208796_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-10-500410',
+        'title': (
+            'RHEL 10 must generate audit records for successful and unsuccessful uses of the "init_modu'
+            'le" and "finit_module" system calls.'
+        ),
+        'vuln_id': 'V-281127',
+    },
+    'stig:rhel10:V-281132': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 10 (extra, not requested)',
+        'benchmark_version': 'V1R2 (Release 2, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel10:V-281132',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-002884',
+            'CCI-000172',
+        ],
+        'id': 'V-281132',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-281132r1166348_rule',
+        'rules': [
+            '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-10-500460',
+        'title': (
+            'RHEL 10 must generate audit records for successful and unsuccessful uses of the "kmod" com'
+            'mand.'
+        ),
+        'vuln_id': 'V-281132',
+    },
+    'stig:rhel7:V-204559': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 7',
+        'benchmark_version': (
+            'V3R14 (Release 14, Benchmark Date 24 Jan 2024) - newest copy found; any later release (e.g'
+            '. V3R15) NOT checked'
+        ),
+        'catalog_id': 'stig:rhel7:V-204559',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-204559',
+        'keys': [
+            'module-change',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-204559r833169_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S create_module -F auid>=1000 -F auid!=unset -k module-change',
+            '-a always,exit -F arch=b64 -S create_module -F auid>=1000 -F auid!=unset -k module-change',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-07-030819',
+        'title': (
+            'The Red Hat Enterprise Linux operating system must audit all uses of the create_module sys'
+            'call.'
+        ),
+        'vuln_id': 'V-204559',
+    },
+    'stig:rhel7:V-204560': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 7',
+        'benchmark_version': (
+            'V3R14 (Release 14, Benchmark Date 24 Jan 2024) - newest copy found; any later release (e.g'
+            '. V3R15) NOT checked'
+        ),
+        'catalog_id': 'stig:rhel7:V-204560',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-204560',
+        'keys': [
+            'modulechange',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-204560r833172_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ulechange'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ulechange'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-07-030820',
+        'title': (
+            'The Red Hat Enterprise Linux operating system must audit all uses of the init_module and f'
+            'init_module syscalls.'
+        ),
+        'vuln_id': 'V-204560',
+    },
+    'stig:rhel7:V-204562': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 7',
+        'benchmark_version': (
+            'V3R14 (Release 14, Benchmark Date 24 Jan 2024) - newest copy found; any later release (e.g'
+            '. V3R15) NOT checked'
+        ),
+        'catalog_id': 'stig:rhel7:V-204562',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-204562',
+        'keys': [
+            'module-change',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-204562r833175_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module-change',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module-change',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-07-030830',
+        'title': (
+            'The Red Hat Enterprise Linux operating system must audit all uses of the delete_module sys'
+            'call.'
+        ),
+        'vuln_id': 'V-204562',
+    },
+    'stig:rhel7:V-204563': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 7',
+        'benchmark_version': (
+            'V3R14 (Release 14, Benchmark Date 24 Jan 2024) - newest copy found; any later release (e.g'
+            '. V3R15) NOT checked'
+        ),
+        'catalog_id': 'stig:rhel7:V-204563',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-204563',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-204563r858498_rule',
+        'rules': [
+            '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-07-030840',
+        'title': 'The Red Hat Enterprise Linux operating system must audit all uses of the kmod command.',
+        'vuln_id': 'V-204563',
+    },
+    'stig:rhel8:V-230438': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 8',
+        'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel8:V-230438',
+        'ccis': [
+            'CCI-000169',
+        ],
+        'id': 'V-230438',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-230438r1017241_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+        ],
+        'stig_id': 'RHEL-08-030360',
+        'title': (
+            'Successful/unsuccessful uses of the init_module and finit_module system calls in RHEL 8 mu'
+            'st generate an audit record.'
+        ),
+        'vuln_id': 'V-230438',
+    },
+    'stig:rhel8:V-230446': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 8',
+        'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel8:V-230446',
+        'ccis': [
+            'CCI-000169',
+        ],
+        'id': 'V-230446',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-230446r1017245_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+        ],
+        'stig_id': 'RHEL-08-030390',
+        'title': (
+            'Successful/unsuccessful uses of the delete_module command in RHEL 8 must generate an audit'
+            ' record.'
+        ),
+        'vuln_id': 'V-230446',
+    },
+    'stig:rhel8:V-230465': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 8',
+        'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel8:V-230465',
+        'ccis': [
+            'CCI-000169',
+        ],
+        'id': 'V-230465',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-230465r1017257_rule',
+        'rules': [
+            '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-08-030580',
+        'title': 'Successful/unsuccessful uses of the kmod command in RHEL 8 must generate an audit record.',
+        'vuln_id': 'V-230465',
+    },
+    'stig:rhel9:V-258189': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 9',
+        'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel9:V-258189',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-258189',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-258189r1155607_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-09-654075',
+        'title': 'RHEL 9 must audit all uses of the delete_module system call.',
+        'vuln_id': 'V-258189',
+    },
+    'stig:rhel9:V-258190': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 9',
+        'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel9:V-258190',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-258190',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-258190r1155609_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-09-654080',
+        'title': 'RHEL 9 must audit all uses of the init_module and finit_module system calls.',
+        'vuln_id': 'V-258190',
+    },
+    'stig:rhel9:V-258195': {
+        'benchmark': 'DISA STIG - Red Hat Enterprise Linux 9',
+        'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
+        'catalog_id': 'stig:rhel9:V-258195',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000135',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-258195',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-258195r1045370_rule',
+        'rules': [
+            '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'RHEL-09-654105',
+        'title': 'RHEL 9 must audit all uses of the kmod command.',
+        'vuln_id': 'V-258195',
+    },
+    'stig:ubuntu2204:V-260613': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
+        'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:ubuntu2204:V-260613',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-260613',
+        'keys': [
+            'modules (fix) / module (check example)',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-260613r991586_rule',
+        'rules': [
+            '-w /bin/kmod -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [],
+        'stig_id': 'UBTU-22-654055',
+        'title': (
+            'Ubuntu 22.04 LTS must generate audit records for successful/unsuccessful attempts to use t'
+            'he kmod command.'
+        ),
+        'vuln_id': 'V-260613',
+    },
+    'stig:ubuntu2204:V-260614': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
+        'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:ubuntu2204:V-260614',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-260614',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-260614r991586_rule',
+        'rules': [
+            '-w /sbin/modprobe -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [],
+        'stig_id': 'UBTU-22-654060',
+        'title': (
+            'Ubuntu 22.04 LTS must generate audit records for successful/unsuccessful attempts to use m'
+            'odprobe command.'
+        ),
+        'vuln_id': 'V-260614',
+    },
+    'stig:ubuntu2204:V-260636': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
+        'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:ubuntu2204:V-260636',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-260636',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-260636r958446_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000064-GPOS-00033',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'UBTU-22-654170',
+        'title': (
+            'Ubuntu 22.04 LTS must generate audit records for successful/unsuccessful uses of the delet'
+            'e_module system call.'
+        ),
+        'vuln_id': 'V-260636',
+    },
+    'stig:ubuntu2204:V-260637': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
+        'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:ubuntu2204:V-260637',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-260637',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'recommendation': None,
+        'rule_id': 'SV-260637r958446_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000064-GPOS-00033',
+            'SRG-OS-000471-GPOS-00216',
+        ],
+        'stig_id': 'UBTU-22-654175',
+        'title': (
+            'Ubuntu 22.04 LTS must generate audit records for successful/unsuccessful uses of the init_'
+            'module and finit_module system calls.'
+        ),
+        'vuln_id': 'V-260637',
+    },
+}
 
-PROFILES = {'cis_al2023': {'b32_twins': 'advisory',
-                'controls': ['cis:al2023:1.0.0:5.2.3.19'],
-                'os': None,
-                'title': 'CIS Amazon Linux 2023 Benchmark v1.0.0'},
- 'cis_rhel7': {'b32_twins': 'advisory',
-               'controls': ['cis:rhel7:4.0.0:5.2.3.19'],
-               'os': None,
-               'title': 'CIS Red Hat Enterprise Linux 7 Benchmark v4.0.0'},
- 'cis_rhel7_v3': {'b32_twins': 'required',
-                  'controls': ['cis:rhel7:3.1.1:4.1.16'],
-                  'os': None,
-                  'title': 'CIS Red Hat Enterprise Linux 7 Benchmark v3.1.1 (older watch form)'},
- 'cis_rhel8': {'b32_twins': 'advisory',
-               'controls': ['cis:rhel8:4.0.0:6.3.3.19'],
-               'os': None,
-               'title': 'CIS Red Hat Enterprise Linux 8 Benchmark v4.0.0'},
- 'cis_rhel8_v1': {'b32_twins': 'required',
-                  'controls': ['cis:rhel8:1.0.1:4.1.15'],
-                  'os': None,
-                  'title': 'CIS Red Hat Enterprise Linux 8 Benchmark v1.0.1 (older watch form)'},
- 'cis_rhel9': {'b32_twins': 'advisory',
-               'controls': ['cis:rhel9:2.0.0:6.3.3.19'],
-               'os': None,
-               'title': 'CIS Red Hat Enterprise Linux 9 Benchmark v2.0.0'},
- 'cis_ubuntu2204': {'b32_twins': 'advisory',
-                    'controls': ['cis:ubuntu2204:2.0.0:6.3.3.19'],
-                    'os': None,
-                    'title': 'CIS Ubuntu Linux 22.04 LTS Benchmark v2.0.0'},
- 'stig_al2023': {'b32_twins': 'advisory',
-                 'controls': ['stig:al2023:V-274091', 'stig:al2023:V-274092', 'stig:al2023:V-274093'],
-                 'os': {'ids': ['amzn'], 'version': '2023'},
-                 'title': 'DISA STIG for Amazon Linux 2023 (V1R1 text, rule revisions unchanged to V1R3)'},
- 'stig_ol8': {'b32_twins': 'advisory',
-              'controls': ['stig:ol8:V-248773', 'stig:ol8:V-248781', 'stig:ol8:V-248800'],
-              'os': {'ids': ['ol'], 'version': '8'},
-              'title': 'DISA STIG for Oracle Linux 8 (V2R9)'},
- 'stig_ol9': {'b32_twins': 'advisory',
-              'controls': ['stig:ol9:V-271564', 'stig:ol9:V-271565', 'stig:ol9:V-271566'],
-              'os': {'ids': ['ol'], 'version': '9'},
-              'title': 'DISA STIG for Oracle Linux 9 (V1R6)'},
- 'stig_rhel10': {'b32_twins': 'advisory',
-                 'controls': ['stig:rhel10:V-281126', 'stig:rhel10:V-281127', 'stig:rhel10:V-281132'],
-                 'os': {'ids': ['rhel', 'centos', 'rocky', 'almalinux'], 'version': '10'},
-                 'title': 'DISA STIG for Red Hat Enterprise Linux 10 (V1R2)'},
- 'stig_rhel7': {'b32_twins': 'advisory',
-                'controls': ['stig:rhel7:V-204559',
-                             'stig:rhel7:V-204560',
-                             'stig:rhel7:V-204562',
-                             'stig:rhel7:V-204563'],
-                'os': {'ids': ['rhel', 'centos'], 'version': '7'},
-                'title': 'DISA STIG for Red Hat Enterprise Linux 7 (V3R14)'},
- 'stig_rhel8': {'b32_twins': 'advisory',
-                'controls': ['stig:rhel8:V-230438', 'stig:rhel8:V-230446', 'stig:rhel8:V-230465'],
-                'os': {'ids': ['rhel', 'centos', 'rocky', 'almalinux'], 'version': '8'},
-                'title': 'DISA STIG for Red Hat Enterprise Linux 8 (V2R8)'},
- 'stig_rhel9': {'b32_twins': 'advisory',
-                'controls': ['stig:rhel9:V-258189', 'stig:rhel9:V-258190', 'stig:rhel9:V-258195'],
-                'os': {'ids': ['rhel', 'centos', 'rocky', 'almalinux'], 'version': '9'},
-                'title': 'DISA STIG for Red Hat Enterprise Linux 9 (V2R9)'},
- 'stig_ubuntu2204': {'b32_twins': 'advisory',
-                     'controls': ['stig:ubuntu2204:V-260613',
-                                  'stig:ubuntu2204:V-260614',
-                                  'stig:ubuntu2204:V-260636',
-                                  'stig:ubuntu2204:V-260637'],
-                     'os': {'ids': ['ubuntu'], 'version': '22'},
-                     'title': 'DISA STIG for Canonical Ubuntu 22.04 LTS (V2R8)'}}
+PROFILES = {
+    'cis_al2023': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'cis:al2023:1.0.0:5.2.3.19',
+        ],
+        'os': None,
+        'title': 'CIS Amazon Linux 2023 Benchmark v1.0.0',
+    },
+    'cis_rhel7': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'cis:rhel7:4.0.0:5.2.3.19',
+        ],
+        'os': None,
+        'title': 'CIS Red Hat Enterprise Linux 7 Benchmark v4.0.0',
+    },
+    'cis_rhel7_v3': {
+        'b32_twins': 'required',
+        'controls': [
+            'cis:rhel7:3.1.1:4.1.16',
+        ],
+        'os': None,
+        'title': 'CIS Red Hat Enterprise Linux 7 Benchmark v3.1.1 (older watch form)',
+    },
+    'cis_rhel8': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'cis:rhel8:4.0.0:6.3.3.19',
+        ],
+        'os': None,
+        'title': 'CIS Red Hat Enterprise Linux 8 Benchmark v4.0.0',
+    },
+    'cis_rhel8_v1': {
+        'b32_twins': 'required',
+        'controls': [
+            'cis:rhel8:1.0.1:4.1.15',
+        ],
+        'os': None,
+        'title': 'CIS Red Hat Enterprise Linux 8 Benchmark v1.0.1 (older watch form)',
+    },
+    'cis_rhel9': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'cis:rhel9:2.0.0:6.3.3.19',
+        ],
+        'os': None,
+        'title': 'CIS Red Hat Enterprise Linux 9 Benchmark v2.0.0',
+    },
+    'cis_ubuntu2204': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'cis:ubuntu2204:2.0.0:6.3.3.19',
+        ],
+        'os': None,
+        'title': 'CIS Ubuntu Linux 22.04 LTS Benchmark v2.0.0',
+    },
+    'stig_al2023': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'stig:al2023:V-274091',
+            'stig:al2023:V-274092',
+            'stig:al2023:V-274093',
+        ],
+        'os': {
+            'ids': [
+                'amzn',
+            ],
+            'version': '2023',
+        },
+        'title': 'DISA STIG for Amazon Linux 2023 (V1R1 text, rule revisions unchanged to V1R3)',
+    },
+    'stig_ol8': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'stig:ol8:V-248773',
+            'stig:ol8:V-248781',
+            'stig:ol8:V-248800',
+        ],
+        'os': {
+            'ids': [
+                'ol',
+            ],
+            'version': '8',
+        },
+        'title': 'DISA STIG for Oracle Linux 8 (V2R9)',
+    },
+    'stig_ol9': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'stig:ol9:V-271564',
+            'stig:ol9:V-271565',
+            'stig:ol9:V-271566',
+        ],
+        'os': {
+            'ids': [
+                'ol',
+            ],
+            'version': '9',
+        },
+        'title': 'DISA STIG for Oracle Linux 9 (V1R6)',
+    },
+    'stig_rhel10': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'stig:rhel10:V-281126',
+            'stig:rhel10:V-281127',
+            'stig:rhel10:V-281132',
+        ],
+        'os': {
+            'ids': [
+                'rhel',
+                'centos',
+                'rocky',
+                'almalinux',
+            ],
+            'version': '10',
+        },
+        'title': 'DISA STIG for Red Hat Enterprise Linux 10 (V1R2)',
+    },
+    'stig_rhel7': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'stig:rhel7:V-204559',
+            'stig:rhel7:V-204560',
+            'stig:rhel7:V-204562',
+            'stig:rhel7:V-204563',
+        ],
+        'os': {
+            'ids': [
+                'rhel',
+                'centos',
+            ],
+            'version': '7',
+        },
+        'title': 'DISA STIG for Red Hat Enterprise Linux 7 (V3R14)',
+    },
+    'stig_rhel8': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'stig:rhel8:V-230438',
+            'stig:rhel8:V-230446',
+            'stig:rhel8:V-230465',
+        ],
+        'os': {
+            'ids': [
+                'rhel',
+                'centos',
+                'rocky',
+                'almalinux',
+            ],
+            'version': '8',
+        },
+        'title': 'DISA STIG for Red Hat Enterprise Linux 8 (V2R8)',
+    },
+    'stig_rhel9': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'stig:rhel9:V-258189',
+            'stig:rhel9:V-258190',
+            'stig:rhel9:V-258195',
+        ],
+        'os': {
+            'ids': [
+                'rhel',
+                'centos',
+                'rocky',
+                'almalinux',
+            ],
+            'version': '9',
+        },
+        'title': 'DISA STIG for Red Hat Enterprise Linux 9 (V2R9)',
+    },
+    'stig_ubuntu2204': {
+        'b32_twins': 'advisory',
+        'controls': [
+            'stig:ubuntu2204:V-260613',
+            'stig:ubuntu2204:V-260614',
+            'stig:ubuntu2204:V-260636',
+            'stig:ubuntu2204:V-260637',
+        ],
+        'os': {
+            'ids': [
+                'ubuntu',
+            ],
+            'version': '22',
+        },
+        'title': 'DISA STIG for Canonical Ubuntu 22.04 LTS (V2R8)',
+    },
+}
