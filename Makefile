@@ -49,10 +49,18 @@ vermin:
 	cd $(ROOT) && $(BIN)/vermin --target=3.6- --violations --no-tips --eval-annotations \
 	  $(wildcard plugins/modules plugins/module_utils)
 
-lint:
+# The checkout under an ansible_collections/auditkit/auditd path, so that ansible-lint,
+# ansible-playbook and pytest resolve auditkit.auditd.* to this working tree.
+NS_ROOT := $(BUILD)/pytest
+NS_LINK := $(NS_ROOT)/ansible_collections/auditkit/auditd
+$(NS_LINK):
+	mkdir -p $(dir $(NS_LINK))
+	ln -sfn $(ROOT) $(NS_LINK)
+
+lint: $(NS_LINK)
 	cd $(ROOT) && $(BIN)/yamllint --strict .
 	cd $(ROOT) && shellcheck .ci/run scripts/*.sh
-	cd $(ROOT) && $(BIN)/ansible-lint --offline --profile production --strict
+	cd $(ROOT) && ANSIBLE_COLLECTIONS_PATH=$(NS_ROOT) $(BIN)/ansible-lint --offline --profile production --strict
 
 # Copy the tracked + untracked-not-ignored files into a fresh
 # ansible_collections/<ns>/<name> tree, as ansible-test requires. The copy gets

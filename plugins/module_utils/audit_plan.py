@@ -10,6 +10,7 @@ absent: drop the lines equivalent to the given rules. Every other byte stays as 
 Check mode and real runs call the same functions; only the I/O layer decides to write.
 """
 
+import os
 import re
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
@@ -166,3 +167,84 @@ def _orphaned_markers(lines, drop):
         if group and all(member in drop for member in group):
             orphans.add(index)
     return orphans
+
+
+def apply_plan(snapshot, plan):
+    """The snapshot as it is once ``plan`` is applied (for planning on and judging the result)."""
+    files = dict((f.path, f) for f in snapshot.files)
+    for path, text in plan.texts.items():
+        files[path] = R.RulesFile(path, text)
+    if snapshot.mode == "auditctl":
+        ordered = list(files.values())
+    else:
+        names, _skipped = R.augenrules_order([os.path.basename(p) for p in files])
+        ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
+    return E.Snapshot(snapshot.machine, snapshot.mode, snapshot.rules_dir, ordered, snapshot.skipped,
+                      snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence,
+                      snapshot.names, snapshot.awk)
+
+
+def suppressors(requirements, snapshot, match="strict", key_policy="any"):
+    """The never rules on disk that suppress a requirement: {(file, line): LoadedRule}."""
+    context = E.Context(snapshot, match, key_policy)
+    found = {}
+    for requirement in requirements:
+        if requirement.canon is None or requirement.is_control:
+            continue
+        verdict = C.judge(requirement.canon, context.disk.rules(requirement.canon.list), context.disk.rules("task"),
+                          match, key_policy)
+        for loaded, _targets in verdict.suppressed:
+            found[(loaded.source.file, loaded.source.line)] = loaded
+    return found
+
+
+def plan_remove_suppressors(requirements, snapshot, match="strict", key_policy="any"):
+    """Plan removing the never rules that suppress requirements, wherever they are.
+
+    A ``never,task`` rule hides the ``never,exit`` rules behind it, so this repeats until
+    no requirement is suppressed any more. Removed lines keep their original numbers."""
+    found = {}
+    current = snapshot
+    while True:
+        more = suppressors(requirements, current, match, key_policy)
+        if not more:
+            break
+        for (path, line), loaded in more.items():
+            found[(path, _original_line(snapshot, path, loaded.rule.text, found))] = loaded
+        current = apply_plan(snapshot, _removal(snapshot, found))
+    plan = _removal(snapshot, found)
+    plan.removed = [{"rule": loaded.rule.text.strip(), "file": path, "line": line, "controls": [],
+                     "reason": "suppressed required rules"} for (path, line), loaded in sorted(found.items())]
+    return plan
+
+
+def _drop_lines(text, numbers):
+    return "".join(line for index, line in enumerate(chunks(text), 1) if index not in numbers)
+
+
+def _original_line(snapshot, path, text, found):
+    """The line number in the original file of a line found in a partly edited copy."""
+    original = next(f for f in snapshot.files if f.path == path)
+    taken = set(l for p, l in found if p == path)
+    for number, line in enumerate(chunks(original.text), 1):
+        if line.rstrip("\n") == text and number not in taken:
+            return number
+    raise ValueError("line %r not found in %s" % (text, path))
+
+
+def _removal(snapshot, found):
+    """A plan whose texts drop the ``found`` (file, line) pairs."""
+    plan = Plan()
+    plan.texts = dict((f.path, _drop_lines(f.text, [line for path, line in found if path == f.path]))
+                      for f in snapshot.files if any(path == f.path for path, _line in found))
+    return plan
+
+
+def then(first, second):
+    """One plan doing ``first`` and then ``second`` (planned on the result of ``first``)."""
+    plan = Plan()
+    plan.texts = dict(first.texts, **second.texts)
+    plan.added = first.added + second.added
+    plan.removed = first.removed + second.removed
+    plan.kept = second.kept
+    return plan

@@ -63,6 +63,13 @@ options:
     description: With O(state=absent), remove equivalent rules from every C(*.rules) file in O(rules_dir).
     type: bool
     default: false
+  remove_suppressing:
+    description:
+      - With O(state=present), also remove the C(never) rules (C(-a task,never), an earlier C(-a never,exit)) that
+        suppress a required rule, from whichever file of O(rules_dir) holds them, so the requirement can pass.
+        Removed lines are listed in RV(removed).
+    type: bool
+    default: false
   allow_never:
     description: Accept C(never) rules, which suppress auditing. Refused by default.
     type: bool
@@ -82,7 +89,8 @@ options:
     default: '0600'
 notes:
   - Rules covered only by lines that C(auditctl) would never load (after a rejected line) or that a C(never) rule
-    suppresses are not written again; RV(requirements) reports them as failing with the reason.
+    suppresses are not written again; RV(requirements) reports them as failing with the reason (see
+    O(remove_suppressing)).
 seealso:
   - module: auditkit.auditd.audit_rules_info
   - module: auditkit.auditd.audit_rules_load
@@ -125,7 +133,7 @@ added:
   type: list
   elements: dict
 removed:
-  description: Lines removed, each with C(rule), C(file), C(line).
+  description: Lines removed, each with C(rule), C(file), C(line) (and C(reason) for suppressing rules).
   returned: always
   type: list
   elements: dict
@@ -221,8 +229,13 @@ def _refuse_unloadable(module, snapshot, requirements):
 def _plan(module, snapshot, requirements, dest):
     params = module.params
     if params["state"] == "present":
-        return P.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest),
-                              params["match"], params["key_policy"])
+        first = P.Plan()
+        if params["remove_suppressing"]:
+            first = P.plan_remove_suppressors(requirements, snapshot, params["match"], params["key_policy"])
+            snapshot = P.apply_plan(snapshot, first)
+        second = P.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest),
+                                params["match"], params["key_policy"])
+        return P.then(first, second)
     paths = [f.path for f in snapshot.files] if params["remove_everywhere"] else [dest]
     return P.plan_absent(requirements, snapshot, paths, params["key_policy"])
 
@@ -250,21 +263,6 @@ def _diff(snapshot, plan):
     return diffs
 
 
-def _after(snapshot, plan):
-    """The snapshot as it is once the plan is applied (for the verdicts after the change)."""
-    files = dict((f.path, f) for f in snapshot.files)
-    for path, text in plan.texts.items():
-        files[path] = R.RulesFile(path, text)
-    if snapshot.mode == "auditctl":
-        ordered = list(files.values())
-    else:
-        names, _skipped = R.augenrules_order([os.path.basename(p) for p in files])
-        ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
-    return E.Snapshot(snapshot.machine, snapshot.mode, snapshot.rules_dir, ordered, snapshot.skipped,
-                      snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence,
-                      snapshot.names, snapshot.awk)
-
-
 def run(module):
     params = module.params
     machine = M.target_machine(module)
@@ -289,7 +287,7 @@ def run(module):
     if os.path.exists(dest):
         file_args = module.load_file_common_arguments(params, path=dest)
         changed = module.set_fs_attributes_if_different(file_args, changed)
-    after = M.with_controls(E.evaluate(_after(snapshot, plan), requirements, params["match"], params["key_policy"]),
+    after = M.with_controls(E.evaluate(P.apply_plan(snapshot, plan), requirements, params["match"], params["key_policy"]),
                             selection)
     result = dict(changed=changed, added=plan.added, removed=plan.removed, dest=dest, reload_required=plan.changed,
                   requirements=after["requirements"], findings=after["findings"], controls=after["controls"],
@@ -308,6 +306,7 @@ def main():
         dest=dict(type="path"),
         remove_everywhere=dict(type="bool", default=False),
         allow_never=dict(type="bool", default=False),
+        remove_suppressing=dict(type="bool", default=False),
         allow_control_lines=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
         mode=dict(type="raw", default="0600"),

@@ -167,3 +167,17 @@ def test_not_applicable_syscalls_are_skipped(run_module, rules_tree):
     result = run_module(audit_rules, **rules_tree.args(rules=rules, arch="aarch64"))
     assert rules_tree.read("audit.rules") == "-a always,exit -F arch=b64 -S init_module -k m\n"
     assert result["requirements"][0]["notes"] == ["create_module: not on aarch64, not required there"]
+
+
+def test_remove_suppressing_rules_then_write(run_module, rules_tree):
+    base = "-D\n-a task,never\n-b 8192\n"
+    rules_tree.write({"10-base.rules": base, "20.rules": "-a never,exit -F arch=b64 -S delete_module\n-w /etc -p wa\n"})
+    args = rules_tree.args(rules=[INIT, DELETE], remove_suppressing=True)
+    result = run_module(audit_rules, diff=True, **args)
+    assert sorted((r["file"].rsplit("/", 1)[1], r["line"]) for r in result["removed"]) == [("10-base.rules", 2),
+                                                                                           ("20.rules", 1)]
+    assert rules_tree.read("10-base.rules") == "-D\n-b 8192\n" and rules_tree.read("20.rules") == "-w /etc -p wa\n"
+    assert rules_tree.read("audit.rules") == INIT + "\n" + DELETE + "\n"
+    assert [r["status"] for r in result["requirements"]] == ["pass", "pass"]
+    assert len(result["diff"]) == 3
+    assert not run_module(audit_rules, **args)["changed"]
