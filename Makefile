@@ -24,9 +24,9 @@ export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, cheap ones first (setup runs before them).
-TEST_STEPS := vermin lint unit install importer sanity kernel
+TEST_STEPS := vermin lint unit install importer sanity kernel integration
 
-.PHONY: help setup vermin lint stage sanity build install importer unit kernel test demo clean
+.PHONY: help setup vermin lint stage sanity build install importer unit kernel integration test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
@@ -37,7 +37,8 @@ help:
 	@echo "make install   install the tarball into .build/collections and resolve it"
 	@echo "make importer  galaxy-importer on the tarball (tests/galaxy-importer.cfg)"
 	@echo "make unit      pytest tests/unit"
-	@echo "make kernel    pytest tests/kernel"
+	@echo "make kernel    pytest tests/kernel (real kernel audit subsystem, root)"
+	@echo "make integration  playbooks, role and reports on a sandbox fleet"
 	@echo "make test      all of the above, cheap checks first"
 	@echo "make demo      scripts/demo.py"
 	@echo "make clean     remove .build and caches"
@@ -112,6 +113,10 @@ unit:
 
 kernel:
 	cd $(ROOT) && $(BIN)/pytest tests/kernel
+
+# Playbooks, role and reports on a sandbox fleet, through ansible-playbook and ansible-runner.
+integration: $(NS_LINK)
+	cd $(ROOT) && $(BIN)/pytest tests/integration
 
 # setup must succeed; then every step runs even if an earlier one failed, a
 # summary is printed, and the target fails if any step failed.

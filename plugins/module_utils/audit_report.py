@@ -57,8 +57,9 @@ def _host_control(control, result, waivers):
 
 
 def _host_entry(name, result, failure, waivers, expected_controls):
-    if result is not None and result.get("failed"):
-        result, failure = None, {"msg": result.get("msg") or "the check failed", "unreachable": False}
+    if result is not None and (result.get("failed") or result.get("unreachable")):
+        result, failure = None, {"msg": result.get("msg") or "the check failed",
+                                 "unreachable": bool(result.get("unreachable"))}
     if result is None:
         return {"name": name, "status": "unreachable" if failure is None or failure.get("unreachable") else "failed",
                 "error": (failure or {}).get("msg") or "no result: the host was unreachable or failed before the check",

@@ -1,0 +1,178 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The drift_report and remediate playbooks on a sandbox fleet: inventory hosts on the local
+connection, each with its own rules directory and starting state, plus one unreachable host.
+Verdicts per host x control are checked in every report format; remediate must make every
+host pass without duplicating what was covered, and a second run must change nothing."""
+import csv
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(ROOT, ".build", "pytest")
+BIN = os.path.dirname(sys.executable)
+
+DISA_RHEL9 = [
+    "-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules",
+]
+EQUIVALENT = [
+    "-a exit,always -F arch=i386 -S delete_module -F auid!=-1 -F loginuid>=1000 -F key=m",
+    "-a always,exit -F arch=x86_64 -S 176 -F auid>=1000 -F auid!=4294967295",
+    "-a always,exit -F arch=b32 -S finit_module -S init_module -F auid!=unset -F auid>=1000",
+    "-a always,exit -F arch=b64 -S finit_module -F auid>=1000 -F auid!=unset",
+    "-a always,exit -F arch=b64 -S init_module -F auid>=1000 -F auid!=unset",
+    "-a always,exit -F perm=x -F auid>=1000 -F path=/usr/bin/kmod -F auid!=unset -k modules",
+]
+FLEET = {
+    "h-empty": {"10-base.rules": "-D\n-b 8192\n"},
+    "h-compliant": {"10-base.rules": "-D\n", "audit.rules": "\n".join(DISA_RHEL9) + "\n"},
+    "h-equivalent": {"10-base.rules": "-D\n", "30-site.rules": "\n".join(EQUIVALENT) + "\n"},
+    "h-suppressed": {"10-base.rules": "-D\n-a task,never\n", "audit.rules": "\n".join(DISA_RHEL9) + "\n"},
+    "h-partial": {"10-base.rules": "-D\n", "audit.rules": "\n".join(DISA_RHEL9[2:4]) + "\n-w /usr/bin/kmod -p x -k modules\n"},
+}
+CONTROLS = ["V-258189", "V-258190", "V-258195"]
+WAIVER = {"V-258195": "kmod executions are covered by the site EDR (ticket SEC-42)"}
+EXPECTED = {  # with the V-258195 waiver
+    "h-empty": ["fail", "fail", "waived"],
+    "h-compliant": ["pass", "pass", "pass"],
+    "h-equivalent": ["pass", "pass", "pass"],
+    "h-suppressed": ["fail", "fail", "waived"],
+    "h-partial": ["fail", "pass", "waived"],
+    "h-down": ["unreachable", "unreachable", "unreachable"],
+}
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    lines = ["[fleet]"]
+    for host, files in FLEET.items():
+        rules_dir = tmp_path / host / "rules.d"
+        rules_dir.mkdir(parents=True)
+        for name, text in files.items():
+            (rules_dir / name).write_text(text)
+            (rules_dir / name).chmod(0o600)
+        lines.append("%s auditkit_rules_dir=%s auditkit_rules_file=%s auditkit_compiled_file=%s"
+                     % (host, rules_dir, rules_dir / "audit.rules", tmp_path / host / "audit.rules"))
+    lines += ["[fleet:vars]", "ansible_connection=local", "ansible_python_interpreter=%s" % sys.executable,
+              "[down]", "h-down ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh ansible_ssh_timeout=3",
+              "[all:vars]", "auditkit_profile=stig_rhel9", "auditkit_arch=x86_64", "auditkit_read_kernel=false",
+              "auditkit_load=false", "auditkit_become=false"]
+    (tmp_path / "hosts.ini").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def playbook(fleet, name, *args, **extra_vars):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_HOST_KEY_CHECKING="0",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_RETRY_FILES_ENABLED="0", PATH=BIN + os.pathsep + os.environ["PATH"])
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", str(fleet / "hosts.ini"), "auditkit.auditd." + name,
+               "-e", json.dumps(extra_vars)] + list(args)
+    return subprocess.run(command, env=env, cwd=str(fleet), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, check=False)
+
+
+def _statuses(report):
+    return dict((h["name"], [c["status"] for c in h["controls"]]) for h in report["hosts"])
+
+
+def _schema(name):
+    with open(os.path.join(ROOT, "schemas", name)) as handle:
+        return json.load(handle)
+
+
+def check_report(report_dir, expected):
+    with open(os.path.join(report_dir, "report.json")) as handle:
+        report = json.load(handle)
+    jsonschema.validate(report, _schema("report.schema.json"))
+    assert _statuses(report) == expected
+    assert [c["id"] for c in report["hosts"][0]["controls"]] == CONTROLS
+
+    junit = ET.parse(os.path.join(report_dir, "junit.xml")).getroot().find("testsuite")
+    cases = dict(((c.get("classname"), c.get("name").split()[0]), c) for c in junit.findall("testcase"))
+    assert len(cases) == len(expected) * len(CONTROLS)
+    tags = {"fail": "failure", "unreachable": "error", "waived": "skipped", "not_applicable": "skipped"}
+    for host, statuses in expected.items():
+        for control, status in zip(CONTROLS, statuses):
+            children = [child.tag for child in cases[(host, control)]]
+            assert children == ([tags[status]] if status in tags else []), (host, control)
+
+    with open(os.path.join(report_dir, "report.csv")) as handle:
+        rows = list(csv.DictReader(handle))
+    assert dict(((r["host"], r["control"]), r["status"]) for r in rows) == dict(
+        ((h, c), s) for h, statuses in expected.items() for c, s in zip(CONTROLS, statuses))
+
+    with open(os.path.join(report_dir, "summary.md")) as handle:
+        markdown = handle.read()
+    for host, statuses in expected.items():
+        for control, status in zip(CONTROLS, statuses):
+            assert "| %s | %s | %s |" % (host, control, status) in markdown
+
+    for host, statuses in expected.items():
+        with open(os.path.join(report_dir, host + ".cklb")) as handle:
+            checklist = json.load(handle)
+        jsonschema.validate(checklist, _schema("cklb.schema.json"))
+        cklb = {"pass": "not_a_finding", "fail": "open", "waived": "open", "unreachable": "not_reviewed"}
+        assert [r["status"] for r in checklist["stigs"][0]["rules"]] == [cklb[s] for s in statuses]
+        assert [r["group_id"] for r in checklist["stigs"][0]["rules"]] == CONTROLS
+    with open(os.path.join(report_dir, "report.html")) as handle:
+        html = handle.read()
+    assert html.count("<tr data-host=") == len(expected) * len(CONTROLS) and "<svg" in html and "http" not in html.split(
+        "</style>")[0]
+    return report
+
+
+def test_drift_remediate_drift(fleet):
+    first = playbook(fleet, "drift_report", auditkit_report_dir=str(fleet / "before"), auditkit_waivers=WAIVER)
+    assert first.returncode == 4, first.stdout  # ansible-playbook's code for an unreachable host
+    report = check_report(str(fleet / "before"), EXPECTED)
+    assert report["summary"]["unreachable"] == 1 and report["waivers"] == WAIVER
+    waived = next(h for h in report["hosts"] if h["name"] == "h-empty")["controls"][2]
+    assert waived["waiver"] == WAIVER["V-258195"] and waived["original_status"] == "fail"
+    suppressed = next(h for h in report["hosts"] if h["name"] == "h-suppressed")
+    assert "suppressed" in suppressed["controls"][0]["reason"]
+
+    gated = playbook(fleet, "drift_report", auditkit_report_dir=str(fleet / "gated"),
+                     auditkit_fail_on_drift=True, target="fleet")
+    assert gated.returncode != 0 and "control verdicts fail" in gated.stdout
+
+    dry = playbook(fleet, "remediate", "--check", "--diff", auditkit_report_dir=str(fleet / "dry"), target="fleet")
+    assert dry.returncode == 0, dry.stdout
+    with open(str(fleet / "dry" / "report.json")) as handle:
+        planned = json.load(handle)
+    assert planned["kind"] == "remediate_check"
+    empty = next(h for h in planned["hosts"] if h["name"] == "h-empty")
+    assert len([c for c in empty["planned_changes"] if c["action"] == "add"]) == 5
+    assert FLEET["h-empty"]["10-base.rules"] == (fleet / "h-empty" / "rules.d" / "10-base.rules").read_text()
+    assert not (fleet / "h-empty" / "rules.d" / "audit.rules").exists()
+
+    fixed = playbook(fleet, "remediate", target="fleet")
+    assert fixed.returncode == 0, fixed.stdout
+    assert "h-compliant                : ok=" in fixed.stdout and _changed(fixed.stdout, "h-compliant") == 0
+    equivalent_files = sorted(os.listdir(str(fleet / "h-equivalent" / "rules.d")))
+    assert equivalent_files == ["10-base.rules", "30-site.rules"]  # everything was covered: nothing written
+    partial = (fleet / "h-partial" / "rules.d" / "audit.rules").read_text()
+    assert partial.count("-S init_module,finit_module") == 2 and "-a always,exit -F path=/usr/bin/kmod" in partial
+
+    after = playbook(fleet, "drift_report", auditkit_report_dir=str(fleet / "after"), target="fleet")
+    assert after.returncode == 0, after.stdout
+    all_pass = dict((host, ["pass"] * 3) for host in FLEET)
+    check_report(str(fleet / "after"), all_pass)
+
+    again = playbook(fleet, "remediate", target="fleet")
+    assert again.returncode == 0 and all(_changed(again.stdout, host) == 0 for host in FLEET), again.stdout
+
+
+def _changed(output, host):
+    for line in output.splitlines():
+        if line.startswith(host + " ") and "changed=" in line:
+            return int(line.split("changed=")[1].split()[0])
+    raise AssertionError("no recap line for %s in:\n%s" % (host, output))
