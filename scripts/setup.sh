@@ -35,6 +35,7 @@ APT_PACKAGES=(
     docker.io
     mmdebstrap
     gawk          # augenrules is tested under both gawk (RHEL, AL2023) and mawk (Debian)
+    chromium      # the HTML report is opened headless in a test
 )
 
 SUDO=()
