@@ -115,7 +115,7 @@ kernel:
 	cd $(ROOT) && $(BIN)/pytest tests/kernel
 
 # Playbooks, role and reports on a sandbox fleet, through ansible-playbook and ansible-runner.
-integration: $(NS_LINK)
+integration: $(NS_LINK) build
 	cd $(ROOT) && $(BIN)/pytest tests/integration
 
 # setup must succeed; then every step runs even if an earlier one failed, a
