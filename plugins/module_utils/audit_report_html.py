@@ -62,21 +62,21 @@ def _chart(report):
                     counts[control["status"]] += 1
         per_control.append((meta, counts))
     hosts = max(1, len(report["hosts"]))
-    width, bar, label = 400, 22, 170
+    width, row_height, label = 400, 22, 170
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" id="chart" role="img" width="%d" height="%d">'
-             % (label + width + 10, bar * len(per_control) + 30)]
+             % (label + width + 10, row_height * len(per_control) + 30)]
     for row, (meta, counts) in enumerate(per_control):
-        y, x = row * bar + 5, label
+        y, x = row * row_height + 5, label
         parts.append('<text x="0" y="%d" font-size="13">%s</text>' % (y + 15, escape(meta["id"])))
         for status in STATUSES:
             size = width * counts[status] / float(hosts)
             if size:
                 parts.append('<rect class="bar" data-control="%s" data-status="%s" data-count="%d" x="%.1f" y="%d" '
                              'width="%.1f" height="%d" fill="%s"><title>%s %s: %d</title></rect>'
-                             % (escape(meta["id"]), status, counts[status], x, y, size, bar - 4, COLOURS[status],
+                             % (escape(meta["id"]), status, counts[status], x, y, size, row_height - 4, COLOURS[status],
                                 escape(meta["id"]), status, counts[status]))
                 x += size
-    legend_y = bar * len(per_control) + 22
+    legend_y = row_height * len(per_control) + 22
     for index, status in enumerate(STATUSES):
         parts.append('<text x="%d" y="%d" font-size="12" fill="%s">%s</text>'
                      % (label + index * 85, legend_y, COLOURS[status], status))
