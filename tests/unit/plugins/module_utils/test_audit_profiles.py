@@ -121,3 +121,29 @@ def test_advisory_failure_does_not_fail_a_control():
     assert verdict["advisory"] == [{"rule": "b32", "status": "fail", "reason": "missing"}]
     entries[0]["status"] = "not_applicable"
     assert P.control_verdicts([control], entries)[0]["status"] == "not_applicable"
+
+
+def _tag_ids():
+    tags = []
+    for control in sorted(CONTROLS):
+        for tag in P.labels(control):
+            tag = tag.replace("CIS ", "CIS_")
+            if tag not in tags:
+                tags.append(tag)
+    return tags
+
+
+def test_role_tags_cover_every_control_id():
+    role = os.path.join(ROOT, "roles", "module_loading")
+    with open(os.path.join(role, "tasks", "main.yml")) as handle:
+        tasks = yaml.safe_load(handle)
+    with open(os.path.join(role, "vars", "main.yml")) as handle:
+        known = yaml.safe_load(handle)["_auditkit_control_tags"]
+    writer = next(t for t in tasks if "auditkit.auditd.audit_rules" in t)
+    assert sorted(writer["tags"]) == sorted(["auditkit"] + _tag_ids()) and sorted(known) == sorted(_tag_ids())
+
+
+def test_role_profile_choices_match_the_bundled_profiles():
+    with open(os.path.join(ROOT, "roles", "module_loading", "meta", "argument_specs.yml")) as handle:
+        specs = yaml.safe_load(handle)["argument_specs"]
+    assert specs["main"]["options"]["auditkit_profile"]["choices"] == [P.AUTO] + P.names()
