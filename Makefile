@@ -24,9 +24,9 @@ export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, cheap ones first (setup runs before them).
-TEST_STEPS := vermin lint unit install importer sanity kernel integration
+TEST_STEPS := vermin lint unit install importer sanity kernel integration reliability
 
-.PHONY: help setup vermin lint stage sanity build install importer unit kernel integration test demo clean
+.PHONY: help setup vermin lint stage sanity build install importer unit kernel integration reliability test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
@@ -39,6 +39,7 @@ help:
 	@echo "make unit      pytest tests/unit"
 	@echo "make kernel    pytest tests/kernel (real kernel audit subsystem, root)"
 	@echo "make integration  playbooks, role and reports on a sandbox fleet"
+	@echo "make reliability  faults survived, hostile input refused (docs/reliability.md)"
 	@echo "make test      all of the above, cheap checks first"
 	@echo "make demo      scripts/demo.py"
 	@echo "make clean     remove .build and caches"
@@ -117,6 +118,10 @@ kernel:
 # Playbooks, role and reports on a sandbox fleet, through ansible-playbook and ansible-runner.
 integration: $(NS_LINK) build
 	cd $(ROOT) && $(BIN)/pytest tests/integration
+
+# Faults (SIGKILL, full/read-only/immutable storage, odd files, concurrency); root for mounts.
+reliability: $(NS_LINK)
+	cd $(ROOT) && $(BIN)/pytest tests/reliability
 
 # setup must succeed; then every step runs even if an earlier one failed, a
 # summary is printed, and the target fails if any step failed.

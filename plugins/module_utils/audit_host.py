@@ -162,6 +162,7 @@ def resolve_names(rules):
                 facts[(kind, field.value)] = number is not None
                 if number is not None:
                     field.value = number
+                    rule.forget_canonical()
     return facts
 
 
@@ -248,6 +249,30 @@ def locked(directory):
         os.close(fd)  # closing the descriptor releases the lock
 
 
+TEMP_PREFIX, TEMP_SUFFIX = ".auditkit-", ".tmp"
+
+
+def remove_stale_temps(directory):
+    """Delete temporary files a killed run left behind; call it only while holding the lock,
+    when no other run of this collection can be writing one. Returns the names removed."""
+    removed = []
+    for name in os.listdir(directory):
+        if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+            try:
+                os.unlink(os.path.join(directory, name))
+                removed.append(name)
+            except OSError:
+                continue
+    return removed
+
+
+def backup(module, path):
+    """A timestamped copy of ``path`` next to it, readable by its owner only."""
+    copy = module.backup_local(path)
+    os.chmod(copy, 0o600)
+    return copy
+
+
 def _copy_attributes(module, source, target):
     """Give ``target`` the owner, mode and SELinux context of ``source``."""
     info = os.stat(source)
@@ -271,7 +296,7 @@ def write_atomic(module, path, text, new_mode=0o600):
     keeps its owner, mode and SELinux context; a new one starts as ``new_mode``."""
     directory = os.path.dirname(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".auditkit-", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
     except OSError as exc:
         raise HostError("cannot create a temporary file in %s: %s" % (directory, exc.strerror))
     try:

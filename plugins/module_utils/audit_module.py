@@ -39,8 +39,26 @@ def argument_spec(with_profile=True, **extra):
     return spec
 
 
+PATH_OPTIONS = ("rules_dir", "compiled_file", "dest")
+
+
+def check_paths(module):
+    """Refuse relative paths, '..' segments and control characters in path options."""
+    for name in PATH_OPTIONS:
+        value = module.params.get(name)
+        if value is None:
+            continue
+        if not value.startswith("/"):
+            module.fail_json(msg="%s %r must be an absolute path" % (name, value))
+        if ".." in value.split("/"):
+            module.fail_json(msg="%s %r must not contain '..' segments" % (name, value))
+        if any(ord(char) < 32 for char in value):
+            module.fail_json(msg="%s %r contains a control character" % (name, value))
+
+
 def target_machine(module):
     """The machine to judge for: the arch option, else ``uname -m``; fails on unknown ones."""
+    check_paths(module)
     machine = module.params["arch"] or os.uname()[4]
     try:
         return A.normalize_machine(machine)
@@ -64,8 +82,23 @@ class Selection(object):
         return {"name": self.profile, "title": P.PROFILES[self.profile]["title"], "picked_by": self.picked_by}
 
 
+MAX_CONTROL_IDS = 200
+MAX_CONTROL_ID_LENGTH = 64
+
+
+def _check_control_ids(params):
+    for option in ("controls", "skip_controls"):
+        given = params[option] or []
+        if len(given) > MAX_CONTROL_IDS:
+            raise P.ProfileError("%s: %d IDs given; the limit is %d" % (option, len(given), MAX_CONTROL_IDS))
+        for item in given:
+            if len(item) > MAX_CONTROL_ID_LENGTH or any(ord(char) < 32 for char in item):
+                raise P.ProfileError("%s: %r is not a control ID" % (option, item[:MAX_CONTROL_ID_LENGTH]))
+
+
 def _profile_part(params, machine):
     """(profile, picked_by, controls, notes, [ProfileRule]) or Nones without a profile."""
+    _check_control_ids(params)
     profile = params["profile"]
     if not profile:
         if params["controls"] or params["skip_controls"]:

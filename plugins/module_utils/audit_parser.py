@@ -100,6 +100,7 @@ class AuditRule(Line):
         self.comparisons = []    # [(left, op, right)] from -C
         self.keys = []
         self.negated_key = False  # -F key!=K (kernel-valid, shown as key=K)
+        self.canonical_cache = {}  # (machine, is_dir) -> Canonical, filled by audit_semantics
 
     @property
     def is_watch(self):
@@ -115,9 +116,14 @@ class AuditRule(Line):
     def replace(self, **changes):
         """A shallow copy with some attributes changed (for example fewer syscalls)."""
         other = copy.copy(self)
+        other.canonical_cache = {}
         for name, value in changes.items():
             setattr(other, name, value)
         return other
+
+    def forget_canonical(self):
+        """Drop cached canonical forms after changing fields (user names resolved to ids)."""
+        self.canonical_cache = {}
 
     def __repr__(self):
         return "AuditRule(%r)" % self.text

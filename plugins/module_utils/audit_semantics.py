@@ -79,14 +79,21 @@ def canonical(rule, machine, is_dir=None):
 
     ``is_dir(path)`` tells whether a watched path is a directory on the host (auditctl
     decides -w between a file and a directory watch with stat()); without it, a file watch.
+    The result is cached on the rule (rule.forget_canonical() after changing its fields).
     """
+    key = (machine, bool(is_dir(rule.watch)) if rule.is_watch and is_dir else False)
+    cached = rule.canonical_cache.get(key)
+    if cached is not None:
+        return cached
     try:
-        machine = A.normalize_machine(machine)
+        resolved = A.normalize_machine(machine)
     except ValueError as exc:
         raise AuditRuleError(str(exc), rule.location)
-    table, arch = _syscall_table(rule, machine)
-    return Canonical(rule.list, rule.action, arch, table, _syscalls(rule, table),
-                     _filters(rule, is_dir), frozenset(rule.keys))
+    table, arch = _syscall_table(rule, resolved)
+    canon = Canonical(rule.list, rule.action, arch, table, _syscalls(rule, table),
+                      _filters(rule, lambda _path: key[1]), frozenset(rule.keys))
+    rule.canonical_cache[key] = canon
+    return canon
 
 
 def _without_keys(canon):

@@ -79,7 +79,7 @@ options:
     type: bool
     default: false
   backup:
-    description: Keep a timestamped copy of each file before changing it (next to it, not a C(*.rules) name).
+    description: Keep a timestamped copy of each file before changing it (next to it, not a C(*.rules) name, mode 0600).
     type: bool
     default: false
   mode:
@@ -247,7 +247,7 @@ def _apply(module, snapshot, plan):
         if module.check_mode:
             continue
         if module.params["backup"] and os.path.exists(path):
-            backup_file = module.backup_local(path)
+            backup_file = H.backup(module, path)
         H.write_atomic(module, path, text, new_mode=0o600)
     return backup_file
 
@@ -278,6 +278,8 @@ def run(module):
     directory = os.path.dirname(dest)
     M.check_rules_dir(module, directory)
     with H.locked(directory):
+        if not module.check_mode:
+            H.remove_stale_temps(directory)
         snapshot = H.snapshot(module, machine, os.path.realpath(params["rules_dir"]), params["compiled_file"],
                               loader, read_kernel=False)
         _refuse_unloadable(module, snapshot, requirements)

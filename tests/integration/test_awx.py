@@ -79,8 +79,13 @@ def test_drift_report_and_remediate_through_ansible_runner(private_data_dir, tmp
 
 def test_survey_input_is_validated_before_any_host_changes(private_data_dir, tmp_path):
     extravars = yaml.safe_load((private_data_dir / "env" / "extravars").read_text())
-    for bad in ({"auditkit_controls": "V-274091,-e 0"}, {"auditkit_profile": "stig_al2023; reboot"},
-                {"auditkit_fail_on_drift": "maybe"}, {"auditkit_extra_rules": ["-D"]}):
+    hostile = [{"auditkit_controls": "V-274091,-e 0"}, {"auditkit_profile": "stig_al2023; reboot"},
+               {"auditkit_fail_on_drift": "maybe"}, {"auditkit_extra_rules": ["-D"]},
+               {"auditkit_extra_rules": ["-w /etc/x -p wa\n-e 2"]}, {"auditkit_extra_rules": ["-e 2"]},
+               {"auditkit_extra_rules": ["-a task,never"]}, {"auditkit_extra_rules": ["-w /x -p wa $(reboot)"]},
+               {"auditkit_rules_file": str(tmp_path / "web2" / "rules.d" / ".." / "escape.rules")},
+               {"auditkit_controls": ",".join(["V-274091"] * 5000)}, {"auditkit_extra_rules": ["-w /x -p x"] * 1001}]
+    for bad in hostile:
         (private_data_dir / "env" / "extravars").write_text(yaml.safe_dump(dict(extravars, **bad)))
         run = ansible_runner.run(private_data_dir=str(private_data_dir), playbook="remediate.yml", quiet=True)
         assert run.status == "failed", bad

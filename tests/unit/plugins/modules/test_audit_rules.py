@@ -100,7 +100,19 @@ def test_absent_from_dest_then_everywhere(run_module, rules_tree):
 @pytest.mark.parametrize("rules, reason", [
     ([INIT, "-e 0"], "rules[1]"),
     ([INIT + "\n-D"], "newline"),
+    ([INIT + "\x00"], "NUL"),
+    (["-e 2"], "-e is a setting"),
+    (["-D"], "-D is a setting"),
+    (["-b 8192"], "-b is a setting"),
+    (["-f 0"], "-f is a setting"),
     (["-a never,task"], "never"),
+    (["-a task,never"], "never"),
+    (["-a never,exit -F arch=b64 -S init_module"], "never"),
+    (["-w /etc/passwd -p wa; rm -rf /"], "use the letters r, w, x and a"),
+    (["-w /etc/passwd -p wa -k x; rm -rf /"], "unexpected word"),
+    (["-w /etc/passwd -p wa `reboot`"], "unexpected word"),
+    ([INIT] * 1001, "limit is 1000"),
+    (["-w /" + "a" * 5000 + " -p x"], "limit is 4096"),
     (["-a always,exit -F arch=b64 -S init_modul"], "unknown syscall"),
     (["-w /no-such-dir-anywhere/insmod -p x"], "does not exist here"),
     (["-a always,exit -F arch=b64 -S init_module -F uid=no-such-user-here"], "unknown user"),
@@ -116,7 +128,8 @@ def test_refused_input_writes_nothing(run_module, rules_tree, rules, reason):
 
 @pytest.mark.parametrize("dest, reason", [
     ("{tmp}/elsewhere.rules", "not directly inside"),
-    ("{rules_dir}/../escape.rules", "not directly inside"),
+    ("{rules_dir}/../escape.rules", "must not contain '..' segments"),
+    ("relative/audit.rules", "must be an absolute path"),
     ("{rules_dir}/notes.txt", "must be a visible *.rules file"),
     ("{rules_dir}/.hidden.rules", "must be a visible *.rules file"),
     ("{rules_dir}/link.rules", "not directly inside"),
@@ -139,6 +152,21 @@ def test_symlinked_dest_inside_rules_dir_edits_the_target(run_module, rules_tree
     result = run_module(audit_rules, **rules_tree.args(rules=[INIT]))
     assert result["dest"] == str(rules_tree.rules_dir / "real.rules")
     assert os.path.islink(str(rules_tree.rules_dir / "audit.rules")) and rules_tree.read("real.rules") == "-D\n" + INIT + "\n"
+
+
+@pytest.mark.parametrize("option, value, reason", [
+    ("rules_dir", "{rules_dir}/../rules.d", "must not contain '..'"),
+    ("rules_dir", "etc/audit/rules.d", "must be an absolute path"),
+    ("compiled_file", "/etc/audit/../audit.rules", "must not contain '..'"),
+    ("rules_dir", "{rules_dir}\n-e 0", "control character"),
+])
+def test_hostile_paths_are_refused(run_module, rules_tree, option, value, reason):
+    rules_tree.write({"audit.rules": BASE})
+    before = _tree_state(rules_tree)
+    args = rules_tree.args(rules=[INIT])
+    args[option] = value.format(rules_dir=rules_tree.rules_dir)
+    result = run_module(audit_rules, **args)
+    assert result["failed"] and reason in result["msg"] and _tree_state(rules_tree) == before
 
 
 def test_missing_rules_dir(run_module, tmp_path):
