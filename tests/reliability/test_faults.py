@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from conftest import NAMESPACE, ROOT, module_process, need_root
 
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
