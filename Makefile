@@ -24,9 +24,9 @@ export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, cheap ones first (setup runs before them).
-TEST_STEPS := vermin lint unit install importer sanity kernel integration reliability
+TEST_STEPS := vermin lint unit install importer sanity kernel integration reliability openscap
 
-.PHONY: help setup vermin lint stage sanity build install importer unit kernel integration reliability test demo clean
+.PHONY: help setup vermin lint stage sanity build install importer unit kernel integration reliability openscap test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
@@ -118,6 +118,10 @@ kernel:
 # Playbooks, role and reports on a sandbox fleet, through ansible-playbook and ansible-runner.
 integration: $(NS_LINK) build
 	cd $(ROOT) && $(BIN)/pytest tests/integration
+
+# OpenSCAP's OVAL definitions as an independent judge (docs/openscap-differences.md).
+openscap: $(NS_LINK)
+	cd $(ROOT) && $(BIN)/pytest tests/openscap
 
 # Faults (SIGKILL, full/read-only/immutable storage, odd files, concurrency); root for mounts.
 reliability: $(NS_LINK)
