@@ -24,9 +24,9 @@ export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, cheap ones first (setup runs before them).
-TEST_STEPS := vermin lint unit install importer sanity kernel integration reliability openscap
+TEST_STEPS := vermin lint unit install importer sanity kernel integration reliability openscap molecule
 
-.PHONY: help setup vermin lint stage sanity build install importer unit kernel integration reliability openscap test demo clean
+.PHONY: help setup vermin lint stage sanity build install importer unit kernel integration reliability openscap molecule image test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
@@ -40,6 +40,9 @@ help:
 	@echo "make kernel    pytest tests/kernel (real kernel audit subsystem, root)"
 	@echo "make integration  playbooks, role and reports on a sandbox fleet"
 	@echo "make reliability  faults survived, hostile input refused (docs/reliability.md)"
+	@echo "make openscap  agreement with OpenSCAP (docs/openscap-differences.md)"
+	@echo "make image     the local Debian 12 test image (mmdebstrap, docker import)"
+	@echo "make molecule  Molecule scenarios default, drift, kernel (+ al2023/rhel9/rhel8 if present)"
 	@echo "make test      all of the above, cheap checks first"
 	@echo "make demo      scripts/demo.py"
 	@echo "make clean     remove .build and caches"
@@ -118,6 +121,14 @@ kernel:
 # Playbooks, role and reports on a sandbox fleet, through ansible-playbook and ansible-runner.
 integration: $(NS_LINK) build
 	cd $(ROOT) && $(BIN)/pytest tests/integration
+
+# Molecule scenarios (scripts/molecule.sh starts dockerd and builds the local image if needed).
+molecule: $(NS_LINK)
+	bash $(ROOT)/scripts/molecule.sh
+
+# Local Debian 12 test image from Debian packages (mmdebstrap + docker import).
+image:
+	bash $(ROOT)/scripts/build_image.sh
 
 # OpenSCAP's OVAL definitions as an independent judge (docs/openscap-differences.md).
 openscap: $(NS_LINK)
