@@ -44,7 +44,7 @@ help:
 	@echo "make image     the local Debian 12 test image (mmdebstrap, docker import)"
 	@echo "make molecule  Molecule scenarios default, drift, kernel (+ al2023/rhel9/rhel8 if present)"
 	@echo "make test      all of the above, cheap checks first"
-	@echo "make demo      scripts/demo.py"
+	@echo "make demo      drift report, remediate, drift report on a local fleet of 3 containers"
 	@echo "make clean     remove .build and caches"
 
 setup:
@@ -151,7 +151,8 @@ test: setup
 	if (( $${#failed[@]} )); then echo "==> FAILED: $${failed[*]}"; exit 1; fi; \
 	echo "==> all steps passed"
 
-demo: setup
+demo: setup $(NS_LINK)
+	bash $(ROOT)/scripts/ensure_docker.sh
 	cd $(ROOT) && $(BIN)/python scripts/demo.py
 
 clean:

@@ -1,95 +1,110 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Show the rule engine judging a rules directory: `make demo` runs this.
+"""make demo: the whole job on a small local fleet.
 
-Reads every *.rules file of a directory in augenrules' order, reports lines auditctl would
-reject (file:line:column), groups equivalent spellings, and says whether each required
-rule is covered, and by which line. Until the modules and profiles land, the required
-rules are the three kernel-module lines of the Amazon Linux 2023 STIG (V-274091..3).
-
-    python3 scripts/demo.py [RULES_DIR] [--machine x86_64]
+Starts three containers from the local Debian 12 image (no network) in different starting
+states, runs the drift_report playbook (failures), remediate, and drift_report again
+(everything passes), prints a per-host summary and where the reports are, and removes the
+containers. The hosts are Debian, which has no STIG, so the demo uses the RHEL 9 STIG
+profile (the test image carries OpenSCAP's RHEL content for the same reason).
 """
-import argparse
+import json
 import os
-import re
+import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-import conftest  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+BIN = os.path.dirname(sys.executable)
+IMAGE = "auditkit/debian12:test"
+PROFILE = "stig_rhel9"
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P  # noqa: E402
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S  # noqa: E402
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError  # noqa: E402
-
-REQUIRED = {
-    "V-274091": "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "V-274092": "-a always,exit -F arch=b64 -S create_module -F auid>=1000 -F auid!=unset -k module-change",
-    "V-274093": "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules",
+FLEET = {
+    "demo-empty": "",
+    "demo-partial": "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng\n",
+    "demo-suppressed": ("-a task,never\n"
+                        "-a always,exit -F arch=b64 -S delete_module -F auid!=-1 -F auid>=1000 -k module_chng\n"),
 }
 
 
-def augenrules_order(names):
-    """``ls -1v`` order: digit runs compare as numbers."""
-    return sorted(names, key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)])
+def run(command, **kwargs):
+    return subprocess.run(command, check=True, **kwargs)
 
 
-def read_rules(directory):
-    lines, errors = [], []
-    for name in augenrules_order(n for n in os.listdir(directory) if n.endswith(".rules")):
-        with open(os.path.join(directory, name), encoding="utf-8", errors="surrogateescape") as handle:
-            parsed, bad = P.parse_text(handle.read(), name)
-        lines += parsed
-        errors += bad
-    return lines, errors
+def start_fleet():
+    for name in FLEET:
+        subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        run(["docker", "run", "-d", "--name", name, "--network", "none", IMAGE, "sleep", "infinity"],
+            stdout=subprocess.DEVNULL)
+        seed = "-D\n-b 8192\n" + FLEET[name]
+        run(["docker", "exec", "-i", name, "sh", "-c", "cat > /etc/audit/rules.d/10-site.rules"],
+            input=seed.encode())
 
 
-def resolve(lines, machine, errors):
-    rules = []
-    for line in lines:
-        if line.kind == "rule":
-            try:
-                rules.append((line, S.canonical_text(line, machine, keys=False)))
-            except AuditRuleError as err:
-                errors.append(err)
-    return rules
+def stop_fleet():
+    for name in FLEET:
+        subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
-def report(directory, machine):
-    lines, errors = read_rules(directory)
-    rules = resolve(lines, machine, errors)
-    print("Rules directory %s, judged for %s\n" % (directory, machine))
-    print("Lines auditctl would reject (it stops loading at the first one):")
-    for err in sorted(errors, key=lambda e: (e.file, e.line)):
-        print("  %s" % err)
-    print("\nEquivalent spellings (same meaning to the kernel, keys aside):")
-    groups = {}
-    for rule, canon in rules:
-        groups.setdefault(canon, []).append(rule)
-    for canon, members in groups.items():
-        if len(members) > 1:
-            print("  %s" % canon)
-            for rule in members:
-                print("    %s:%s  %s" % (rule.location.file, rule.location.line, rule.text.strip()))
-    print("\nRequired rules (Amazon Linux 2023 STIG):")
-    for control, text in REQUIRED.items():
-        required = P.parse_rule(text)
-        hits = [r for r, _c in rules if S.covers(r, required, machine)]
-        verdict = "covered by %s:%s" % (hits[0].location.file, hits[0].location.line) if hits else "MISSING"
-        print("  %-9s %-8s %s" % (control, "pass" if hits else "fail", verdict))
-        if not hits:
-            print("            write: %s" % S.render(required, machine))
-    commented = [line for line in lines if line.kind == "comment" and line.body.startswith("-")]
-    for line in commented:
-        print("\nNote: %s:%s is a commented-out rule: %s" % (line.location.file, line.location.line, line.body))
+def playbook(workdir, name, report_dir=None):
+    inventory = os.path.join(workdir, "hosts.ini")
+    extra = {"auditkit_profile": PROFILE, "target": "demo", "auditkit_become": False}  # containers run as root
+    if report_dir:
+        extra["auditkit_report_dir"] = report_dir
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "pytest"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_DEPRECATION_WARNINGS="0",
+               PATH=BIN + os.pathsep + os.environ["PATH"])
+    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, "auditkit.auditd." + name,
+                           "-e", json.dumps(extra)], env=env, cwd=workdir, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=False)
+    if done.returncode != 0:
+        sys.stdout.write(done.stdout)
+        raise SystemExit("%s failed (rc=%d)" % (name, done.returncode))
+    return done.stdout
+
+
+def summary(report_dir, title):
+    with open(os.path.join(report_dir, "report.json")) as handle:
+        report = json.load(handle)
+    ids = [c["id"] for c in report["controls"]]
+    print("\n%s (%s)" % (title, report_dir))
+    print("  %-16s %s" % ("host", "  ".join("%-9s" % i for i in ids)))
+    for host in report["hosts"]:
+        cells = "  ".join("%-9s" % c["status"] for c in host["controls"])
+        print("  %-16s %s" % (host["name"], cells))
+    for host in report["hosts"]:
+        failing = [c for c in host["controls"] if c["status"] == "fail"]
+        if failing:
+            why = failing[0]["reason"].split("; ")[0].split(": ", 1)[-1]  # drop the rule text
+            print("    %-16s %s: %s" % (host["name"], failing[0]["id"], why[:100]))
+    return report
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("rules_dir", nargs="?", default=os.path.join(ROOT, "docs", "examples", "rules.d"))
-    parser.add_argument("--machine", default=os.uname().machine)
-    args = parser.parse_args()
-    report(args.rules_dir, args.machine)
+    run(["bash", os.path.join(ROOT, "scripts", "build_image.sh"), IMAGE])
+    workdir = tempfile.mkdtemp(prefix="auditkit-demo-")
+    with open(os.path.join(workdir, "hosts.ini"), "w") as handle:
+        handle.write("[demo]\n%s\n[demo:vars]\nansible_connection=community.docker.docker\n"
+                     "ansible_python_interpreter=/usr/bin/python3\n" % "\n".join(FLEET))
+    reports = os.path.join(ROOT, "auditkit-reports")
+    start_fleet()
+    try:
+        print("Fleet: %s (Debian 12 containers, no network), profile %s" % (", ".join(FLEET), PROFILE))
+        before_dir = os.path.join(reports, "demo-before")
+        playbook(workdir, "drift_report", before_dir)
+        summary(before_dir, "1. drift_report before remediation")
+        out = playbook(workdir, "remediate")
+        recap = [line for line in out.splitlines() if line.startswith("demo-")]
+        print("\n2. remediate\n  " + "\n  ".join(recap))
+        after_dir = os.path.join(reports, "demo-after")
+        playbook(workdir, "drift_report", after_dir)
+        after = summary(after_dir, "3. drift_report after remediation")
+        print("\nReports: %s/{report.json,summary.md,report.html,junit.xml,report.csv,*.cklb}" % after_dir)
+        if after["summary"]["controls"]["fail"]:
+            raise SystemExit("some controls still fail after remediation")
+        print("Every control passes on every host.")
+    finally:
+        stop_fleet()
 
 
 if __name__ == "__main__":
