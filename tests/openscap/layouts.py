@@ -13,21 +13,18 @@ import random
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
 
+INIT_FINIT = ["kernel_module_loading_init", "kernel_module_loading_finit"]
+DELETE = ["kernel_module_loading_delete"]
+KMOD = ["privileged_commands_kmod"]
 # product -> (profile, SSG OVAL file, {control catalog id: [OVAL definition suffixes]})
 PRODUCTS = {
-    "rhel9": ("stig_rhel9", "ssg-rhel9-oval.xml", {"stig:rhel9:V-258189": ["kernel_module_loading_delete"],
-                                                  "stig:rhel9:V-258190": ["kernel_module_loading_init",
-                                                                          "kernel_module_loading_finit"],
-                                                  "stig:rhel9:V-258195": ["privileged_commands_kmod"]}),
-    "rhel8": ("stig_rhel8", "ssg-rhel8-oval.xml", {"stig:rhel8:V-230438": ["kernel_module_loading_init",
-                                                                          "kernel_module_loading_finit"],
-                                                  "stig:rhel8:V-230446": ["kernel_module_loading_delete"],
-                                                  "stig:rhel8:V-230465": ["privileged_commands_kmod"]}),
-    "rhel7": ("stig_rhel7", "ssg-rhel7-oval.xml", {"stig:rhel7:V-204559": ["kernel_module_loading_create"],
-                                                  "stig:rhel7:V-204560": ["kernel_module_loading_init",
-                                                                          "kernel_module_loading_finit"],
-                                                  "stig:rhel7:V-204562": ["kernel_module_loading_delete"],
-                                                  "stig:rhel7:V-204563": ["privileged_commands_kmod"]}),
+    "rhel9": ("stig_rhel9", "ssg-rhel9-oval.xml", {
+        "stig:rhel9:V-258189": DELETE, "stig:rhel9:V-258190": INIT_FINIT, "stig:rhel9:V-258195": KMOD}),
+    "rhel8": ("stig_rhel8", "ssg-rhel8-oval.xml", {
+        "stig:rhel8:V-230438": INIT_FINIT, "stig:rhel8:V-230446": DELETE, "stig:rhel8:V-230465": KMOD}),
+    "rhel7": ("stig_rhel7", "ssg-rhel7-oval.xml", {
+        "stig:rhel7:V-204559": ["kernel_module_loading_create"], "stig:rhel7:V-204560": INIT_FINIT,
+        "stig:rhel7:V-204562": DELETE, "stig:rhel7:V-204563": KMOD}),
 }
 
 AUID = "-F auid>=1000 -F auid!=unset"
@@ -60,33 +57,33 @@ def _key(line, new):
 
 SYSCALL_VARIANTS = {
     "disa": lambda lines: lines,
-    "auid_minus_one": lambda lines: [_swap(l, "auid!=unset", "auid!=-1") for l in lines],
-    "auid_4294967295": lambda lines: [_swap(l, "auid!=unset", "auid!=4294967295") for l in lines],
-    "exit_always": lambda lines: [_swap(l, "always,exit", "exit,always") for l in lines],
-    "split_syscalls": lambda lines: [_split(l) for l in lines],
-    "syscall_numbers": lambda lines: [_numbers(l) for l in lines],
-    "arch_names": lambda lines: [_swap(_swap(l, "arch=b64", "arch=x86_64"), "arch=b32", "arch=i386") for l in lines],
-    "key_field": lambda lines: [_key(l, " -F key=" + l.split(" -k ")[1]) if " -k " in l else l for l in lines],
-    "other_key": lambda lines: [_key(l, " -k site_modules") for l in lines],
-    "no_key": lambda lines: [_key(l, "") for l in lines],
-    "filters_reordered": lambda lines: [_swap(l, AUID, "-F auid!=unset -F auid>=1000") for l in lines],
-    "narrower_exit": lambda lines: [_swap(l, AUID, AUID + " -F exit=-EPERM") for l in lines],
-    "no_auid": lambda lines: [_swap(l, " " + AUID, "") for l in lines],
-    "b64_only": lambda lines: [l for l in lines if "arch=b32" not in l],
-    "commented": lambda lines: ["# " + l for l in lines],
+    "auid_minus_one": lambda lines: [_swap(rule, "auid!=unset", "auid!=-1") for rule in lines],
+    "auid_4294967295": lambda lines: [_swap(rule, "auid!=unset", "auid!=4294967295") for rule in lines],
+    "exit_always": lambda lines: [_swap(rule, "always,exit", "exit,always") for rule in lines],
+    "split_syscalls": lambda lines: [_split(rule) for rule in lines],
+    "syscall_numbers": lambda lines: [_numbers(rule) for rule in lines],
+    "arch_names": lambda lines: [_swap(_swap(rule, "arch=b64", "arch=x86_64"), "arch=b32", "arch=i386") for rule in lines],
+    "key_field": lambda lines: [_key(rule, " -F key=" + rule.split(" -k ")[1]) if " -k " in rule else rule for rule in lines],
+    "other_key": lambda lines: [_key(rule, " -k site_modules") for rule in lines],
+    "no_key": lambda lines: [_key(rule, "") for rule in lines],
+    "filters_reordered": lambda lines: [_swap(rule, AUID, "-F auid!=unset -F auid>=1000") for rule in lines],
+    "narrower_exit": lambda lines: [_swap(rule, AUID, AUID + " -F exit=-EPERM") for rule in lines],
+    "no_auid": lambda lines: [_swap(rule, " " + AUID, "") for rule in lines],
+    "b64_only": lambda lines: [rule for rule in lines if "arch=b32" not in rule],
+    "commented": lambda lines: ["# " + rule for rule in lines],
     "missing": lambda lines: [],
 }
 
 KMOD_VARIANTS = {
     "disa": lambda lines: lines,
-    "auid_minus_one": lambda lines: [_swap(l, "auid!=unset", "auid!=-1") for l in lines],
-    "key_field": lambda lines: [_key(l, " -F key=modules") for l in lines],
-    "no_key": lambda lines: [_key(l, "") for l in lines],
+    "auid_minus_one": lambda lines: [_swap(rule, "auid!=unset", "auid!=-1") for rule in lines],
+    "key_field": lambda lines: [_key(rule, " -F key=modules") for rule in lines],
+    "no_key": lambda lines: [_key(rule, "") for rule in lines],
     "watch_form": lambda lines: ["-w /usr/bin/kmod -p x -k modules"],
     "watch_form_with_auid": lambda lines: ["-w /usr/bin/kmod -p x %s -k modules" % AUID],
-    "no_auid": lambda lines: [_swap(l, " " + AUID, "") for l in lines],
-    "narrower_exit": lambda lines: [_swap(l, AUID, AUID + " -F exit=-EPERM") for l in lines],
-    "commented": lambda lines: ["# " + l for l in lines],
+    "no_auid": lambda lines: [_swap(rule, " " + AUID, "") for rule in lines],
+    "narrower_exit": lambda lines: [_swap(rule, AUID, AUID + " -F exit=-EPERM") for rule in lines],
+    "commented": lambda lines: ["# " + rule for rule in lines],
     "missing": lambda lines: [],
 }
 
@@ -128,8 +125,8 @@ class Layout(object):
         return files
 
     def __repr__(self):
-        return "Layout(%d, %s, %s, %s%s)" % (self.number, self.product, self.loader, self.variants,
-                                            ", task_never" if self.task_never else "")
+        suffix = ", task_never" if self.task_never else ""
+        return "Layout(%d, %s, %s, %s%s)" % (self.number, self.product, self.loader, self.variants, suffix)
 
 
 def generate(count=120, seed=2026):

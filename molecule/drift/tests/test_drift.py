@@ -10,14 +10,14 @@ ADDED = [
 
 
 def _rule_lines(host, path):
-    return [l for l in host.file(path).content_string.splitlines() if l.strip() and not l.startswith("#")]
+    return [line for line in host.file(path).content_string.splitlines() if line.strip() and not line.startswith("#")]
 
 
 def test_only_missing_rules_were_added(host):
     lines = _rule_lines(host, "/etc/audit/rules.d/audit.rules")
-    assert [l for l in lines if l in ADDED] == ADDED
-    shipped = [l for l in lines if l not in ADDED]
-    assert not [l for l in shipped if "module" in l or "kmod" in l]  # nothing else of ours
+    assert [line for line in lines if line in ADDED] == ADDED
+    shipped = [line for line in lines if line not in ADDED]
+    assert not [line for line in shipped if "module" in line or "kmod" in line]  # nothing else of ours
 
 
 def test_suppression_removed_and_seeded_files_kept(host):
