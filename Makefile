@@ -26,7 +26,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Steps of `make test`, cheap ones first (setup runs before them).
 TEST_STEPS := vermin lint unit install importer sanity kernel integration reliability openscap molecule
 
-.PHONY: help setup vermin lint stage sanity build install importer unit kernel integration reliability openscap molecule image test demo clean
+.PHONY: bench help setup vermin lint stage sanity build install importer unit kernel integration reliability openscap molecule image test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
@@ -44,6 +44,7 @@ help:
 	@echo "make image     the local Debian 12 test image (mmdebstrap, docker import)"
 	@echo "make molecule  Molecule scenarios default, drift, kernel (+ al2023/rhel9/rhel8 if present)"
 	@echo "make test      all of the above, cheap checks first"
+	@echo "make bench     benchmarks, rewrites BENCHMARKS.md (not part of make test)"
 	@echo "make demo      drift report, remediate, drift report on a local fleet of 3 containers"
 	@echo "make clean     remove .build and caches"
 
@@ -154,6 +155,11 @@ test: setup
 demo: setup $(NS_LINK)
 	bash $(ROOT)/scripts/ensure_docker.sh
 	cd $(ROOT) && $(BIN)/python scripts/demo.py
+
+# Benchmarks (not tests): rewrites BENCHMARKS.md. BENCH_ARGS='--hosts 50 --runs 5' to change them.
+bench: setup $(NS_LINK)
+	bash $(ROOT)/scripts/ensure_docker.sh
+	cd $(ROOT) && $(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	cd $(ROOT) && rm -rf $(BUILD) tests/output .pytest_cache .hypothesis importer_result.json

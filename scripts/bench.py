@@ -67,12 +67,11 @@ def measured(command, cwd, env):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     try:
-        output = json.loads(done.stdout[done.stdout.index("{"):])
+        output = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{"):])[0]
     except ValueError:
         raise SystemExit("%s failed (rc=%d):\n%s\n%s" % (" ".join(command), done.returncode, done.stdout[-3000:],
                                                          done.stderr[-3000:]))
-    if done.returncode not in (0, 2) or output.get("stats", {}) and any(
-            s.get("unreachable") for s in output["stats"].values()):
+    if done.returncode != 0:
         raise SystemExit("%s failed (rc=%d): %s" % (" ".join(command), done.returncode, done.stderr[-2000:]))
     return wall, cpu, output
 
@@ -200,9 +199,9 @@ def scaling_benchmark(sizes):
                  "auditkit_arch": "x86_64", "auditkit_report_dir": os.path.join(workdir, "report")}
         command = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(workdir, "hosts.ini"),
                    "auditkit.auditd.drift_report", "-e", json.dumps(extra)]
-        env = environment({"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"})
+        env = environment()
         wall, cpu, output = measured(command, workdir, env)
-        report_task = [t for p in output["plays"] for t in p["tasks"] if t["task"]["name"] == "Write the report"][0]
+        report_task = [t for p in output["plays"] for t in p["tasks"] if t["task"]["name"].endswith("Write the report")][0]
         duration = report_task["task"]["duration"]
         start = datetime.datetime.fromisoformat(duration["start"].replace("Z", "+00:00"))
         end = datetime.datetime.fromisoformat(duration["end"].replace("Z", "+00:00"))

@@ -10,7 +10,8 @@ set -euo pipefail
 IMAGE="${1:-auditkit/debian12:test}"
 SUITE=bookworm
 MIRROR="${AUDITKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-PACKAGES=(python3 auditd kmod openscap-scanner ssg-nondebian procps)
+# python3-apt: package_facts (the ComplianceAsCode baseline of make bench gathers them)
+PACKAGES=(python3 python3-apt auditd kmod openscap-scanner ssg-nondebian procps)
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RECIPE="$(sha256sum < "${HERE}/build_image.sh" | cut -c1-16)"
