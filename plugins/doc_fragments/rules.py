@@ -34,17 +34,4 @@ options:
       - Machine the rules are judged for, as C(uname -m) prints it (V(x86_64), V(aarch64), V(ppc64le), V(s390x), ...).
       - Defaults to the target's own machine. Set it to judge a tree or an image built for another machine.
     type: str
-  match:
-    description:
-      - V(strict) needs an existing rule with the same list, action, arch and filters as the required one.
-      - V(coverage) also accepts broader rules (fewer filters, no arch filter). A narrower rule never counts.
-    type: str
-    choices: [strict, coverage]
-    default: strict
-  key_policy:
-    description:
-      - V(any) accepts a covering rule whatever its key; V(exact) needs the required key among the rule's keys.
-    type: str
-    choices: [any, exact]
-    default: any
 """

@@ -39,10 +39,9 @@ def target_names(found, canon):
 
 
 def _covered_targets(existing, required, match, key_policy):
-    if required.syscalls is None:
-        covered = S.covered_syscalls(existing, required, match, key_policy)
-        return set([WHOLE]) if covered is None else set()
     covered = S.covered_syscalls(existing, required, match, key_policy)
+    if required.syscalls is None:
+        return set([WHOLE]) if covered is None else set()
     if covered == A.ALL_SYSCALLS:
         return set([A.ALL_SYSCALLS])
     return set(covered or ())

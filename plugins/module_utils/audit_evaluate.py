@@ -16,8 +16,6 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_seman
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser import parse_line
 
-MODES = ("augenrules", "auditctl")
-
 # -s status names of the settings a rules file can make.
 STATUS_OF_SETTING = {"-e": "enabled", "-f": "failure", "-b": "backlog_limit", "-r": "rate_limit",
                      "--backlog_wait_time": "backlog_wait_time"}
@@ -48,7 +46,7 @@ class Snapshot(object):
     file alone in auditctl mode); skipped: [(name, reason)] files the loader ignores;
     compiled: RulesFile of compiled_path or None; kernel: KernelState or None (not asked);
     paths: {path: {"is_dir", "parent_exists": bool, "link": target or None}} for watched paths;
-    names: {("user" or "group", name): bool} whether user and group names in rules resolve;
+    names: {("user" or "group", name): id, or False when it does not resolve on the host};
     awk: the awk augenrules runs with (gawk or mawk: they compile indented lines differently).
     """
 
@@ -120,16 +118,27 @@ def rule_names(rule):
             if F.FIELDS[f.name].kind in ID_KINDS and isinstance(f.value, str)]
 
 
-def _rules_of(files):
-    for rules_file in files:
-        for _location, item in rules_file.items:
-            if getattr(item, "kind", None) == "rule":
-                yield item
+def file_rules(files):
+    """Every parsed rule (AuditRule) of some RulesFiles."""
+    return [item for rules_file in files for _location, item in rules_file.items
+            if getattr(item, "kind", None) == "rule"]
 
 
 def watched_paths(files):
     """Every path a rule watches or filters on, so the I/O layer can stat them."""
-    return sorted(set(path for rule in _rules_of(files) for path, _needs in rule_paths(rule)))
+    return sorted(set(path for rule in file_rules(files) for path, _needs in rule_paths(rule)))
+
+
+def apply_names(rules, names):
+    """Replace user and group names in uid/gid fields by their numbers, from the host facts
+    ``names`` ({(kind, name): id, or False when the name does not resolve})."""
+    for rule in rules:
+        for field in rule.fields:
+            kind = ID_KINDS.get(F.FIELDS[field.name].kind)
+            number = names.get((kind, field.value)) if kind and isinstance(field.value, str) else None
+            if number is not None and number is not False:
+                field.value = number
+                rule.forget_canonical()
 
 
 # --- evidence as plain data ---------------------------------------------------------------------
@@ -232,7 +241,8 @@ def missing_rule(requirement, verdict, machine):
     rule = requirement.effective
     keep = []
     for token, column in rule.syscalls:
-        if S.A.syscall_number(token, requirement.canon.table) in verdict.missing:
+        number = token if rule.list == "io_uring" else S.A.syscall_number(token, requirement.canon.table)
+        if number in verdict.missing:
             keep.append((token, column))
     partial = rule.replace(syscalls=keep)
     return S.render(partial, machine)

@@ -15,11 +15,11 @@ import grp
 import os
 import pwd
 import re
+import stat
 import tempfile
 from contextlib import contextmanager
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_fields as F
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 
 SYSTEMD_UNITS = ("/etc/systemd/system/auditd.service", "/run/systemd/system/auditd.service",
@@ -49,12 +49,16 @@ def encode(text):
 def read_rules_file(path):
     """A RulesFile; an unreadable or oversized file becomes a RulesFile with a problem."""
     try:
-        if os.path.isdir(path):
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
             return R.RulesFile(path, problem="is a directory: augenrules cannot read it")
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            return R.RulesFile(path, problem="larger than %d bytes: not parsed" % MAX_FILE_BYTES)
+        if not stat.S_ISREG(info.st_mode):
+            return R.RulesFile(path, problem="not a regular file (device, FIFO or socket): not read")
         with open(path, "rb") as handle:
-            text, invalid = decode(handle.read())
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            return R.RulesFile(path, problem="larger than %d bytes: not parsed" % MAX_FILE_BYTES)
+        text, invalid = decode(data)
     except (IOError, OSError) as exc:
         return R.RulesFile(path, problem="cannot read: %s" % (exc.strerror or exc))
     return R.RulesFile(path, text, invalid_utf8=invalid)
@@ -77,8 +81,10 @@ def _unit_exec_lines():
     sources = [unit] if unit else []
     for base in SYSTEMD_UNITS:
         dropins = base + ".d"
-        if os.path.isdir(dropins):
+        try:
             sources += sorted(os.path.join(dropins, n) for n in os.listdir(dropins) if n.endswith(".conf"))
+        except (IOError, OSError):
+            continue
     for source in sources:
         try:
             with open(source) as handle:
@@ -99,12 +105,14 @@ def detect_loader(rules_dir, compiled_path):
             return "augenrules", "%s: %s" % (source, line)
         if re.search(r"auditctl\s+-R", line):
             return "auditctl", "%s: %s" % (source, line)
-    if os.path.exists(SYSCONFIG):
+    try:
         with open(SYSCONFIG) as handle:
             match = re.search(r'^\s*USE_AUGENRULES\s*=\s*"?(\w+)', handle.read(), re.M)
-        if match:
-            mode = "augenrules" if match.group(1).lower() == "yes" else "auditctl"
-            return mode, "%s: USE_AUGENRULES=%s" % (SYSCONFIG, match.group(1))
+    except (IOError, OSError):
+        match = None
+    if match:
+        mode = "augenrules" if match.group(1).lower() == "yes" else "auditctl"
+        return mode, "%s: USE_AUGENRULES=%s" % (SYSCONFIG, match.group(1))
     if os.path.isdir(rules_dir):
         return "augenrules", "no auditd unit found; %s exists" % rules_dir
     return "auditctl", "no auditd unit found and no %s" % rules_dir
@@ -152,23 +160,15 @@ def _id_of(kind, name):
 def resolve_names(rules):
     """Replace user and group names in uid/gid fields by their numbers, as auditctl does before
     the kernel sees them (so ``uid=nobody`` compares equal to the kernel's ``uid=65534``).
-    Returns {(kind, name): bool} for evaluate.Snapshot.names; unknown names stay names."""
+    Returns the facts for evaluate.Snapshot.names; names that do not resolve stay names."""
     facts = {}
     for rule in rules:
-        for field in rule.fields:
-            kind = E.ID_KINDS.get(F.FIELDS[field.name].kind)
-            if kind and isinstance(field.value, str):
-                number = _id_of(kind, field.value)
-                facts[(kind, field.value)] = number is not None
-                if number is not None:
-                    field.value = number
-                    rule.forget_canonical()
+        for kind, name in E.rule_names(rule):
+            if (kind, name) not in facts:
+                number = _id_of(kind, name)
+                facts[(kind, name)] = False if number is None else number
+    E.apply_names(rules, facts)
     return facts
-
-
-def file_rules(files):
-    return [item for rules_file in files for _location, item in rules_file.items
-            if getattr(item, "kind", None) == "rule"]
 
 
 # --- the kernel --------------------------------------------------------------------------------
@@ -227,7 +227,7 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
         files, skipped = read_rules_dir(rules_dir)
     kernel = kernel_state(module) if read_kernel else None
     paths = path_facts(E.watched_paths(files))
-    names = resolve_names(file_rules(files + ([compiled] if compiled is not None else [])))
+    names = resolve_names(E.file_rules(files + ([compiled] if compiled is not None else [])))
     return E.Snapshot(machine, loader, rules_dir, files, skipped, compiled_path, compiled, kernel, paths, evidence,
                       names, awk_flavour())
 

@@ -6,6 +6,7 @@
 import os
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
@@ -27,13 +28,19 @@ COMMON_SPEC = dict(
     compiled_file=dict(type="path", default=R.DEFAULT_COMPILED_FILE),
     loader=dict(type="str", choices=["auto", "augenrules", "auditctl"], default="auto"),
     arch=dict(type="str"),
-    match=dict(type="str", choices=["strict", "coverage"], default="strict"),
-    key_policy=dict(type="str", choices=["any", "exact"], default="any"),
+)
+
+# Matches plugins/doc_fragments/matching.py.
+MATCHING_SPEC = dict(
+    match=dict(type="str", choices=list(S.MATCH_MODES), default="strict"),
+    key_policy=dict(type="str", choices=list(S.KEY_POLICIES), default="any"),
 )
 
 
-def argument_spec(with_profile=True, **extra):
-    options = list(COMMON_SPEC.items()) + (list(PROFILE_SPEC.items()) if with_profile else [])
+def argument_spec(with_profile=True, with_matching=True, **extra):
+    options = list(COMMON_SPEC.items())
+    options += list(MATCHING_SPEC.items()) if with_matching else []
+    options += list(PROFILE_SPEC.items()) if with_profile else []
     spec = dict((name, dict(value)) for name, value in options)
     spec.update(extra)
     return spec
@@ -128,7 +135,6 @@ def requirements(module, machine, allow_never=False, allow_control=False):
     for requirement, rule in zip(parsed, profile_rules):
         requirement.catalog_controls = (rule.control,)
         requirement.advisory = rule.advisory
-    resolve_requirement_names(parsed, machine)
     return Selection(profile, picked_by, controls, notes, parsed)
 
 
@@ -143,14 +149,17 @@ def with_controls(result, selection):
     return result
 
 
-def resolve_requirement_names(requirements, machine):
-    """Resolve user and group names of required rules on this host, as the files' rules are."""
-    rules = [r.effective for r in requirements if r.effective is not None]
-    facts = H.resolve_names(rules)
-    for requirement in requirements:
+def bind_to_host(selection, snapshot):
+    """Judge the required rules as this host's auditctl would load them: user names resolved,
+    a watch on a directory a directory watch. Adds the facts about their paths and names to
+    the snapshot (for host_problem)."""
+    rules = [r.effective for r in selection.requirements if r.effective is not None]
+    snapshot.names.update(H.resolve_names(rules))
+    new_paths = sorted(set(p for rule in rules for p, _needs in E.rule_paths(rule)) - set(snapshot.paths))
+    snapshot.paths.update(H.path_facts(new_paths))
+    for requirement in selection.requirements:
         if requirement.effective is not None:
-            requirement.canon = S.canonical(requirement.effective, machine)
-    return facts
+            requirement.canon = S.canonical(requirement.effective, snapshot.machine, snapshot.is_dir)
 
 
 def check_rules_dir(module, path):

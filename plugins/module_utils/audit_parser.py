@@ -186,7 +186,7 @@ def parse_line(text, location=None):
     else:
         words = _tokens(body)
         first = words[0][0]
-        if first in CONTROL_OPTIONS or first.split("=", 1)[0] in CONTROL_OPTIONS:
+        if first in CONTROL_OPTIONS or (first.startswith("--") and first.split("=", 1)[0] in CONTROL_OPTIONS):
             line = _parse_control(text, words, location)
         else:
             line = _parse_rule(text, words, location)

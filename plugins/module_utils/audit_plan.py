@@ -4,7 +4,7 @@
 """Plan the edits audit_rules makes (private to auditkit.auditd). Pure: no I/O.
 
 present: write only what no rule on disk covers yet (whatever other file it is in), as
-stable lines under a comment naming their controls, before a trailing ``-e`` line of the
+stable lines under a comment naming their controls, before the last ``-e`` line of the
 destination if it has one (so a directly loaded file does not lock before them).
 absent: drop the lines equivalent to the given rules. Every other byte stays as it was.
 Check mode and real runs call the same functions; only the I/O layer decides to write.
@@ -69,6 +69,7 @@ def _new_lines(additions):
 
 def _planned_rule(text, machine, snapshot, dest):
     rule = parse_line(text, Location(dest, None))
+    E.apply_names([rule], snapshot.names)
     return R.LoadedRule(rule, S.canonical(rule, machine, snapshot.is_dir), rule.location)
 
 
@@ -174,6 +175,7 @@ def apply_plan(snapshot, plan):
     files = dict((f.path, f) for f in snapshot.files)
     for path, text in plan.texts.items():
         files[path] = R.RulesFile(path, text)
+        E.apply_names(E.file_rules([files[path]]), snapshot.names)
     if snapshot.mode == "auditctl":
         ordered = list(files.values())
     else:

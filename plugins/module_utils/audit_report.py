@@ -108,12 +108,17 @@ def build_report(results, hosts=None, failures=None, waivers=None, title=None, g
     """The report document for {host: audit_rules_info result or None}."""
     waivers, failures = waivers or {}, failures or {}
     names = sorted(set(list(hosts or []) + list(results)))
-    catalog_ids = []
+    catalog_ids, profiles = [], set()
     for result in results.values():
+        if result and result.get("controls"):
+            profiles.add((result.get("profile") or {}).get("name"))
         for control in (result or {}).get("controls", []):
             if control["catalog_id"] not in catalog_ids:
                 catalog_ids.append(control["catalog_id"])
-    entries = [_host_entry(name, results.get(name), failures.get(name), waivers, catalog_ids) for name in names]
+    # a host without a result gets the controls it would have been checked for only when the
+    # whole fleet used one profile; in a mixed fleet it is listed once, as a host
+    expected = catalog_ids if len(profiles) == 1 else []
+    entries = [_host_entry(name, results.get(name), failures.get(name), waivers, expected) for name in names]
     return {
         "schema_version": SCHEMA_VERSION, "generator": generator, "kind": kind,
         "title": title or "auditkit.auditd drift report", "generated_at": generated_at,
@@ -124,6 +129,15 @@ def build_report(results, hosts=None, failures=None, waivers=None, title=None, g
         "controls": [_control_meta(c) for c in catalog_ids],
         "hosts": entries,
     }
+
+
+def rows(host):
+    """The control rows of a host for the table formats; one host row when it has none."""
+    if host["controls"]:
+        return host["controls"]
+    return [{"id": "(host)", "catalog_id": None, "status": "unreachable", "original_status": None,
+             "reason": host["error"] or "no controls", "waiver": None, "evidence": [], "missing": [],
+             "advisory": [], "notes": []}]
 
 
 def failed(report):
@@ -147,7 +161,7 @@ def render_markdown(report):
     lines += ["| %s | %d |" % (status, summary["controls"][status]) for status in STATUSES]
     lines += ["", "| Host | Control | Status | Reason |", "|---|---|---|---|"]
     for host in report["hosts"]:
-        for control in host["controls"]:
+        for control in rows(host):
             reason = control["waiver"] and "waived: %s (%s)" % (control["waiver"], control["reason"]) or control["reason"]
             if host["status"] != "ok":
                 reason = host["error"]
@@ -161,7 +175,7 @@ def render_csv(report):
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["host", "host_status", "control", "status", "reason", "waiver", "evidence", "missing"])
     for host in report["hosts"]:
-        for control in host["controls"]:
+        for control in rows(host):
             writer.writerow([host["name"], host["status"], control["id"], control["status"],
                              host["error"] if host["status"] != "ok" else control["reason"], control["waiver"] or "",
                              "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
@@ -192,13 +206,14 @@ def render_junit(report):
     titles = dict((c["id"], c["title"]) for c in report["controls"])
     cases = []
     for host in report["hosts"]:
-        for control in host["controls"]:
+        for control in rows(host):
             cases.append(_testcase(host, dict(control, title=titles.get(control["id"], ""))))
     counts = report["summary"]["controls"]
     skipped = counts["waived"] + counts["not_applicable"]
+    errors = len([c for c in cases if "<error " in c])
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name=%s tests="%d" failures="%d" '
             'errors="%d" skipped="%d" timestamp=%s>\n%s\n  </testsuite>\n</testsuites>\n'
-            % (quoteattr(report["title"]), len(cases), counts["fail"], counts["unreachable"], skipped,
+            % (quoteattr(report["title"]), len(cases), counts["fail"], errors, skipped,
                quoteattr(report["generated_at"] or ""), "\n".join(cases)))
 
 
@@ -242,6 +257,7 @@ def render_cklb(report, host):
     if not controls:
         return None
     benchmark = metas[controls[0]["catalog_id"]]
+    controls = [c for c in controls if metas[c["catalog_id"]]["benchmark"] == benchmark["benchmark"]]
     stig_uuid = str(uuid.uuid5(UUID_NAMESPACE, host["name"] + benchmark["benchmark"]))
     rules = [_cklb_rule(metas[c["catalog_id"]], c, stig_uuid, host["name"]) for c in controls]
     document = {

@@ -10,7 +10,7 @@ URL), and each control's IDs and check/fix text, linked from the table.
 
 from html import escape
 
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import STATUSES
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import STATUSES, rows as host_rows
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "waived": "#ef6c00", "not_applicable": "#757575",
            "unreachable": "#6a1b9a"}
@@ -87,7 +87,7 @@ def _chart(report):
 def _rows(report):
     rows = []
     for host in report["hosts"]:
-        for control in host["controls"]:
+        for control in host_rows(host):
             detail = host["error"] if host["status"] != "ok" else control["reason"]
             if control["waiver"]:
                 detail = "waived: %s; %s" % (control["waiver"], detail)

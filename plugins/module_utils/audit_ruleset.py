@@ -237,8 +237,7 @@ class LoadResult(object):
     lists: {list name: [LoadedRule] in kernel order}; stop: AuditRuleError of the line where
     auditctl stopped (None if it read to the end); not_loaded: Locations of the rule lines after
     the stop; rejected: every rejected line (several when -c/-i let auditctl continue);
-    settings: {option: (value, Location)}, last one wins; duplicates: [(dup, first)] pairs of
-    LoadedRule that are identical to the kernel.
+    settings: {option: (value, Location)}, last one wins.
     """
 
     def __init__(self):
@@ -247,7 +246,6 @@ class LoadResult(object):
         self.not_loaded = []
         self.rejected = []
         self.settings = {}
-        self.duplicates = []
 
     def rules(self, list_name=None):
         if list_name is not None:
@@ -321,10 +319,11 @@ def _apply_item(result, identities, location, item, machine, is_dir, host_proble
 
 
 def _apply_control(result, identities, item, location):
+    if result.enabled == 2 and item.option in ("-D", "-e", "-b", "-f", "-r", "--backlog_wait_time"):
+        return AuditRuleError("the audit configuration is locked (-e 2 came earlier): the kernel refuses %s"
+                              % item.option, location)
     if item.option == "-D":
         _delete_all(result, identities, item.key)
-    elif item.option == "-e" and result.enabled == 2:
-        return AuditRuleError("the rules are locked (-e 2 came earlier)", location)
     result.settings[item.option] = (item.value, location)
     return None
 
@@ -350,7 +349,6 @@ def _apply_rule(result, identities, loaded):
         return None
     if identity in identities:
         first = identities[identity]
-        result.duplicates.append((loaded, first))
         return AuditRuleError("same rule as %s:%s: the kernel refuses it (Rule exists)"
                               % (first.source.file, first.source.line), loaded.source)
     identities[identity] = loaded

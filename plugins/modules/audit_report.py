@@ -160,6 +160,10 @@ def main():
     bad = [host for host, result in params["results"].items() if result is not None and not isinstance(result, dict)]
     if bad:
         module.fail_json(msg="results: the values for %s are not audit_rules_info results" % ", ".join(sorted(bad)))
+    bad = [host for host, failure in params["failures"].items() if not isinstance(failure, dict)]
+    if bad:
+        module.fail_json(msg="failures: the values for %s must be dicts with msg (and unreachable)"
+                         % ", ".join(sorted(bad)))
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     report = R.build_report(params["results"], params["hosts"], params["failures"], params["waivers"],
                             params["title"], stamp, params["kind"])

@@ -22,6 +22,7 @@ author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.rules
+  - auditkit.auditd.matching
   - auditkit.auditd.profile
   - ansible.builtin.files
 attributes:
@@ -143,8 +144,13 @@ dest:
   type: str
 backup_file:
   description: The backup of O(dest) when O(backup) was set and the file changed.
-  returned: when a backup was made
+  returned: when O(dest) was backed up
   type: str
+backup_files:
+  description: Every file changed and its backup (O(dest), and other files with O(remove_everywhere) or
+    O(remove_suppressing)).
+  returned: when a backup was made
+  type: dict
 reload_required:
   description: The rules changed and must be loaded (augenrules --load) to take effect.
   returned: always
@@ -216,9 +222,6 @@ def _file_text(snapshot, path):
 
 def _refuse_unloadable(module, snapshot, requirements):
     """Refuse a rule this host's kernel would reject: written, it would stop every later load."""
-    rules = [r.effective for r in requirements if r.effective is not None]
-    snapshot.paths.update(H.path_facts(sorted(set(p for rule in rules for p, _needs in E.rule_paths(rule)))))
-    snapshot.names.update(dict((name, False) for rule in rules for name in E.rule_names(rule)))
     for index, requirement in enumerate(requirements):
         if requirement.effective is not None:
             problem = snapshot.host_problem(requirement.effective)
@@ -240,16 +243,16 @@ def _plan(module, snapshot, requirements, dest):
     return P.plan_absent(requirements, snapshot, paths, params["key_policy"])
 
 
-def _apply(module, snapshot, plan):
-    """Write the planned files (not in check mode); returns the backup of dest, if any."""
-    backup_file = None
+def _apply(module, plan):
+    """Write the planned files (not in check mode); returns {path: its backup}."""
+    backups = {}
     for path, text in sorted(plan.texts.items()):
         if module.check_mode:
             continue
         if module.params["backup"] and os.path.exists(path):
-            backup_file = H.backup(module, path)
+            backups[path] = H.backup(module, path)
         H.write_atomic(module, path, text, new_mode=0o600)
-    return backup_file
+    return backups
 
 
 def _diff(snapshot, plan):
@@ -280,11 +283,13 @@ def run(module):
     with H.locked(directory):
         if not module.check_mode:
             H.remove_stale_temps(directory)
-        snapshot = H.snapshot(module, machine, os.path.realpath(params["rules_dir"]), params["compiled_file"],
-                              loader, read_kernel=False)
-        _refuse_unloadable(module, snapshot, requirements)
+        snapshot = H.snapshot(module, machine, os.path.realpath(params["rules_dir"]),
+                              os.path.realpath(params["compiled_file"]), loader, read_kernel=False)
+        M.bind_to_host(selection, snapshot)
+        if params["state"] == "present":
+            _refuse_unloadable(module, snapshot, requirements)
         plan = _plan(module, snapshot, requirements, dest)
-        backup_file = _apply(module, snapshot, plan)
+        backups = _apply(module, plan)
     changed = plan.changed
     if os.path.exists(dest):
         file_args = module.load_file_common_arguments(params, path=dest)
@@ -294,8 +299,10 @@ def run(module):
     result = dict(changed=changed, added=plan.added, removed=plan.removed, dest=dest, reload_required=plan.changed,
                   requirements=after["requirements"], findings=after["findings"], controls=after["controls"],
                   profile=after["profile"])
-    if backup_file:
-        result["backup_file"] = backup_file
+    if backups:
+        result["backup_files"] = backups
+        if dest in backups:
+            result["backup_file"] = backups[dest]
     if module._diff and plan.changed:
         result["diff"] = _diff(snapshot, plan)
     module.exit_json(**result)

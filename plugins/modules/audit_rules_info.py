@@ -20,6 +20,7 @@ author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.rules
+  - auditkit.auditd.matching
   - auditkit.auditd.profile
 attributes:
   check_mode:
@@ -135,8 +136,8 @@ findings:
     - Problems found, each with C(kind), C(severity) (error, warning, info), C(message), C(file), C(line), C(text).
     - Kinds include rejected_line, load_stops (with C(not_loaded)), duplicate, task_never, suppressed,
       symlink_watch, compiled_missing, compiled_stale, persisted_not_loaded, loaded_not_persisted,
-      immutable_on_disk, kernel_immutable, kernel_unreadable, no_delete_all, ignored_file, unreadable_file,
-      invalid_utf8.
+      immutable_on_disk, kernel_immutable, kernel_unreadable, kernel_rule_unparsed, no_delete_all, ignored_file,
+      unreadable_file, invalid_utf8.
   returned: always
   type: list
   elements: dict
@@ -203,6 +204,7 @@ def main():
                               read_kernel=params["loaded"])
     except H.HostError as exc:
         module.fail_json(msg=str(exc))
+    M.bind_to_host(selection, snapshot)
     result = E.evaluate(snapshot, selection.requirements, params["match"], params["key_policy"])
     module.exit_json(changed=False, **M.with_controls(result, selection))
 

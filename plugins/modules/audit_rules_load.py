@@ -9,8 +9,9 @@ short_description: Load persisted audit rules into the kernel and verify the ker
 version_added: 0.1.0
 description:
   - Validates every line that would be loaded (parse, syscall names for the running machine, lines the kernel refuses
-    as duplicates) before touching the kernel. A line that would make C(auditctl -R) stop half-way fails the task,
-    naming file and line, and the kernel's rules stay as they were.
+    as duplicates, watches in missing directories, unknown user names) before touching the kernel. Any line C(auditctl)
+    would reject fails the task, naming file and line (even after C(-c), which only makes auditctl skip it), and the
+    kernel's rules stay as they were.
   - Loads with C(augenrules --load) when the host uses augenrules with the default paths; otherwise compiles
     O(rules_dir) exactly as augenrules does into O(compiled_file) and runs C(auditctl -R), or loads
     O(compiled_file) directly with O(loader=auditctl). Never restarts auditd (RHEL's unit refuses manual stops).
@@ -84,9 +85,14 @@ loaded:
   returned: always
   type: bool
 reason:
-  description: Why nothing was loaded (no capability, immutable kernel, check mode).
+  description: Why nothing was loaded (no capability, immutable kernel, check mode, validation failed, load failed).
   returned: when RV(loaded) is false
   type: str
+errors:
+  description: Every line C(auditctl) would reject, as C(file:line: reason), when validation refused to load.
+  returned: when validation failed
+  type: list
+  elements: str
 changed:
   description: Whether the kernel's rules changed (or would change, in check mode).
   returned: always
@@ -183,21 +189,35 @@ def _source_of_error(snapshot, output):
     return "%s:%d" % (match.group(2), number)
 
 
-def _rollback(module, auditctl, snapshot, listing):
-    """Put back the previous compiled file and the kernel's previous rules."""
-    if snapshot.compiled is not None and snapshot.compiled.readable:
-        H.write_atomic(module, snapshot.compiled_path, snapshot.compiled.text)
-    elif snapshot.compiled is None and os.path.exists(snapshot.compiled_path):
-        os.unlink(snapshot.compiled_path)  # it did not exist before this load
-    rules = [line for line in R.split_lines(listing) if line.strip() and line.strip() != "No rules"]
+def _restore_kernel(module, auditctl, listing):
+    """Load the kernel's previous rules again (-D, -c, the old auditctl -l lines)."""
     fd, path = tempfile.mkstemp(prefix="auditkit-rollback-", suffix=".rules")
     try:
         with os.fdopen(fd, "w") as handle:
-            handle.write("-D\n-c\n" + "".join(rule + "\n" for rule in rules))
+            handle.write("-D\n-c\n" + "".join(rule + "\n" for rule in _lines(listing)))
         rc, out, err = module.run_command([auditctl, "-R", path])
     finally:
         os.unlink(path)
-    return rc == 0, (err or out).strip()
+    return "" if rc == 0 else "kernel rules: %s" % (err or out).strip()
+
+
+def _restore_compiled(module, snapshot):
+    """Put back the compiled file as it was before this load (or remove it if it was not there)."""
+    try:
+        if snapshot.compiled is not None and snapshot.compiled.readable:
+            H.write_atomic(module, snapshot.compiled_path, snapshot.compiled.text)
+        elif snapshot.compiled is None and os.path.exists(snapshot.compiled_path):
+            os.unlink(snapshot.compiled_path)
+    except (H.HostError, OSError) as exc:
+        return "compiled file: %s" % exc
+    return ""
+
+
+def _rollback(module, auditctl, snapshot, listing):
+    """The kernel first (what is enforced now matters most), then the compiled file.
+    Returns (restored, problems)."""
+    problems = [p for p in (_restore_kernel(module, auditctl, listing), _restore_compiled(module, snapshot)) if p]
+    return not problems, "; ".join(problems)
 
 
 def _missing_in_kernel(context, listing, snapshot):
@@ -275,25 +295,29 @@ def _fail_load(module, snapshot, auditctl, command, before, output):
     msg = "%s failed%s: %s" % (" ".join(command), " at %s" % where if where else "", output.strip())
     if module.params["rollback"]:
         msg += "; previous rules %s" % ("restored" if rolled_back else "NOT fully restored: %s" % detail)
-    module.fail_json(msg=msg, **_result(snapshot, command=command, rolled_back=rolled_back,
+    module.fail_json(msg=msg, **_result(snapshot, command=command, rolled_back=rolled_back, reason="load failed",
                                         changed=after != before, kernel_rules=_lines(after)))
 
 
 def main():
-    spec = M.argument_spec(with_profile=False, required=dict(type="bool", default=False), rollback=dict(type="bool", default=True),
+    spec = M.argument_spec(with_profile=False, with_matching=False, required=dict(type="bool", default=False), rollback=dict(type="bool", default=True),
                            verify=dict(type="bool", default=True), validate=dict(type="bool", default=True))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     machine = M.target_machine(module)
+    loader = params["loader"]
+    if loader == "auto":
+        loader = H.detect_loader(params["rules_dir"], params["compiled_file"])[0]
+    # the directory audit_rules locks for the same files: rules_dir, or the compiled file's
+    lock = params["rules_dir"] if loader == "augenrules" else os.path.dirname(os.path.realpath(params["compiled_file"]))
     try:
-        with H.locked(params["rules_dir"] if os.path.isdir(params["rules_dir"]) else os.path.dirname(
-                params["compiled_file"])):
-            snapshot = H.snapshot(module, machine, params["rules_dir"], params["compiled_file"], params["loader"])
-            context = E.Context(snapshot, params["match"], params["key_policy"])
+        with H.locked(lock):
+            snapshot = H.snapshot(module, machine, params["rules_dir"], params["compiled_file"], loader)
+            context = E.Context(snapshot, "strict", "any")
             errors = validation_errors(context) if params["validate"] else []
             if errors:
-                module.fail_json(msg="not loaded: auditctl -R would stop at %s" % errors[0], errors=errors,
-                                 **_result(snapshot))
+                module.fail_json(msg="not loaded: auditctl would reject %s" % errors[0], errors=errors,
+                                 **_result(snapshot, reason="validation failed"))
             load(module, snapshot, context)
     except H.HostError as exc:
         module.fail_json(msg=str(exc))

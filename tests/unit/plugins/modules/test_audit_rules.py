@@ -209,3 +209,35 @@ def test_remove_suppressing_rules_then_write(run_module, rules_tree):
     assert [r["status"] for r in result["requirements"]] == ["pass", "pass"]
     assert len(result["diff"]) == 3
     assert not run_module(audit_rules, **args)["changed"]
+
+
+def test_directory_watch_is_idempotent(run_module, rules_tree, tmp_path):
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    args = rules_tree.args(rules=["-w %s -p wa -k x" % watched])
+    assert run_module(audit_rules, **args)["changed"]
+    second = run_module(audit_rules, **args)
+    assert not second["changed"] and second["requirements"][0]["status"] == "pass"
+    assert rules_tree.read("audit.rules").count(str(watched)) == 1
+
+
+def test_user_names_are_judged_as_numbers_right_after_writing(run_module, rules_tree):
+    rule = "-a always,exit -F arch=b64 -S init_module -F euid=nobody -k x"
+    first = run_module(audit_rules, **rules_tree.args(rules=[rule]))
+    assert first["changed"] and first["requirements"][0]["status"] == "pass"
+    assert rules_tree.read("audit.rules") == rule + "\n"
+    assert not run_module(audit_rules, **rules_tree.args(rules=[rule]))["changed"]
+
+
+def test_absent_removes_rules_the_host_can_no_longer_load(run_module, rules_tree):
+    gone = "-w /no-such-dir-anywhere/insmod -p x -k modules"
+    rules_tree.write({"audit.rules": "-D\n%s\n" % gone})
+    result = run_module(audit_rules, **rules_tree.args(rules=[gone], state="absent"))
+    assert result["changed"] and rules_tree.read("audit.rules") == "-D\n"
+
+
+def test_partly_covered_io_uring_requirement(run_module, rules_tree):
+    rules_tree.write({"10.rules": "-a always,io_uring -S openat -k x\n"})
+    result = run_module(audit_rules, **rules_tree.args(rules=["-a always,io_uring -S openat,timeout -k x"]))
+    assert not result.get("failed"), result
+    assert result["added"][0]["rule"] == "-a always,io_uring -S timeout -k x"

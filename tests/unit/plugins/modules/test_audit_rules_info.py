@@ -196,3 +196,13 @@ def test_profile_controls_subset_and_unknown_control(info):
     assert [c["id"] for c in result["controls"]] == ["V-258195"] and result["controls"][0]["status"] == "fail"
     bad = info({}, rules=[], profile="stig_rhel9", controls=["V-274091"])
     assert bad["failed"] and "V-274091 not in profile stig_rhel9" in bad["msg"]
+
+
+@pytest.mark.parametrize("line", ["-e=2", "-b=8192", "# -e=2", "-D=x"])
+def test_short_options_with_equals_are_rejected_lines_not_crashes(info, line):
+    result = info({"10.rules": line + "\n" + INIT + "\n"})
+    assert not result.get("failed"), result
+    if line.startswith("#"):
+        assert result["compliant"]
+    else:
+        assert "unknown option" in next(f for f in result["findings"] if f["kind"] == "rejected_line")["message"]
