@@ -89,7 +89,7 @@ reason:
   returned: when RV(loaded) is false
   type: str
 errors:
-  description: Every line C(auditctl) would reject, as C(file:line: reason), when validation refused to load.
+  description: Every line C(auditctl) would reject (file, line and reason), when validation refused to load.
   returned: when validation failed
   type: list
   elements: str
