@@ -290,6 +290,7 @@ def write_markdown(args, fleet, scaling, engine):
             "| evaluate, per profile | %.2f | %.1f |" % (evaluate, evaluate / lines * 1e6), "",
             "## Re-run", "", "```sh", "make bench                       # 20 hosts, 3 runs, scaling 100/300/1000",
             "BENCH_ARGS='--hosts 50 --runs 5' make bench", "```", ""]
+    # the analysis of missed goals is written by people, not generated
     notes = os.path.join(ROOT, "docs", "benchmark-notes.md")
     if os.path.exists(notes):
         with open(notes) as handle:
