@@ -19,6 +19,8 @@ description:
   - Waived controls are reported as C(waived) with their justification instead of as failures.
 author:
   - auditkit.auditd maintainers (@auditkit)
+extends_documentation_fragment:
+  - auditkit.auditd.attributes
 attributes:
   check_mode:
     description: Writes the report in check mode too; a report changes nothing on the managed hosts.
@@ -26,10 +28,6 @@ attributes:
   diff_mode:
     description: Not applicable.
     support: none
-  platform:
-    description: Any POSIX system with Python; normally the controller.
-    platforms: posix
-    support: full
 options:
   dest:
     description: The report directory; created if missing. Existing report files in it are replaced.

@@ -21,6 +21,7 @@ description:
 author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
+  - auditkit.auditd.attributes
   - auditkit.auditd.rules
   - auditkit.auditd.matching
   - auditkit.auditd.profile
@@ -31,10 +32,6 @@ attributes:
     support: full
   diff_mode:
     description: One before/after diff per touched file.
-    support: full
-  platform:
-    description: Linux hosts with the audit userspace tools.
-    platforms: posix
     support: full
 options:
   rules:

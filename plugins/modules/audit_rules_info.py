@@ -19,6 +19,7 @@ description:
 author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
+  - auditkit.auditd.attributes
   - auditkit.auditd.rules
   - auditkit.auditd.matching
   - auditkit.auditd.profile
@@ -29,10 +30,6 @@ attributes:
   diff_mode:
     description: Not applicable; the module never changes anything.
     support: none
-  platform:
-    description: Linux hosts with the audit userspace tools.
-    platforms: posix
-    support: full
 options:
   rules:
     description:

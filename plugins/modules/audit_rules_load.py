@@ -22,6 +22,7 @@ description:
 author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
+  - auditkit.auditd.attributes
   - auditkit.auditd.rules
 attributes:
   check_mode:
@@ -30,10 +31,6 @@ attributes:
   diff_mode:
     description: Not supported.
     support: none
-  platform:
-    description: Linux hosts with the audit userspace tools, as root.
-    platforms: posix
-    support: full
 options:
   required:
     description: Fail when the kernel cannot be loaded at all (no capability, no audit support, not root).
