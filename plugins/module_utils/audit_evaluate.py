@@ -248,16 +248,15 @@ def missing_rule(requirement, verdict, machine):
     return S.render(partial, machine)
 
 
+def symlinked(rule, paths):
+    """[(path, target)] for the watched or path= files of a rule that are symlinks on the host."""
+    watched = [rule.watch] if rule.is_watch else [f.value for f in rule.fields if f.name == "path"]
+    return [(path, paths[path]["link"]) for path in watched if paths.get(path, {}).get("link")]
+
+
 def _symlink_warnings(requirement, snapshot):
-    warnings = []
-    rule = requirement.effective
-    paths = [rule.watch] if rule.is_watch else [f.value for f in rule.fields if f.name == "path"]
-    for path in paths:
-        link = snapshot.paths.get(path, {}).get("link")
-        if link:
-            warnings.append("%s is a symlink to %s: a watch on it records nothing when the tool runs; "
-                            "watch %s instead" % (path, link, link))
-    return warnings
+    return ["%s is a symlink to %s: a watch on it records nothing when the tool runs; watch %s instead"
+            % (path, link, link) for path, link in symlinked(requirement.effective, snapshot.paths)]
 
 
 def evaluate_requirement(requirement, context):
@@ -407,16 +406,12 @@ def _never_findings(context):
 def _symlink_findings(context):
     findings = []
     for loaded in context.all_rules:
-        rule = loaded.rule
-        paths = [rule.watch] if rule.is_watch else [f.value for f in rule.fields if f.name == "path"]
-        for path in paths:
-            link = context.snapshot.paths.get(path, {}).get("link")
-            if link:
-                findings.append(_finding(
-                    "symlink_watch", "warning",
-                    "%s is a symlink to %s: the kernel watches the link itself, so running the tool "
-                    "records nothing; watch %s instead" % (path, link, link),
-                    loaded.source, rule.text.strip(), target=link))
+        for path, link in symlinked(loaded.rule, context.snapshot.paths):
+            findings.append(_finding(
+                "symlink_watch", "warning",
+                "%s is a symlink to %s: the kernel watches the link itself, so running the tool "
+                "records nothing; watch %s instead" % (path, link, link),
+                loaded.source, loaded.rule.text.strip(), target=link))
     return findings
 
 

@@ -206,15 +206,15 @@ def plan_remove_suppressors(requirements, snapshot, match="strict", key_policy="
     A ``never,task`` rule hides the ``never,exit`` rules behind it, so this repeats until
     no requirement is suppressed any more. Removed lines keep their original numbers."""
     found = {}
-    current = snapshot
+    plan, current = Plan(), snapshot
     while True:
         more = suppressors(requirements, current, match, key_policy)
         if not more:
             break
         for (path, line), loaded in more.items():
             found[(path, _original_line(snapshot, path, loaded.rule.text, found))] = loaded
-        current = apply_plan(snapshot, _removal(snapshot, found))
-    plan = _removal(snapshot, found)
+        plan = _removal(snapshot, found)
+        current = apply_plan(snapshot, plan)
     plan.removed = [{"rule": loaded.rule.text.strip(), "file": path, "line": line, "controls": [],
                      "reason": "suppressed required rules"} for (path, line), loaded in sorted(found.items())]
     return plan

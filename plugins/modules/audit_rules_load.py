@@ -264,12 +264,11 @@ def load(module, snapshot, context):
         module.warn("the kernel's audit rules are locked (enabled 2): reboot to apply the persisted rules")
         module.exit_json(**_result(snapshot, reason="kernel rules are immutable (enabled 2)", reboot_required=True,
                                    command=command, kernel_rules=_lines(before)))
-    would_change = bool(_missing_in_kernel(context, before, snapshot)) or len(context.kernel.rules()) != len(
-        context.disk.rules())
     if module.check_mode:
+        missing = _missing_in_kernel(context, before, snapshot)
+        would_change = bool(missing) or len(context.kernel.rules()) != len(context.disk.rules())
         module.exit_json(**_result(snapshot, changed=would_change, command=command, reason="check mode",
-                                   missing_in_kernel=_missing_in_kernel(context, before, snapshot),
-                                   kernel_rules=_lines(before)))
+                                   missing_in_kernel=missing, kernel_rules=_lines(before)))
     _compile_if_needed(module, snapshot, command)
     rc, out, err = module.run_command(command)
     if rc != 0:
