@@ -12,7 +12,8 @@ bash scripts/build_image.sh
 molecule test -s default
 molecule test -s drift
 if [[ "$(id -u)" -eq 0 ]]; then
-    molecule test -s kernel
+    # the same lock as tests/kernel/kernel_helpers.py: one user of the kernel audit state at a time
+    flock /run/lock/auditkit-kernel.lock molecule test -s kernel
 else
     echo "molecule kernel: skipped: not root (the scenario loads rules into the kernel)"
 fi

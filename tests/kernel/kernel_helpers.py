@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Shared by the real-kernel tests: skip unless the kernel audit subsystem is usable, run
 auditctl, and save then restore the kernel's rules and settings around a test."""
+import fcntl
 import os
 import shutil
 import subprocess
@@ -44,15 +45,29 @@ def status():
     return values
 
 
+# The kernel's audit state is one per machine: tests that change it take this lock, so
+# that two test runs (two developers, or a test and a Molecule scenario) never interleave.
+KERNEL_LOCK = "/run/lock/auditkit-kernel.lock"
+
+
 class KernelGuard(object):
-    """Save the kernel's rules and settings; restore() puts them back and checks it did."""
+    """Take the kernel lock, save the kernel's rules and settings; restore() puts them back,
+    checks it did, and releases the lock."""
 
     def __init__(self):
         need_kernel_audit()
+        self._lock = open(KERNEL_LOCK, "a")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         self.rules = loaded_lines()
         self.status = status()
 
     def restore(self):
+        try:
+            self._restore()
+        finally:
+            self._lock.close()
+
+    def _restore(self):
         auditctl("-D")
         if self.rules:
             with tempfile.NamedTemporaryFile("w", suffix=".rules") as saved:
