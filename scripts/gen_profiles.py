@@ -33,10 +33,17 @@ test fails when either drifts from the data.
 ## Arch policy
 
 * The rules a benchmark states are required as written (`<UID_MIN>` of CIS texts is %d).
-* On x86_64 and s390x, a b64-only syscall rule also gets its `arch=b32` twin: *advisory* for
-  the STIGs and current CIS (written by default, reported, never a failure: a host with only
-  DISA's b64 line passes V-274091) and *required* for the older CIS forms that name both.
-  `b32_twins: false` (role: `auditkit_b32_twins`) stops writing the advisory twins.
+* On 64-bit machines that run 32-bit processes (x86_64, s390x), a b64-only syscall rule also
+  gets its `arch=b32` twin, *advisory* (written by default, reported, never a failure: a host
+  with only DISA's b64 line passes V-274091) unless the benchmark's text requires the b32
+  rule. Each profile's policy is the catalog's `b32_rule_required` fact of its syscall
+  controls (`scripts/gen_profiles.py` refuses profiles that disagree with it); the words it
+  rests on are quoted below. `b32_twins: false` (role: `auditkit_b32_twins`) stops writing
+  the advisory twins.
+* On 32-bit machines (i386/i686, arm, ppc, s390) every profile requires the `arch=b32` form
+  *in place of* each `arch=b64` rule (a b64 rule cannot load there), as the CIS RHEL 7 text
+  gives it "for 32 bit systems"; where the benchmark lists the b32 rule already, the b64 one
+  is left out with a note.
 * On aarch64, b32 rules are left out unless `b32_on_aarch64` is set, and `create_module` /
   `query_module` do not exist: controls made only of them are `not_applicable`, and a line
   naming them is reported as one `auditctl -R` stops at (the DISA AL2023 create_module line
@@ -47,9 +54,21 @@ test fails when either drifts from the data.
 
 ## Profiles
 
-| Profile | Benchmark | auto for | b32 twins | Controls |
+| Profile | Benchmark | auto for | b32 on x86_64/s390x | Controls |
 |---|---|---|---|---|
 """
+
+# How the catalog's b32_rule_required notes read (free text for the CIS entries, whose PDFs
+# were not available): the start of each note and the policy it means on 64-bit machines.
+# A note that starts otherwise stops the generator until someone classifies it here.
+B32_NOTES = (
+    ("yes", "required"),
+    ("not ", "advisory"),
+    ("unknown", "advisory"),
+    ("conflicting", "advisory"),
+    ("lockdown template has only b64", "advisory"),
+    ("for 32-bit systems the arch=b32 form replaces b64", "advisory"),
+)
 
 HEADER = '''# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -125,7 +144,60 @@ def _control(control, uid_min):
     }
 
 
-def _doc(controls, profiles, uid_min):
+def b32_fact(control):
+    """The policy the catalog's b32_rule_required fact means on 64-bit machines: "required",
+    "advisory", or None for controls without syscall rules."""
+    value = control.get("b32_rule_required")
+    if value is None or isinstance(value, bool):
+        return {None: None, True: "required", False: "advisory"}[value]
+    for start, policy in B32_NOTES:
+        if value.strip().lower().startswith(start):
+            return policy
+    raise ValueError("%s: b32_rule_required %r is not classified in B32_NOTES" % (control["id"], value))
+
+
+def b32_policy(catalog_controls):
+    """A profile's b32 policy from its controls' facts; ValueError when they disagree or when a
+    control whose text requires b32 does not list its b32 rules (no twin could stand in)."""
+    facts = dict((c["id"], b32_fact(c)) for c in catalog_controls)
+    policies = set(f for f in facts.values() if f)
+    if len(policies) != 1:
+        raise ValueError("controls disagree on the b32 policy: %s" % facts)
+    for control in catalog_controls:
+        rules = " ".join(control.get("required_rule_lines", []))
+        if facts[control["id"]] == "required" and "arch=b64" in rules and "arch=b32" not in rules:
+            raise ValueError("%s requires b32 but lists no arch=b32 rule" % control["id"])
+    return policies.pop()
+
+
+def b32_words(control):
+    """What the benchmark (or, without its text, the catalog) says about the b32 rule."""
+    check = control.get("verbatim_check_text") or ""
+    for sentence in re.split(r"(?<=\.)\s+|\n", check):
+        if '"b32"' in sentence:
+            return "Check text: \"%s\"" % sentence.strip()
+    fix = control.get("verbatim_fix_text") or ""
+    arch_lines = [line.strip() for line in fix.splitlines() if "-F arch=" in line]
+    if arch_lines:
+        return "Fix text's arch rules: %s" % "; ".join("`%s`" % line for line in arch_lines)
+    return "Catalog note (benchmark text not available): \"%s\"" % control["b32_rule_required"]
+
+
+def _b32_section(catalog, profiles):
+    lines = ["\n## b32 policy per profile\n\n"
+             "On 32-bit machines every profile requires the `arch=b32` form in place of each `arch=b64` rule.\n"
+             "On x86_64 and s390x:\n\n"]
+    for name in sorted(profiles):
+        profile = profiles[name]
+        syscall = [catalog[c] for c in profile["controls"] if b32_fact(catalog[c])]
+        first = syscall[0]
+        meaning = ("b32 rule **required** next to the b64 one" if profile["b32_twins"] == "required"
+                   else "b32 twin **advisory** (written, never a failure)")
+        lines.append("* `%s`: %s. %s: %s\n" % (name, meaning, _display_id(first), b32_words(first)))
+    return lines
+
+
+def _doc(controls, profiles, uid_min, catalog):
     lines = [DOC_HEAD % uid_min]
     for name in sorted(profiles):
         profile = profiles[name]
@@ -133,6 +205,7 @@ def _doc(controls, profiles, uid_min):
         ids = ", ".join("%s (%s)" % (controls[c]["id"], controls[c]["stig_id"]) if controls[c]["stig_id"]
                         else controls[c]["id"] for c in profile["controls"])
         lines.append("| `%s` | %s | %s | %s | %s |\n" % (name, profile["title"], auto, profile["b32_twins"], ids))
+    lines.extend(_b32_section(catalog, profiles))
     lines.append("\n## Controls and their rules\n")
     for cid in sorted(controls):
         control = controls[cid]
@@ -153,6 +226,14 @@ def build():
     missing = [cid for cid in used if cid not in catalog]
     if missing:
         sys.exit("profiles.yml names controls the catalog lacks: %s" % ", ".join(missing))
+    for name, profile in sorted(selection["profiles"].items()):
+        try:
+            policy = b32_policy([catalog[cid] for cid in profile["controls"]])
+        except ValueError as exc:
+            sys.exit("profiles.yml %s: %s" % (name, exc))
+        if profile["b32_twins"] != policy:
+            sys.exit("profiles.yml %s: b32_twins is %s but the catalog's b32_rule_required says %s"
+                     % (name, profile["b32_twins"], policy))
     controls = dict((cid, _control(catalog[cid], uid_min)) for cid in used)
     texts = dict((cid, dict((f, c.pop(f)) for f in TEXT_FIELDS)) for cid, c in controls.items())
     profiles = dict((name, {"title": p["title"], "os": p.get("os"), "b32_twins": p["b32_twins"],
@@ -161,7 +242,7 @@ def build():
     data = (HEADER % PROFILES_DOC + "UID_MIN = %d\n\nCONTROLS = %s\n\nPROFILES = %s\n"
             % (uid_min, emit(controls), emit(profiles)))
     text = HEADER % TEXTS_DOC + "TEXTS = %s\n" % emit(texts)
-    return {TARGET: data, TEXTS_TARGET: text, DOC_TARGET: _doc(controls, profiles, uid_min)}
+    return {TARGET: data, TEXTS_TARGET: text, DOC_TARGET: _doc(controls, profiles, uid_min, catalog)}
 
 
 def main():

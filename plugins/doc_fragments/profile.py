@@ -36,7 +36,9 @@ options:
       - On x86_64 and s390x, also require the C(arch=b32) twin of a benchmark's b64-only syscall rule, as advisory
         hardening (a 32-bit process could otherwise load modules unaudited). Advisory rules are written by
         M(auditkit.auditd.audit_rules) and reported, but never fail a control.
-      - Profiles whose benchmark requires both (the older CIS forms) require the twin whatever this says.
+      - Profiles whose benchmark text requires the b32 rule list it among their rules and require it whatever
+        this says. On 32-bit machines (i386/i686, arm) every profile requires the C(arch=b32) form in place of each
+        C(arch=b64) rule. See the collection's C(docs/profiles.md) for each profile's policy and its benchmark's words.
     type: bool
     default: true
   b32_on_aarch64:

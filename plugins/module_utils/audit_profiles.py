@@ -5,10 +5,13 @@
 Pure: no I/O. The data is generated into audit_profiles_data from data/*.yml.
 
 Arch policy: the rules a benchmark states are required as written. A b64-only syscall rule
-also gets its ``arch=b32`` twin on machines that run 32-bit processes (x86_64, s390x):
-*advisory* (written by default, never a failure) or *required*, as the profile says. On
-aarch64, b32 rules are left out unless asked (``b32_on_aarch64``); syscalls that do not
-exist on the machine make their control ``not_applicable``.
+also gets its ``arch=b32`` twin on 64-bit machines that run 32-bit processes (x86_64, s390x):
+*advisory* (written by default, never a failure) unless the profile's benchmark requires the
+b32 rule (``b32_twins: required``, decided from the catalog's ``b32_rule_required`` fact). On
+32-bit machines (i386, arm, ppc, s390) the b32 form is required *in place of* the b64 rule
+(CIS RHEL 7: "For 32 bit systems ... arch=b32"). On aarch64, b32 rules are left out unless
+asked (``b32_on_aarch64``); syscalls that do not exist on the machine make their control
+``not_applicable``.
 """
 
 from collections import namedtuple
@@ -79,6 +82,20 @@ def _bits(line):
     return "b32" if "arch=b32" in line else "b64" if "arch=b64" in line else None
 
 
+def is_32bit(machine):
+    """True for machines without a 64-bit ABI (i386, arm, ppc, s390): their rules are b32."""
+    return "b64" not in A.MACHINES[A.normalize_machine(machine)]
+
+
+def _on_32bit_machine(line, lines, machine):
+    """(rule text or None, note) for a benchmark line on a 32-bit machine: a b64 rule cannot
+    load there, so its b32 form is required instead (unless the benchmark lists it already)."""
+    twin = line.replace("arch=b64", "arch=b32")
+    if twin in lines:
+        return None, "b64 rule not applied on 32-bit %s (its b32 rule is required): %s" % (machine, line)
+    return twin, "on 32-bit %s the b32 form is required in place of: %s" % (machine, line)
+
+
 def profile_rules(profile, machine, wanted=None, skipped=None, b32_twins=True, b32_on_aarch64=False):
     """([ProfileRule], {control: [notes]}) for ``profile`` on ``machine``."""
     machine = A.normalize_machine(machine)
@@ -87,6 +104,12 @@ def profile_rules(profile, machine, wanted=None, skipped=None, b32_twins=True, b
     for control in select(profile, wanted, skipped):
         lines = CONTROLS[control]["rules"]
         for line in lines:
+            if _bits(line) == "b64" and is_32bit(machine):
+                text, note = _on_32bit_machine(line, lines, machine)
+                notes.setdefault(control, []).append(note)
+                if text:
+                    rules.append(ProfileRule(text, control, False))
+                continue
             if _bits(line) == "b32" and machine == "aarch64" and not b32_on_aarch64:
                 notes.setdefault(control, []).append("b32 rule not applied on aarch64 (b32_on_aarch64 is off): " + line)
                 continue

@@ -1170,7 +1170,7 @@ PROFILES = {
         'title': 'CIS Amazon Linux 2023 Benchmark v1.0.0',
     },
     'cis_rhel7': {
-        'b32_twins': 'advisory',
+        'b32_twins': 'required',
         'controls': [
             'cis:rhel7:4.0.0:5.2.3.19',
         ],
@@ -1178,7 +1178,7 @@ PROFILES = {
         'title': 'CIS Red Hat Enterprise Linux 7 Benchmark v4.0.0',
     },
     'cis_rhel7_v3': {
-        'b32_twins': 'required',
+        'b32_twins': 'advisory',
         'controls': [
             'cis:rhel7:3.1.1:4.1.16',
         ],
@@ -1194,7 +1194,7 @@ PROFILES = {
         'title': 'CIS Red Hat Enterprise Linux 8 Benchmark v4.0.0',
     },
     'cis_rhel8_v1': {
-        'b32_twins': 'required',
+        'b32_twins': 'advisory',
         'controls': [
             'cis:rhel8:1.0.1:4.1.15',
         ],
@@ -1233,7 +1233,7 @@ PROFILES = {
         'title': 'DISA STIG for Amazon Linux 2023 (V1R1 text, rule revisions unchanged to V1R3)',
     },
     'stig_ol8': {
-        'b32_twins': 'advisory',
+        'b32_twins': 'required',
         'controls': [
             'stig:ol8:V-248773',
             'stig:ol8:V-248781',
@@ -1248,7 +1248,7 @@ PROFILES = {
         'title': 'DISA STIG for Oracle Linux 8 (V2R9)',
     },
     'stig_ol9': {
-        'b32_twins': 'advisory',
+        'b32_twins': 'required',
         'controls': [
             'stig:ol9:V-271564',
             'stig:ol9:V-271565',
@@ -1263,7 +1263,7 @@ PROFILES = {
         'title': 'DISA STIG for Oracle Linux 9 (V1R6)',
     },
     'stig_rhel10': {
-        'b32_twins': 'advisory',
+        'b32_twins': 'required',
         'controls': [
             'stig:rhel10:V-281126',
             'stig:rhel10:V-281127',
@@ -1281,7 +1281,7 @@ PROFILES = {
         'title': 'DISA STIG for Red Hat Enterprise Linux 10 (V1R2)',
     },
     'stig_rhel7': {
-        'b32_twins': 'advisory',
+        'b32_twins': 'required',
         'controls': [
             'stig:rhel7:V-204559',
             'stig:rhel7:V-204560',
@@ -1298,7 +1298,7 @@ PROFILES = {
         'title': 'DISA STIG for Red Hat Enterprise Linux 7 (V3R14)',
     },
     'stig_rhel8': {
-        'b32_twins': 'advisory',
+        'b32_twins': 'required',
         'controls': [
             'stig:rhel8:V-230438',
             'stig:rhel8:V-230446',
@@ -1316,7 +1316,7 @@ PROFILES = {
         'title': 'DISA STIG for Red Hat Enterprise Linux 8 (V2R8)',
     },
     'stig_rhel9': {
-        'b32_twins': 'advisory',
+        'b32_twins': 'required',
         'controls': [
             'stig:rhel9:V-258189',
             'stig:rhel9:V-258190',
@@ -1334,7 +1334,7 @@ PROFILES = {
         'title': 'DISA STIG for Red Hat Enterprise Linux 9 (V2R9)',
     },
     'stig_ubuntu2204': {
-        'b32_twins': 'advisory',
+        'b32_twins': 'required',
         'controls': [
             'stig:ubuntu2204:V-260613',
             'stig:ubuntu2204:V-260614',

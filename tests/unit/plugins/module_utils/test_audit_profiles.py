@@ -74,11 +74,16 @@ def test_aarch64_leaves_out_b32_and_create_module_is_not_applicable():
     assert Q.parse_requirements([create[0].text], "aarch64")[0].not_applicable
 
 
-def test_older_cis_forms_require_b32_twins():
+def test_older_cis_forms_give_b32_for_32_bit_systems_only():
+    """CIS RHEL 7 v3.1.1: "For 32 bit systems" the b32 rule, "for 64 bit systems" the b64 one."""
+    b32 = "-a always,exit -F arch=b32 -S init_module -S delete_module -k modules"
+    b64 = "-a always,exit -F arch=b64 -S init_module -S delete_module -k modules"
     rules = P.profile_rules("cis_rhel7_v3", "x86_64")[0]
-    texts = [r.text for r in rules if not r.advisory]
-    assert "-a always,exit -F arch=b32 -S init_module -S delete_module -k modules" in texts
-    assert "-w /sbin/insmod -p x -k modules" in texts
+    assert [r.text for r in rules if r.advisory] == [b32]
+    assert b64 in [r.text for r in rules if not r.advisory] and "-w /sbin/insmod -p x -k modules" in [r.text for r in rules]
+    rules, notes = P.profile_rules("cis_rhel7_v3", "i686")
+    assert [r.text for r in rules if "arch=" in r.text] == [b32] and not [r for r in rules if r.advisory]
+    assert notes["cis:rhel7:3.1.1:4.1.16"] == ["on 32-bit i386 the b32 form is required in place of: " + b64]
 
 
 @pytest.mark.parametrize("release, profile", [

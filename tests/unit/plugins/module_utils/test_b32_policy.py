@@ -1,0 +1,71 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The b32 policy of every profile is the catalog's b32_rule_required fact, and 32-bit machines
+get the b32 form of every b64 rule, required (issue 12)."""
+import importlib.util
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS, PROFILES
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+with open(os.path.join(ROOT, "data", "controls.yml")) as _handle:
+    CATALOG = dict((c["id"], c) for c in yaml.safe_load(_handle)["controls"])
+_SPEC = importlib.util.spec_from_file_location("gen_profiles", os.path.join(ROOT, "scripts", "gen_profiles.py"))
+GEN = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(GEN)
+
+
+@pytest.mark.parametrize("control_id", sorted(CATALOG))
+def test_every_b32_fact_is_classified_and_agrees_with_the_listed_lines(control_id):
+    control = CATALOG[control_id]
+    fact = GEN.b32_fact(control)
+    lines = " ".join(control["required_rule_lines"])
+    if "arch=" not in lines:
+        assert fact is None
+    elif fact == "required":
+        assert "arch=b32" in lines  # the benchmark's own b32 lines, not a generated twin
+    else:
+        assert fact == "advisory" and control["b32_rule_required"] is not True
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_profile_b32_policy_equals_the_catalog_fact(profile):
+    facts = set(GEN.b32_fact(CATALOG[c]) for c in PROFILES[profile]["controls"]) - {None}
+    assert facts == {PROFILES[profile]["b32_twins"]}
+
+
+def test_generator_refuses_a_profile_that_contradicts_the_catalog():
+    al2023 = [CATALOG[c] for c in PROFILES["stig_al2023"]["controls"]]
+    assert GEN.b32_policy(al2023) == "advisory"
+    with pytest.raises(ValueError, match="disagree"):
+        GEN.b32_policy(al2023 + [CATALOG["stig:rhel9:V-258189"]])
+    with pytest.raises(ValueError, match="not classified"):
+        GEN.b32_fact({"id": "x", "b32_rule_required": "maybe"})
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("machine", ["i686", "armv7l"])
+def test_32_bit_machines_require_the_b32_form_of_every_b64_rule(profile, machine):
+    rules, _notes = P.profile_rules(profile, machine)
+    texts = [r.text for r in rules]
+    assert not [r for r in rules if r.advisory] and not [t for t in texts if "arch=b64" in t]
+    for control in PROFILES[profile]["controls"]:
+        for line in CONTROLS[control]["rules"]:
+            assert line.replace("arch=b64", "arch=b32") in texts
+    requirements = Q.parse_requirements(texts, machine)
+    assert all(r.effective is not None or r.not_applicable for r in requirements)
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_64_bit_twins_are_advisory_unless_the_text_requires_b32(profile):
+    rules, _notes = P.profile_rules(profile, "x86_64")
+    required = [r.text for r in rules if not r.advisory]
+    assert required == [line for c in PROFILES[profile]["controls"] for line in CONTROLS[c]["rules"]]
+    advisory = [r.text for r in rules if r.advisory]
+    assert all("arch=b32" in t for t in advisory)
+    assert bool(advisory) == (PROFILES[profile]["b32_twins"] == "advisory")
