@@ -35,7 +35,8 @@ class HostError(Exception):
 # --- reading -----------------------------------------------------------------------------------
 
 def decode(data):
-    """(text, invalid_utf8): undecodable bytes survive a round trip through surrogateescape."""
+    """(text, invalid_utf8): undecodable bytes survive a round trip through surrogateescape.
+    Such text must not leave the module as it is: audit_module.guard() shows those bytes as \\xNN."""
     try:
         return data.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -87,7 +88,7 @@ def _unit_exec_lines():
             continue
     for source in sources:
         try:
-            with open(source) as handle:
+            with open(source, encoding="utf-8", errors="surrogateescape") as handle:
                 for text in handle:
                     if text.strip().startswith("ExecStartPost="):
                         lines.append((source, text.strip()))
@@ -106,7 +107,7 @@ def detect_loader(rules_dir, compiled_path):
         if re.search(r"auditctl\s+-R", line):
             return "auditctl", "%s: %s" % (source, line)
     try:
-        with open(SYSCONFIG) as handle:
+        with open(SYSCONFIG, encoding="utf-8", errors="surrogateescape") as handle:
             match = re.search(r'^\s*USE_AUGENRULES\s*=\s*"?(\w+)', handle.read(), re.M)
     except (IOError, OSError):
         match = None
@@ -131,7 +132,7 @@ def os_release(path="/etc/os-release"):
     """The KEY=value pairs of /etc/os-release (empty when absent)."""
     values = {}
     try:
-        with open(path) as handle:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             for line in handle:
                 if "=" in line and not line.startswith("#"):
                     key, value = line.rstrip("\n").split("=", 1)
@@ -291,17 +292,18 @@ def _fsync_dir(directory):
 
 
 def write_atomic(module, path, text, new_mode=0o600):
-    """Replace ``path`` by ``text`` atomically: a hidden temporary file in the same directory,
+    """Replace ``path`` by ``text`` (str or bytes) atomically: a hidden temporary file in the same directory,
     fsync, then rename. Readers see the old or the new file, never a part. An existing file
     keeps its owner, mode and SELinux context; a new one starts as ``new_mode``."""
     directory = os.path.dirname(path)
+    data = text if isinstance(text, bytes) else encode(text)
     try:
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
     except OSError as exc:
         raise HostError("cannot create a temporary file in %s: %s" % (directory, exc.strerror))
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(encode(text))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if os.path.exists(path):
@@ -315,6 +317,43 @@ def write_atomic(module, path, text, new_mode=0o600):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def undo_step(module, path, existed=None):
+    """A step that puts ``path`` back as it is now: its bytes, mode and owner, or no file if
+    there is none now (``existed=False``: a file about to be created). Returns a problem text or ""."""
+    saved = None
+    if existed is not False and os.path.lexists(path):
+        try:
+            info = os.stat(path)
+            with open(path, "rb") as handle:
+                saved = (handle.read(), info.st_mode & 0o7777, info.st_uid, info.st_gid)
+        except (IOError, OSError) as exc:
+            raise HostError("cannot read %s before changing it: %s" % (path, _os_reason(exc)))
+
+    def undo():
+        try:
+            if saved is None:
+                if os.path.lexists(path):
+                    os.unlink(path)
+                return ""
+            data, mode, uid, gid = saved
+            if _read_bytes(path) != data:
+                write_atomic(module, path, data)
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+        except (IOError, OSError, HostError) as exc:
+            return "%s: %s" % (path, exc)
+        return ""
+    return undo
+
+
+def _read_bytes(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
 
 
 def _os_reason(exc):

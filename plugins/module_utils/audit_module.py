@@ -3,7 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Argument specs and glue shared by the auditkit.auditd modules (private)."""
 
+import json
 import os
+import re
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
@@ -12,6 +14,78 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profi
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
+
+# --- results the controller accepts ---------------------------------------------------------------
+
+# Text read from files keeps undecodable bytes as lone surrogates (surrogateescape), so that a
+# rewritten file keeps them exactly. The controller refuses such strings in a result; every result
+# leaves through guard(), which shows each such byte as a visible \\xNN escape instead.
+_SURROGATE = re.compile(u"[\ud800-\udfff]")
+
+
+def _escape(match):
+    code = ord(match.group(0))
+    return "\\x%02x" % (code - 0xdc00) if 0xdc80 <= code <= 0xdcff else "\\u%04x" % code
+
+
+def printable(value):
+    """``value`` with every undecodable byte in its strings (and dict keys) shown as ``\\xNN``."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(_escape, value)
+    if isinstance(value, dict):
+        return dict((printable(key), printable(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [printable(item) for item in value]
+    return value
+
+
+def check_result(result):
+    """Raise ValueError unless ``result`` becomes valid UTF-8 JSON: call it before writing, so that
+    a result that cannot be returned is found while nothing has changed yet."""
+    json.dumps(printable(result), ensure_ascii=False).encode("utf-8")
+
+
+class _ResultGuard(object):
+    """Wraps a module's exit_json, fail_json and warn (see guard())."""
+
+    def __init__(self, module):
+        self.exit_json, self.fail_json, self.warn = module.exit_json, module.fail_json, module.warn
+        self.undo_steps = []
+
+    def guarded_exit(self, **kwargs):
+        self.exit_json(**printable(kwargs))
+
+    def guarded_fail(self, msg, **kwargs):
+        if self.undo_steps:
+            problems = self.undo()
+            msg = "%s; %s" % (msg, "NOT fully undone: %s" % problems if problems else "every file written is back")
+        self.fail_json(msg=printable(msg), **printable(kwargs))
+
+    def guarded_warn(self, warning):
+        self.warn(printable(warning))
+
+    def undo(self):
+        problems = []
+        while self.undo_steps:
+            try:
+                problems.append(self.undo_steps.pop()())
+            except Exception as exc:  # pylint: disable=broad-except  # report it, then fail as asked
+                problems.append(str(exc))
+        return "; ".join(p for p in problems if p)
+
+
+def guard(module):
+    """Make ``module`` (an AnsibleModule) return only what the controller accepts: results, failures
+    and warnings go through printable(). ``module.undo_on_failure(step)`` registers a step (it
+    returns a problem text or "") that runs if the task fails later, before the failure is
+    reported: a failed task has changed nothing. AnsibleModule's own failures go through it too."""
+    result_guard = _ResultGuard(module)
+    module.exit_json = result_guard.guarded_exit
+    module.fail_json = result_guard.guarded_fail
+    module.warn = result_guard.guarded_warn
+    module.undo_on_failure = result_guard.undo_steps.append
+    return module
+
 
 # Matches plugins/doc_fragments/profile.py.
 PROFILE_SPEC = dict(

@@ -241,15 +241,28 @@ def _plan(module, snapshot, requirements, dest):
 
 
 def _apply(module, plan):
-    """Write the planned files (not in check mode); returns {path: its backup}."""
+    """Write the planned files (not in check mode); returns {path: its backup}. Each write
+    registers its undo first: should the task still fail, the file is back as it was."""
     backups = {}
     for path, text in sorted(plan.texts.items()):
         if module.check_mode:
             continue
+        module.undo_on_failure(H.undo_step(module, path))
         if module.params["backup"] and os.path.exists(path):
             backups[path] = H.backup(module, path)
+            module.undo_on_failure(H.undo_step(module, backups[path], existed=False))
         H.write_atomic(module, path, text, new_mode=0o600)
     return backups
+
+
+def _set_attributes(module, dest, changed):
+    """mode/owner/group/... of dest; undone too if they fail part-way."""
+    if not os.path.exists(dest):
+        return changed
+    if not module.check_mode:
+        module.undo_on_failure(H.undo_step(module, dest))
+    file_args = module.load_file_common_arguments(module.params, path=dest)
+    return module.set_fs_attributes_if_different(file_args, changed)
 
 
 def _diff(snapshot, plan):
@@ -286,22 +299,21 @@ def run(module):
         if params["state"] == "present":
             _refuse_unloadable(module, snapshot, requirements)
         plan = _plan(module, snapshot, requirements, dest)
+        # The whole result first: nothing is written unless it can be returned.
+        after = M.with_controls(E.evaluate(P.apply_plan(snapshot, plan), requirements, params["match"],
+                                           params["key_policy"]), selection)
+        result = dict(changed=plan.changed, added=plan.added, removed=plan.removed, dest=dest,
+                      reload_required=plan.changed, requirements=after["requirements"], findings=after["findings"],
+                      controls=after["controls"], profile=after["profile"])
+        if module._diff and plan.changed:
+            result["diff"] = _diff(snapshot, plan)
+        M.check_result(result)
         backups = _apply(module, plan)
-    changed = plan.changed
-    if os.path.exists(dest):
-        file_args = module.load_file_common_arguments(params, path=dest)
-        changed = module.set_fs_attributes_if_different(file_args, changed)
-    after = M.with_controls(E.evaluate(P.apply_plan(snapshot, plan), requirements, params["match"], params["key_policy"]),
-                            selection)
-    result = dict(changed=changed, added=plan.added, removed=plan.removed, dest=dest, reload_required=plan.changed,
-                  requirements=after["requirements"], findings=after["findings"], controls=after["controls"],
-                  profile=after["profile"])
+        result["changed"] = _set_attributes(module, dest, plan.changed)
     if backups:
         result["backup_files"] = backups
         if dest in backups:
             result["backup_file"] = backups[dest]
-    if module._diff and plan.changed:
-        result["diff"] = _diff(snapshot, plan)
     module.exit_json(**result)
 
 
@@ -317,7 +329,7 @@ def main():
         backup=dict(type="bool", default=False),
         mode=dict(type="raw", default="0600"),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, add_file_common_args=True)
+    module = M.guard(AnsibleModule(argument_spec=spec, supports_check_mode=True, add_file_common_args=True))
     if not module.params["rules"] and not module.params["profile"]:
         module.fail_json(msg="one of rules and profile is required")
     try:

@@ -192,7 +192,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_modul
 def main():
     spec = M.argument_spec(rules=dict(type="list", elements="str", default=[]),
                            loaded=dict(type="bool", default=True))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = M.guard(AnsibleModule(argument_spec=spec, supports_check_mode=True))
     machine = M.target_machine(module)
     selection = M.requirements(module, machine, allow_control=True)
     params = module.params

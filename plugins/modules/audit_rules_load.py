@@ -38,7 +38,9 @@ options:
     default: false
   rollback:
     description:
-      - When loading fails part-way, put the kernel's previous rules back (and the previous compiled file).
+      - When loading fails part-way, or O(verify) fails after the load, put the kernel's previous rules back and the
+        previous compiled file (its exact bytes, mode and owner; removed if it did not exist): the failed task has
+        changed nothing.
     type: bool
     default: true
   verify:
@@ -169,6 +171,8 @@ def _compile_if_needed(module, snapshot, command):
     text = R.compiled_text(snapshot.compile())
     current = snapshot.compiled.text if snapshot.compiled is not None and snapshot.compiled.readable else None
     if text != current:
+        if module.params["rollback"]:  # a failed task puts the previous bytes back (M.guard)
+            module.undo_on_failure(H.undo_step(module, snapshot.compiled_path))
         H.write_atomic(module, snapshot.compiled_path, text, new_mode=0o640)
 
 
@@ -198,23 +202,11 @@ def _restore_kernel(module, auditctl, listing):
     return "" if rc == 0 else "kernel rules: %s" % (err or out).strip()
 
 
-def _restore_compiled(module, snapshot):
-    """Put back the compiled file as it was before this load (or remove it if it was not there)."""
-    try:
-        if snapshot.compiled is not None and snapshot.compiled.readable:
-            H.write_atomic(module, snapshot.compiled_path, snapshot.compiled.text)
-        elif snapshot.compiled is None and os.path.exists(snapshot.compiled_path):
-            os.unlink(snapshot.compiled_path)
-    except (H.HostError, OSError) as exc:
-        return "compiled file: %s" % exc
-    return ""
-
-
-def _rollback(module, auditctl, snapshot, listing):
-    """The kernel first (what is enforced now matters most), then the compiled file.
-    Returns (restored, problems)."""
-    problems = [p for p in (_restore_kernel(module, auditctl, listing), _restore_compiled(module, snapshot)) if p]
-    return not problems, "; ".join(problems)
+def _rollback(module, auditctl, listing):
+    """The kernel's previous rules; the previous compiled file follows when the task fails (the
+    undo step _compile_if_needed registered). Returns (restored, problem)."""
+    problem = _restore_kernel(module, auditctl, listing)
+    return not problem, problem
 
 
 def _missing_in_kernel(context, listing, snapshot):
@@ -278,7 +270,13 @@ def load(module, snapshot, context):
     result = _result(snapshot, loaded=True, changed=after != before, command=command, missing_in_kernel=missing,
                      kernel_rules=_lines(after))
     if missing and params["verify"]:
-        module.fail_json(msg="the kernel does not show %d persisted rule(s) after loading" % len(missing), **result)
+        msg = "the kernel does not show %d persisted rule(s) after loading" % len(missing)
+        if params["rollback"]:
+            rolled_back, detail = _rollback(module, auditctl, before)
+            msg += "; previous rules %s" % ("restored" if rolled_back else "NOT fully restored: %s" % detail)
+            after = _listing(module, auditctl)
+            result.update(rolled_back=rolled_back, changed=after != before, kernel_rules=_lines(after))
+        module.fail_json(msg=msg, **result)
     module.exit_json(**result)
 
 
@@ -286,7 +284,7 @@ def _fail_load(module, snapshot, auditctl, command, before, output):
     where = _source_of_error(snapshot, output)
     rolled_back, detail = False, ""
     if module.params["rollback"]:
-        rolled_back, detail = _rollback(module, auditctl, snapshot, before)
+        rolled_back, detail = _rollback(module, auditctl, before)
     after = _listing(module, auditctl)
     msg = "%s failed%s: %s" % (" ".join(command), " at %s" % where if where else "", output.strip())
     if module.params["rollback"]:
@@ -298,7 +296,7 @@ def _fail_load(module, snapshot, auditctl, command, before, output):
 def main():
     spec = M.argument_spec(with_profile=False, with_matching=False, required=dict(type="bool", default=False), rollback=dict(type="bool", default=True),
                            verify=dict(type="bool", default=True), validate=dict(type="bool", default=True))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = M.guard(AnsibleModule(argument_spec=spec, supports_check_mode=True))
     params = module.params
     machine = M.target_machine(module)
     loader = params["loader"]
