@@ -1,17 +1,22 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fleet drift reports from audit_rules_info results (private to auditkit.auditd). Pure: no I/O.
+"""Fleet reports from the hosts' results (private to auditkit.auditd). Pure: no I/O.
 
-``build_report`` turns {host: result} into one report document (the report.json schema in
-schemas/report.schema.json); the ``render_*`` functions turn that document into Markdown,
-self-contained HTML, JUnit XML, CSV and STIG Viewer 3 checklists (CKLB). Waived controls keep
-their justification; unreachable and failed hosts are listed, never dropped.
+The one place that turns per-host module results into statuses: ``host_outcome`` reads one
+host's registered results (audit_rules_info for the current state, audit_rules in check mode
+for the plan), ``build_report`` makes the report document (schemas/report.schema.json), and the
+``render_*`` functions turn that document into Markdown, JUnit XML, CSV and STIG Viewer 3
+checklists (CKLB); audit_report_html.py renders HTML; ``artifacts`` is what set_stats publishes.
+
+Statuses (``STATUSES``), the same in every format: pass, fail, waived, not_applicable, error
+(the module ran but could not judge: its message), unreachable (the connection failed).
 """
 
 import csv
 import io
 import json
+import re
 import uuid
 
 from xml.sax.saxutils import escape, quoteattr
@@ -19,77 +24,146 @@ from xml.sax.saxutils import escape, quoteattr
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_texts import TEXTS
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
 
-SCHEMA_VERSION = 1
-STATUSES = ("pass", "fail", "waived", "not_applicable", "unreachable")
+SCHEMA_VERSION = 2
+STATUSES = ("pass", "fail", "waived", "not_applicable", "error", "unreachable")
+DRIFT_STATUSES = ("fail", "error", "unreachable")
+KINDS = ("drift_report", "remediate_check")
+TITLES = {"drift_report": "auditkit.auditd drift report",
+          "remediate_check": "auditkit.auditd remediate dry run (check mode): current state and planned changes"}
+# The catalog fields a report carries per control (report.json "controls", HTML, CKLB).
+CATALOG_FIELDS = ("id", "title", "severity", "benchmark", "benchmark_version", "vuln_id", "rule_id", "stig_id",
+                  "recommendation", "ccis", "srgs", "keys", "rules")
 CKLB_STATUS = {"pass": "not_a_finding", "fail": "open", "waived": "open", "not_applicable": "not_applicable",
-               "unreachable": "not_reviewed"}
+               "error": "not_reviewed", "unreachable": "not_reviewed"}
+MAX_ARTIFACT_PLANNED = 50  # planned lines per host in the set_stats artifacts (AWX job artifacts)
 UUID_NAMESPACE = uuid.UUID("7d1f3f0e-6c55-4f1b-9a51-5b0f7f3f6a11")  # stable checklist IDs per host and STIG
 
 
-# --- the report document -----------------------------------------------------------------------
+# --- one host -----------------------------------------------------------------------------------
 
-def _evidence(control, result):
-    """file:line evidence of the requirements behind a control."""
-    evidence = []
-    for entry in result.get("requirements", []):
-        if control["catalog_id"] in entry.get("catalog_controls", []) and not entry.get("advisory"):
-            for view in ("on_disk", "in_kernel"):
-                for item in (entry.get(view) or {}).get("evidence", []):
-                    evidence.append({"where": view, "file": item["file"], "line": item["line"], "text": item["text"]})
-    return evidence
+def _entries_of(control_id, result):
+    return [e for e in (result or {}).get("requirements", [])
+            if control_id in e.get("catalog_controls", []) and not e.get("advisory")]
 
 
-def _missing(control, result):
-    return [line for entry in result.get("requirements", [])
-            if control["catalog_id"] in entry.get("catalog_controls", []) and not entry.get("advisory")
-            for line in entry.get("missing", [])]
+def _evidence(control_id, result):
+    """file:line evidence of the requirements behind a control (lines that exist now)."""
+    return [{"where": view, "file": item["file"], "line": item["line"], "text": item["text"]}
+            for entry in _entries_of(control_id, result) for view in ("on_disk", "in_kernel")
+            for item in (entry.get(view) or {}).get("evidence", [])]
 
 
-def _host_control(control, result, waivers):
-    waiver = waivers.get(control["id"]) or waivers.get(control["catalog_id"]) or waivers.get(control.get("stig_id") or "")
-    status = control["status"]
-    if waiver and status == "fail":
-        status = "waived"
+def _missing(control_id, result):
+    return [line for entry in _entries_of(control_id, result) for line in entry.get("missing", [])]
+
+
+def _waiver(control, waivers):
+    for key in (control["id"], control["catalog_id"], control.get("stig_id") or ""):
+        if key and waivers.get(key):
+            return waivers[key]
+    return None
+
+
+def _planned_for(catalog_id, plan, current_status):
+    """What remediate would change for one control, from an audit_rules check-mode result."""
+    if plan is None:
+        return None
+    after = dict((c["catalog_id"], c) for c in (plan.get("planned") or {}).get("controls", []))
+    owners = dict((e.get("rule"), e.get("catalog_controls", [])) for e in (plan.get("planned") or {}).get("requirements", []))
+    changes = [{"action": "add", "file": a.get("file"), "line": a.get("rule"), "line_number": a.get("line")}
+               for a in plan.get("added", []) if catalog_id in owners.get(a.get("requirement"), [])]
+    expected = after.get(catalog_id, {}).get("status", current_status)
+    if current_status == "fail" and expected != "fail":
+        # a removed suppressing rule serves every control it suppressed
+        changes += [{"action": "remove", "file": r.get("file"), "line": r.get("rule"), "line_number": r.get("line")}
+                    for r in plan.get("removed", [])]
+    return {"status": expected, "reason": after.get(catalog_id, {}).get("reason", ""), "changes": changes}
+
+
+def _control_row(control, result, plan, waivers):
+    waiver = _waiver(control, waivers)
+    status = "waived" if waiver and control["status"] == "fail" else control["status"]
     return {"id": control["id"], "catalog_id": control["catalog_id"], "status": status,
-            "original_status": control["status"], "reason": control["reason"], "waiver": waiver or None,
-            "evidence": _evidence(control, result), "missing": _missing(control, result),
-            "advisory": control.get("advisory", []), "notes": control.get("notes", [])}
+            "original_status": control["status"], "reason": control["reason"], "waiver": waiver,
+            "evidence": _evidence(control["catalog_id"], result), "missing": _missing(control["catalog_id"], result),
+            "advisory": control.get("advisory", []), "notes": control.get("notes", []),
+            "planned": _planned_for(control["catalog_id"], plan, control["status"])}
 
 
-def _host_entry(name, result, failure, waivers, expected_controls):
-    if result is not None and (result.get("failed") or result.get("unreachable")):
-        result, failure = None, {"msg": result.get("msg") or "the check failed",
-                                 "unreachable": bool(result.get("unreachable"))}
+def _unjudged_row(catalog_id, status, message):
+    return {"id": CONTROLS[catalog_id]["id"], "catalog_id": catalog_id, "status": status, "original_status": None,
+            "reason": message, "waiver": None, "evidence": [], "missing": [], "advisory": [], "notes": [],
+            "planned": None}
+
+
+def problem_of(result):
+    """(status, message) when a registered result holds no verdicts, else None."""
     if result is None:
-        return {"name": name, "status": "unreachable" if failure is None or failure.get("unreachable") else "failed",
-                "error": (failure or {}).get("msg") or "no result: the host was unreachable or failed before the check",
-                "profile": None, "machine": None, "mode": None, "compliant": False,
-                "controls": [{"id": CONTROLS[c]["id"], "catalog_id": c, "status": "unreachable", "original_status": None,
-                              "reason": "host not checked", "waiver": None, "evidence": [], "missing": [],
-                              "advisory": [], "notes": []} for c in expected_controls],
+        return "error", "no result: the host failed or was skipped before the check"
+    if not isinstance(result, dict):
+        return "error", "the result is not a module result"
+    if result.get("unreachable"):
+        return "unreachable", result.get("msg") or "the connection failed"
+    if result.get("failed"):
+        return "error", result.get("msg") or "the check failed"
+    if result.get("skipped"):
+        return "error", "the check was skipped: %s" % (result.get("skip_reason") or "condition false")
+    if "controls" not in result:
+        return "error", "the result holds no control verdicts"
+    return None
+
+
+def host_status(controls):
+    """The host's status: the worst of its controls."""
+    statuses = set(c["status"] for c in controls)
+    for status in ("unreachable", "error", "fail", "waived", "pass"):
+        if status in statuses:
+            return status
+    return "not_applicable" if statuses else "pass"
+
+
+def host_outcome(name, result, plan=None, waivers=None, expected=(), rules_file=None):
+    """The report entry of one host: its current verdicts (result) and, when given, the plan.
+
+    result: the audit_rules_info result (or audit_rules' in check mode: its requirements and
+    controls are the current state); plan: an audit_rules check-mode result or None;
+    expected: catalog IDs to list for a host that could not be judged."""
+    waivers = waivers or {}
+    problem = problem_of(result) or (problem_of(plan) if plan is not None else None)
+    if problem:
+        status, message = problem
+        return {"name": name, "status": status, "error": message, "profile": None, "machine": None, "mode": None,
+                "compliant": False, "controls": [_unjudged_row(c, status, message) for c in expected],
                 "findings": [], "planned_changes": []}
-    controls = [_host_control(c, result, waivers) for c in result.get("controls", [])]
-    return {"name": name, "status": "ok", "error": None, "profile": result.get("profile"),
+    controls = [_control_row(c, result, plan, waivers) for c in result.get("controls", [])]
+    return {"name": name, "status": host_status(controls), "error": None, "profile": result.get("profile"),
             "machine": result.get("machine"), "mode": result.get("mode"),
-            "compliant": all(c["status"] != "fail" for c in controls) and result.get("compliant", True),
+            "compliant": all(c["status"] not in DRIFT_STATUSES for c in controls) and result.get("compliant", True),
             "controls": controls, "findings": result.get("findings", []),
-            "planned_changes": _planned(result)}
+            "planned_changes": _planned_changes(controls, plan, rules_file)}
 
 
-def _planned(result):
-    """What audit_rules in check mode would add and remove, with the diff when it ran with --diff."""
-    changes = [dict(change, action="add") for change in result.get("added", [])]
-    changes += [dict(change, action="remove") for change in result.get("removed", [])]
-    for diff in result.get("diff", []) or []:
-        changes.append({"action": "diff", "file": diff.get("after_header"), "before": diff.get("before"),
-                        "after": diff.get("after")})
+def _planned_changes(controls, plan, rules_file):
+    """Every line remediate would add or remove on this host, each with its control.
+
+    From the plan when there is one (remediate --check); otherwise (drift_report) the missing
+    lines of failing controls, which remediate would add to rules_file."""
+    changes = []
+    for control in controls:
+        if plan is not None:
+            for change in (control["planned"] or {}).get("changes", []):
+                changes.append(dict(change, control=control["id"]))
+        elif control["original_status"] == "fail":
+            changes += [{"control": control["id"], "action": "add", "file": rules_file, "line": line,
+                         "line_number": None} for line in control["missing"]]
     return changes
 
 
-def _control_meta(catalog_id):
+# --- the fleet ----------------------------------------------------------------------------------
+
+def control_meta(catalog_id):
     data = CONTROLS[catalog_id]
-    meta = dict((k, data[k]) for k in ("id", "title", "severity", "benchmark", "benchmark_version", "vuln_id",
-                                       "rule_id", "stig_id", "recommendation", "ccis", "srgs", "keys", "rules"))
+    meta = dict((field, data[field]) for field in CATALOG_FIELDS)
     meta["catalog_id"] = catalog_id
     meta.update(TEXTS[catalog_id])
     return meta
@@ -103,30 +177,50 @@ def _counts(hosts):
     return counts
 
 
-def build_report(results, hosts=None, failures=None, waivers=None, title=None, generated_at=None,
-                 kind="drift_report", generator="auditkit.auditd"):
-    """The report document for {host: audit_rules_info result or None}."""
-    waivers, failures = waivers or {}, failures or {}
-    names = sorted(set(list(hosts or []) + list(results)))
+def _host_counts(hosts):
+    counts = dict((status, 0) for status in STATUSES)
+    for host in hosts:
+        counts[host["status"]] += 1
+    return counts
+
+
+def _expected_controls(results):
+    """Catalog IDs in first-seen order, and the one profile of the fleet (or None)."""
     catalog_ids, profiles = [], set()
     for result in results.values():
-        if result and result.get("controls"):
+        if isinstance(result, dict) and result.get("controls"):
             profiles.add((result.get("profile") or {}).get("name"))
-        for control in (result or {}).get("controls", []):
-            if control["catalog_id"] not in catalog_ids:
-                catalog_ids.append(control["catalog_id"])
-    # a host without a result gets the controls it would have been checked for only when the
-    # whole fleet used one profile; in a mixed fleet it is listed once, as a host
+            for control in result["controls"]:
+                if control["catalog_id"] not in catalog_ids:
+                    catalog_ids.append(control["catalog_id"])
+    return catalog_ids, profiles
+
+
+def build_report(results, hosts=None, plans=None, waivers=None, title=None, generated_at=None,
+                 kind="drift_report", generator="auditkit.auditd", rules_files=None):
+    """The report document.
+
+    results: {host: current result, or None when the host has none}; hosts: every host of the
+    play (default: the keys of results); plans: {host: audit_rules check-mode result} for a
+    remediate dry run; rules_files: {host: the file remediate writes}, for drift_report."""
+    waivers, plans, rules_files = waivers or {}, plans or {}, rules_files or {}
+    names = list(hosts) if hosts is not None else sorted(results)
+    catalog_ids, profiles = _expected_controls(results)
+    # a host without verdicts is listed with the fleet's controls only when the fleet used one
+    # profile; in a mixed fleet it is one row, as a host
     expected = catalog_ids if len(profiles) == 1 else []
-    entries = [_host_entry(name, results.get(name), failures.get(name), waivers, expected) for name in names]
+    entries = [host_outcome(name, results.get(name), plans.get(name) if kind == "remediate_check" else None,
+                            waivers, expected, rules_files.get(name)) for name in names]
+    host_counts = _host_counts(entries)
     return {
         "schema_version": SCHEMA_VERSION, "generator": generator, "kind": kind,
-        "title": title or "auditkit.auditd drift report", "generated_at": generated_at,
-        "summary": {"hosts": len(entries), "checked": len([h for h in entries if h["status"] == "ok"]),
-                    "unreachable": len([h for h in entries if h["status"] != "ok"]),
+        "title": title or TITLES[kind], "generated_at": generated_at,
+        "summary": {"hosts": len(entries), "host_status": host_counts,
+                    "checked": len([h for h in entries if h["status"] not in ("error", "unreachable")]),
+                    "unreachable": host_counts["unreachable"], "error": host_counts["error"],
                     "compliant_hosts": len([h for h in entries if h["compliant"]]), "controls": _counts(entries)},
         "waivers": waivers,
-        "controls": [_control_meta(c) for c in catalog_ids],
+        "controls": [control_meta(c) for c in catalog_ids],
         "hosts": entries,
     }
 
@@ -135,15 +229,56 @@ def rows(host):
     """The control rows of a host for the table formats; one host row when it has none."""
     if host["controls"]:
         return host["controls"]
-    return [{"id": "(host)", "catalog_id": None, "status": "unreachable", "original_status": None,
+    return [{"id": "(host)", "catalog_id": None, "status": host["status"], "original_status": None,
              "reason": host["error"] or "no controls", "waiver": None, "evidence": [], "missing": [],
-             "advisory": [], "notes": []}]
+             "advisory": [], "notes": [], "planned": None}]
 
 
-def failed(report):
-    """True when a control fails (or a host could not be checked): what fail-on-drift gates on."""
-    counts = report["summary"]["controls"]
-    return bool(counts["fail"] or report["summary"]["unreachable"])
+def drift(report):
+    """True when a control fails or a host could not be judged: what fail-on-drift gates on."""
+    return any(host["status"] in DRIFT_STATUSES for host in report["hosts"])
+
+
+def artifacts(report, report_dir, files, max_planned=MAX_ARTIFACT_PLANNED):
+    """What set_stats publishes (AWX job artifacts): bounded per host."""
+    hosts = {}
+    for host in report["hosts"]:
+        planned = [dict((k, c[k]) for k in ("control", "action", "file", "line")) for c in host["planned_changes"]]
+        hosts[host["name"]] = {
+            "status": host["status"], "error": host["error"],
+            "failing_controls": [c["id"] for c in host["controls"] if c["status"] == "fail"],
+            "planned": planned[:max_planned], "truncated": len(planned) > max_planned}
+    summary = report["summary"]
+    return {"kind": report["kind"], "report_dir": report_dir, "files": files, "drift": drift(report),
+            "summary": {"hosts": summary["hosts"], "host_status": summary["host_status"],
+                        "controls": summary["controls"]},
+            "hosts": hosts}
+
+
+def headline(report):
+    """One line: host counts per status."""
+    counts = report["summary"]["host_status"]
+    return "%s: %d hosts: %s" % (report["title"], report["summary"]["hosts"],
+                                 ", ".join("%s %d" % (s, counts[s]) for s in STATUSES if counts[s]))
+
+
+def reason_of(host, control):
+    if host["error"]:
+        return host["error"]
+    if control["waiver"]:
+        return "waived: %s (%s)" % (control["waiver"], control["reason"])
+    return control["reason"]
+
+
+def planned_text(control):
+    """The planned column: expected status and the exact lines, or '' when nothing is planned."""
+    planned = control.get("planned")
+    if not planned:
+        return ""
+    lines = ["%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned["changes"]]
+    if not lines and planned["status"] == control["original_status"]:
+        return "no change (%s)" % planned["status"]
+    return "; ".join(["expected after: %s" % planned["status"]] + lines)
 
 
 # --- Markdown and CSV ---------------------------------------------------------------------------
@@ -152,51 +287,102 @@ def _cell(text):
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
+def _matrix_markdown(report):
+    ids = [c["id"] for c in report["controls"]]
+    lines = ["| Host | Status | %s |" % " | ".join(ids), "|---|---|%s" % "---|" * len(ids)]
+    for host in report["hosts"]:
+        by_id = dict((c["id"], c["status"]) for c in host["controls"])
+        lines.append("| %s | %s | %s |" % (_cell(host["name"]), host["status"],
+                                           " | ".join(by_id.get(i, "-") for i in ids)))
+    return lines
+
+
 def render_markdown(report):
     summary = report["summary"]
-    lines = ["# %s" % report["title"], "", "Generated %s by %s." % (report["generated_at"], report["generator"]), "",
-             "Hosts: %d (checked %d, unreachable or failed %d, compliant %d)." % (
-                 summary["hosts"], summary["checked"], summary["unreachable"], summary["compliant_hosts"]), "",
-             "| Status | Count |", "|---|---|"]
+    dry_run = report["kind"] == "remediate_check"
+    lines = ["# %s" % report["title"], "", "Generated %s by %s (%s)." % (report["generated_at"], report["generator"],
+                                                                         report["kind"]), ""]
+    if dry_run:
+        lines += ["Check mode: nothing was written. Status is the current state of each host (what drift_report "
+                  "says now); the Planned column is what remediate would change and the verdict it expects.", ""]
+    lines += ["Hosts: %d (%s)." % (summary["hosts"], ", ".join("%s %d" % (s, summary["host_status"][s])
+                                                                 for s in STATUSES)), ""]
+    lines += _matrix_markdown(report)
+    lines += ["", "| Status | Host-control verdicts |", "|---|---|"]
     lines += ["| %s | %d |" % (status, summary["controls"][status]) for status in STATUSES]
-    lines += ["", "| Host | Control | Status | Reason |", "|---|---|---|---|"]
+    header = "| Host | Control | Status | Reason |" + (" Planned (not applied) |" if dry_run else "")
+    lines += ["", header, "|---|---|---|---|" + ("---|" if dry_run else "")]
     for host in report["hosts"]:
         for control in rows(host):
-            reason = control["waiver"] and "waived: %s (%s)" % (control["waiver"], control["reason"]) or control["reason"]
-            if host["status"] != "ok":
-                reason = host["error"]
-            lines.append("| %s | %s | %s | %s |" % (_cell(host["name"]), _cell(control["id"]), control["status"],
-                                                    _cell(reason)))
+            line = "| %s | %s | %s | %s |" % (_cell(host["name"]), _cell(control["id"]), control["status"],
+                                              _cell(reason_of(host, control)))
+            lines.append(line + (" %s |" % _cell(planned_text(control)) if dry_run else ""))
     return "\n".join(lines) + "\n"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """A cell a spreadsheet shows as text: a leading ' before = + - @ tab CR (formula injection)."""
+    text = str(value if value is not None else "")
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+CSV_HEADER = ("host", "host_status", "control", "title", "severity", "status", "reason", "waiver", "evidence",
+              "missing", "planned_status", "planned_changes")
+
+
 def render_csv(report):
+    metas = dict((m["catalog_id"], m) for m in report["controls"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["host", "host_status", "control", "status", "reason", "waiver", "evidence", "missing"])
+    writer.writerow(CSV_HEADER)
     for host in report["hosts"]:
         for control in rows(host):
-            writer.writerow([host["name"], host["status"], control["id"], control["status"],
-                             host["error"] if host["status"] != "ok" else control["reason"], control["waiver"] or "",
-                             "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
-                             "; ".join(control["missing"])])
+            meta = metas.get(control["catalog_id"], {})
+            planned = control.get("planned") or {}
+            writer.writerow([csv_safe(v) for v in (
+                host["name"], host["status"], control["id"], meta.get("title", ""), meta.get("severity", ""),
+                control["status"], reason_of(host, control), control["waiver"] or "",
+                "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
+                "; ".join(control["missing"]), planned.get("status", ""),
+                "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])))])
     return out.getvalue()
 
 
 # --- JUnit --------------------------------------------------------------------------------------
 
-def _testcase(host, control):
-    name = quoteattr("%s %s" % (control["id"], control.get("title", "")))
-    head = "    <testcase classname=%s name=%s>" % (quoteattr(host["name"]), name)
+_XML_ILLEGAL = re.compile(u"[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text):
+    """Text with the characters XML 1.0 forbids removed."""
+    return _XML_ILLEGAL.sub("", str(text if text is not None else ""))
+
+
+def _attr(text):
+    return quoteattr(xml_text(text))
+
+
+JUNIT_TAGS = {"fail": "failure", "error": "error", "unreachable": "error", "waived": "skipped",
+              "not_applicable": "skipped"}
+
+
+def _testcase(host, control, title):
+    head = "    <testcase classname=%s name=%s>" % (_attr(host["name"]), _attr("%s %s" % (control["id"], title)))
     status = control["status"]
+    tag = JUNIT_TAGS.get(status)
+    planned = planned_text(control)
     if status == "fail":
-        body = "<failure message=%s>%s</failure>" % (quoteattr(control["reason"]), escape("\n".join(control["missing"])))
-    elif status == "unreachable":
-        body = "<error message=%s/>" % quoteattr(host["error"] or "not checked")
+        text = "\n".join(control["missing"] + (["planned: " + planned] if planned else []))
+        body = "<failure message=%s>%s</failure>" % (_attr(control["reason"]), escape(xml_text(text)))
+    elif tag == "error":
+        body = "<error message=%s/>" % _attr("%s: %s" % (status, host["error"] or control["reason"]))
     elif status == "waived":
-        body = "<skipped message=%s/>" % quoteattr("waived: %s" % control["waiver"])
+        body = "<skipped message=%s/>" % _attr("waived: %s" % control["waiver"])
     elif status == "not_applicable":
-        body = "<skipped message=%s/>" % quoteattr("not applicable: %s" % control["reason"])
+        body = "<skipped message=%s/>" % _attr("not applicable: %s" % control["reason"])
     else:
         body = ""
     return head + body + "</testcase>"
@@ -204,23 +390,23 @@ def _testcase(host, control):
 
 def render_junit(report):
     titles = dict((c["id"], c["title"]) for c in report["controls"])
-    cases = []
+    cases, tally = [], dict((tag, 0) for tag in set(JUNIT_TAGS.values()))
     for host in report["hosts"]:
         for control in rows(host):
-            cases.append(_testcase(host, dict(control, title=titles.get(control["id"], ""))))
-    counts = report["summary"]["controls"]
-    skipped = counts["waived"] + counts["not_applicable"]
-    errors = len([c for c in cases if "<error " in c])
+            cases.append(_testcase(host, control, titles.get(control["id"], "")))
+            if control["status"] in JUNIT_TAGS:
+                tally[JUNIT_TAGS[control["status"]]] += 1
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name=%s tests="%d" failures="%d" '
             'errors="%d" skipped="%d" timestamp=%s>\n%s\n  </testsuite>\n</testsuites>\n'
-            % (quoteattr(report["title"]), len(cases), counts["fail"], errors, skipped,
-               quoteattr(report["generated_at"] or ""), "\n".join(cases)))
+            % (_attr(report["title"]), len(cases), tally["failure"], tally["error"], tally["skipped"],
+               _attr(report["generated_at"] or ""), "\n".join(cases)))
 
 
 # --- STIG Viewer 3 checklists -------------------------------------------------------------------
 
-def _finding_details(control):
-    lines = ["auditkit.auditd: %s" % control["reason"]]
+def _finding_details(control, host):
+    """The current state only: verdict, evidence that exists now, what is missing now."""
+    lines = ["auditkit.auditd: %s" % (host["error"] or control["reason"])]
     if control["waiver"]:
         lines.append("Waived: %s" % control["waiver"])
     lines += ["Evidence (%s) %s:%s: %s" % (e["where"], e["file"], e["line"], e["text"]) for e in control["evidence"]]
@@ -229,24 +415,35 @@ def _finding_details(control):
     return "\n".join(lines)
 
 
+def _comments(control):
+    """Waiver and the planned fix (not applied) go into the comments, never into the status."""
+    parts = ["Waived: %s" % control["waiver"]] if control["waiver"] else []
+    planned = control.get("planned")
+    if planned and planned["changes"]:
+        parts.append("Planned by auditkit.auditd remediate (dry run, NOT applied; expected %s after):"
+                     % planned["status"])
+        parts += ["  %s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned["changes"]]
+    return "\n".join(parts)
+
+
 def _cklb_rule(meta, control, stig_uuid, host):
     rule_id_src = meta["rule_id"] or ""
+    srg = meta["srgs"][0] if meta["srgs"] else ""
     return {
-        "group_id_src": meta["vuln_id"], "group_tree": [{"id": meta["vuln_id"], "title": meta["srgs"][0] if meta["srgs"] else "",
+        "group_id_src": meta["vuln_id"], "group_tree": [{"id": meta["vuln_id"], "title": srg,
                                                          "description": "<GroupDescription></GroupDescription>"}],
         "group_id": meta["vuln_id"], "severity": (meta["severity"] or "medium").split()[0].lower(),
-        "group_title": meta["srgs"][0] if meta["srgs"] else "", "rule_id_src": rule_id_src,
+        "group_title": srg, "rule_id_src": rule_id_src,
         "rule_id": rule_id_src[:-len("_rule")] if rule_id_src.endswith("_rule") else rule_id_src,
         "rule_version": meta["stig_id"], "rule_title": meta["title"], "fix_text": meta["fix_text"], "weight": "10.0",
         "check_content": meta["check_text"], "check_content_ref": {"href": "auditkit.auditd", "name": "M"},
         "classification": "Unclassified", "discussion": meta["title"], "false_positives": "", "false_negatives": "",
         "documentable": "false", "security_override_guidance": "", "potential_impacts": "", "third_party_tools": "",
         "ia_controls": "", "responsibility": "", "mitigations": "", "mitigation_control": "", "legacy_ids": [],
-        "ccis": meta["ccis"], "reference_identifier": "", "uuid": str(uuid.uuid5(UUID_NAMESPACE, host + meta["catalog_id"])),
+        "ccis": meta["ccis"], "reference_identifier": "",
+        "uuid": str(uuid.uuid5(UUID_NAMESPACE, host["name"] + meta["catalog_id"])),
         "stig_uuid": stig_uuid, "status": CKLB_STATUS[control["status"]], "overrides": {},
-        "comments": "Waived: %s" % control["waiver"] if control["waiver"] else "",
-        "finding_details": _finding_details(control),
-        "srg_id": meta["srgs"][0] if meta["srgs"] else "",
+        "comments": _comments(control), "finding_details": _finding_details(control, host), "srg_id": srg,
     }
 
 
@@ -259,7 +456,10 @@ def render_cklb(report, host):
     benchmark = metas[controls[0]["catalog_id"]]
     controls = [c for c in controls if metas[c["catalog_id"]]["benchmark"] == benchmark["benchmark"]]
     stig_uuid = str(uuid.uuid5(UUID_NAMESPACE, host["name"] + benchmark["benchmark"]))
-    rules = [_cklb_rule(metas[c["catalog_id"]], c, stig_uuid, host["name"]) for c in controls]
+    rules = [_cklb_rule(metas[c["catalog_id"]], c, stig_uuid, host) for c in controls]
+    comment = "auditkit.auditd %s %s" % (report["kind"], report["generated_at"])
+    if report["kind"] == "remediate_check":
+        comment += ": current state (check mode, nothing applied); planned fixes in the rule comments"
     document = {
         "title": "%s - %s" % (host["name"], benchmark["benchmark"]),
         "id": str(uuid.uuid5(UUID_NAMESPACE, host["name"])),
@@ -269,9 +469,37 @@ def render_cklb(report, host):
                    "reference_identifier": "", "size": len(rules), "rules": rules}],
         "active": True, "mode": 2, "has_path": False,
         "target_data": {"target_type": "Computing", "host_name": host["name"], "ip_address": "", "mac_address": "",
-                        "fqdn": "", "comments": "auditkit.auditd %s %s" % (report["kind"], report["generated_at"]),
-                        "role": "None", "is_web_database": False, "technology_area": "", "web_db_site": "",
-                        "web_db_instance": "", "classification": None},
+                        "fqdn": "", "comments": comment, "role": "None", "is_web_database": False,
+                        "technology_area": "", "web_db_site": "", "web_db_instance": "", "classification": None},
         "cklb_version": "1.0",
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def render_json(report):
+    return json.dumps(report, indent=2, sort_keys=True) + "\n"
+
+
+# (format option, file name, renderer); the CKLB files are one per host (render_cklb)
+RENDERERS = (("json", "report.json", render_json), ("markdown", "summary.md", render_markdown),
+             ("junit", "junit.xml", render_junit), ("csv", "report.csv", render_csv))
+FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb")
+
+
+def safe_name(host):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in host) or "host"
+
+
+def render_files(report, formats, render_html):
+    """{file name: text} for the chosen formats."""
+    renderers = RENDERERS + (("html", "report.html", render_html),)
+    files = {}
+    for name, filename, render in renderers:
+        if name in formats:
+            files[filename] = render(report)
+    if "cklb" in formats:
+        for host in report["hosts"]:
+            text = render_cklb(report, host)
+            if text is not None:
+                files[safe_name(host["name"]) + ".cklb"] = text
+    return files

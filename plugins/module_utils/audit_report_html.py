@@ -1,26 +1,36 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The self-contained HTML drift report (private to auditkit.auditd). Pure: no I/O.
+"""The self-contained HTML report (private to auditkit.auditd). Pure: no I/O.
 
-One file, no external assets: a summary, an inline SVG chart of verdicts per control, a
-per-host table with filters (status, host; also settable as ``#status=fail&host=web`` in the
-URL), and each control's IDs and check/fix text, linked from the table.
+One file, no external assets. From the top: the host x control matrix (the table ``make demo``
+prints) with each control's title and severity, the counts with a legend, an inline SVG chart of
+verdicts per control, then one row per host and control with filters (status, host; also
+settable as ``#status=fail&host=web`` in the URL): the reason, the exact lines that would fix a
+failure, and the evidence folded in <details>. Last, each control's IDs and check/fix text.
 """
 
 from html import escape
 
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import STATUSES, rows as host_rows
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import STATUSES, planned_text, reason_of
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import rows as host_rows
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "waived": "#ef6c00", "not_applicable": "#757575",
-           "unreachable": "#6a1b9a"}
+           "error": "#ad1457", "unreachable": "#6a1b9a"}
 
 STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f3f3f3}
-.status{font-weight:bold}.pass{color:#2e7d32}.fail{color:#c62828}.waived{color:#ef6c00}
-.not_applicable{color:#757575}.unreachable{color:#6a1b9a}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em}
-.filters{margin:1em 0}.evidence{font-family:monospace;font-size:90%}
+#results{width:100%}.status{font-weight:bold}.id,.status,.matrix td{white-space:nowrap}
+.matrix th small{display:block;font-weight:normal;color:#555;max-width:16em;white-space:normal}
+.matrix td.cell{text-align:center;font-weight:bold;color:#fff}
+""" + "".join(".%s{color:%s}.matrix td.cell.%s,.legend .%s::before{background:%s}" % (s, c, s, s, c)
+              for s, c in sorted(COLOURS.items())) + """
+.legend{display:flex;flex-wrap:wrap;gap:.4em 1.5em;list-style:none;padding:0;margin:.5em 0}
+.legend li::before{content:"";display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em}
+.dry{background:#fff8e1;border:1px solid #ffb300;padding:.5em 1em}
+pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;margin:.2em 0}.filters{margin:1em 0}
+.fix{font-family:monospace;font-size:90%;white-space:pre-wrap;margin:.3em 0}.evidence{font-family:monospace;font-size:90%}
 """
 
 SCRIPT = """
@@ -51,21 +61,41 @@ def _anchor(control_id):
     return "control-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in control_id)
 
 
+def _matrix(report):
+    """Host x control, the first thing on the page."""
+    head = "".join('<th><a class="id" href="#%s">%s</a><small>%s (%s)</small></th>'
+                   % (_anchor(m["id"]), escape(m["id"]), escape(m["title"]), escape(m["severity"] or "no severity"))
+                   for m in report["controls"])
+    body = []
+    for host in report["hosts"]:
+        by_id = dict((c["id"], c) for c in host["controls"])
+        cells = []
+        for meta in report["controls"]:
+            control = by_id.get(meta["id"])
+            if control is None:
+                cells.append("<td>-</td>")
+            else:
+                planned = control.get("planned") or {}
+                after = ' title="planned: %s"' % escape(planned["status"]) if planned.get("changes") else ""
+                cells.append('<td class="cell %s"%s>%s</td>' % (control["status"], after, control["status"]))
+        body.append('<tr data-matrix-host="%s"><th>%s</th><td class="status %s">%s</td>%s</tr>'
+                    % (escape(host["name"]), escape(host["name"]), host["status"], host["status"], "".join(cells)))
+    return ('<table class="matrix" id="matrix"><thead><tr><th>Host</th><th>Host status</th>%s</tr></thead>'
+            '<tbody>%s</tbody></table>' % (head, "".join(body)))
+
+
 def _chart(report):
     """Stacked horizontal bars: how many hosts are in each status, per control."""
-    per_control = []
-    for meta in report["controls"]:
+    hosts = max(1, len(report["hosts"]))
+    width, row_height, label = 400, 22, 170
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" id="chart" role="img" width="%d" height="%d">'
+             % (label + width + 10, row_height * len(report["controls"]) + 10)]
+    for row, meta in enumerate(report["controls"]):
         counts = dict((s, 0) for s in STATUSES)
         for host in report["hosts"]:
             for control in host["controls"]:
                 if control["catalog_id"] == meta["catalog_id"]:
                     counts[control["status"]] += 1
-        per_control.append((meta, counts))
-    hosts = max(1, len(report["hosts"]))
-    width, row_height, label = 400, 22, 170
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" id="chart" role="img" width="%d" height="%d">'
-             % (label + width + 10, row_height * len(per_control) + 30)]
-    for row, (meta, counts) in enumerate(per_control):
         y, x = row * row_height + 5, label
         parts.append('<text x="0" y="%d" font-size="13">%s</text>' % (y + 15, escape(meta["id"])))
         for status in STATUSES:
@@ -76,28 +106,43 @@ def _chart(report):
                              % (escape(meta["id"]), status, counts[status], x, y, size, row_height - 4, COLOURS[status],
                                 escape(meta["id"]), status, counts[status]))
                 x += size
-    legend_y = row_height * len(per_control) + 22
-    for index, status in enumerate(STATUSES):
-        parts.append('<text x="%d" y="%d" font-size="12" fill="%s">%s</text>'
-                     % (label + index * 85, legend_y, COLOURS[status], status))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _legend(report):
+    counts = report["summary"]["controls"]
+    return '<ul class="legend">%s</ul>' % "".join(
+        '<li class="%s">%s: <b id="count-%s">%d</b></li>' % (s, s, s, counts[s]) for s in STATUSES)
+
+
+def _fix(control):
+    planned = control.get("planned")
+    if planned:
+        text = planned_text(control)
+        return '<div class="fix planned">Planned (not applied): %s</div>' % escape(text) if text else ""
+    if control["missing"]:
+        return '<div class="fix">Lines that would fix it:\n%s</div>' % escape("\n".join(control["missing"]))
+    return ""
+
+
+def _evidence(control):
+    items = ["%s %s:%s %s" % (e["where"], e["file"], e["line"], e["text"]) for e in control["evidence"]]
+    if not items:
+        return ""
+    return ('<details class="evidence"><summary>evidence (%d)</summary>%s</details>'
+            % (len(items), "<br>".join(escape(i) for i in items)))
 
 
 def _rows(report):
     rows = []
     for host in report["hosts"]:
         for control in host_rows(host):
-            detail = host["error"] if host["status"] != "ok" else control["reason"]
-            if control["waiver"]:
-                detail = "waived: %s; %s" % (control["waiver"], detail)
-            evidence = "<br>".join(escape("%s:%s %s" % (e["file"], e["line"], e["text"])) for e in control["evidence"])
-            missing = "<br>".join(escape("missing: " + m) for m in control["missing"])
-            rows.append('<tr data-host="%s" data-status="%s"><td>%s</td><td><a href="#%s">%s</a></td>'
-                        '<td class="status %s">%s</td><td>%s<div class="evidence">%s%s</div></td></tr>'
+            rows.append('<tr data-host="%s" data-status="%s"><td>%s</td><td class="id"><a href="#%s">%s</a></td>'
+                        '<td class="status %s">%s</td><td>%s%s%s</td></tr>'
                         % (escape(host["name"]), control["status"], escape(host["name"]), _anchor(control["id"]),
-                           escape(control["id"]), control["status"], control["status"], escape(detail or ""),
-                           evidence, ("<br>" if evidence and missing else "") + missing))
+                           escape(control["id"]), control["status"], control["status"],
+                           escape(reason_of(host, control) or ""), _fix(control), _evidence(control)))
     return "\n".join(rows)
 
 
@@ -107,7 +152,8 @@ def _control_texts(report):
         ids = ", ".join(escape(i) for i in (meta["vuln_id"], meta["rule_id"], meta["stig_id"], meta["recommendation"]) if i)
         errata = "".join("<p><b>Erratum:</b> %s</p>" % escape(e) for e in meta.get("errata", []))
         blocks.append('<section id="%s"><h3>%s: %s</h3><p>%s. %s %s. Severity: %s. CCIs: %s.</p>%s'
-                      '<h4>Required rules</h4><pre>%s</pre><h4>Check</h4><pre>%s</pre><h4>Fix</h4><pre>%s</pre></section>'
+                      '<h4>Required rules</h4><pre>%s</pre><details><summary>Check and fix text</summary>'
+                      '<h4>Check</h4><pre>%s</pre><h4>Fix</h4><pre>%s</pre></details></section>'
                       % (_anchor(meta["id"]), escape(meta["id"]), escape(meta["title"]), ids, escape(meta["benchmark"]),
                          escape(meta["benchmark_version"]), escape(meta["severity"] or ""),
                          escape(", ".join(meta["ccis"]) or "none"), errata, escape("\n".join(meta["rules"])),
@@ -117,17 +163,21 @@ def _control_texts(report):
 
 def render_html(report):
     summary = report["summary"]
-    counts = " ".join('<span class="%s">%s: <b id="count-%s">%d</b></span>' % (s, s, s, summary["controls"][s])
-                      for s in STATUSES)
+    hosts = ", ".join("%s %d" % (s, summary["host_status"][s]) for s in STATUSES if summary["host_status"][s])
+    dry = ""
+    if report["kind"] == "remediate_check":
+        dry = ('<p class="dry" id="dry-run">Dry run of remediate (check mode): nothing was written. Statuses are '
+               'each host\'s <b>current</b> state, what drift_report says now; "Planned (not applied)" is what '
+               'remediate would change and the verdict it expects afterwards.</p>')
     options = "".join('<option value="%s">%s</option>' % (s, s) for s in STATUSES)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title><style>%s</style>"
-            "<script>%s</script></head><body>\n<h1>%s</h1><p>Generated %s by %s. Hosts: <b id=\"host-count\">%d</b>, "
-            "checked %d, unreachable or failed %d, compliant %d.</p><p>%s</p>\n<h2>Verdicts per control</h2>%s\n"
-            "<h2>Hosts</h2><div class=\"filters\"><label>Status <select id=\"status-filter\"><option value=\"\">all"
-            "</option>%s</select></label> <label>Host <input id=\"host-filter\" type=\"search\"></label> "
+            "<script>%s</script></head><body>\n<h1>%s</h1>%s<p>Generated %s by %s. Hosts: <b id=\"host-count\">%d"
+            "</b> (%s).</p>\n%s\n%s\n<h2>Verdicts per control</h2>%s\n"
+            "<h2>Hosts and controls</h2><div class=\"filters\"><label>Status <select id=\"status-filter\"><option "
+            "value=\"\">all</option>%s</select></label> <label>Host <input id=\"host-filter\" type=\"search\"></label> "
             "showing <b id=\"visible-count\"></b> rows</div>\n<table id=\"results\"><thead><tr><th>Host</th>"
-            "<th>Control</th><th>Status</th><th>Reason and evidence</th></tr></thead><tbody>\n%s\n</tbody></table>\n"
-            "<h2>Controls</h2>%s\n</body></html>\n"
-            % (escape(report["title"]), STYLE, SCRIPT, escape(report["title"]), escape(report["generated_at"] or ""),
-               escape(report["generator"]), summary["hosts"], summary["checked"], summary["unreachable"],
-               summary["compliant_hosts"], counts, _chart(report), options, _rows(report), _control_texts(report)))
+            "<th>Control</th><th>Status</th><th>Reason, fix and evidence</th></tr></thead><tbody>\n%s\n</tbody>"
+            "</table>\n<h2>Controls</h2>%s\n</body></html>\n"
+            % (escape(report["title"]), STYLE, SCRIPT, escape(report["title"]), dry,
+               escape(report["generated_at"] or ""), escape(report["generator"]), summary["hosts"], escape(hosts),
+               _matrix(report), _legend(report), _chart(report), options, _rows(report), _control_texts(report)))

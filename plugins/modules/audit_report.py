@@ -5,47 +5,71 @@
 
 DOCUMENTATION = r"""
 module: audit_report
-short_description: Write a fleet drift report from audit_rules_info results
+short_description: Write the fleet report of drift_report or remediate --check on the controller
 version_added: 0.1.0
 description:
-  - Turns the results of M(auditkit.auditd.audit_rules_info) (or of M(auditkit.auditd.audit_rules) in check mode) for
-    many hosts into a report directory, on the machine the task runs on (normally the controller, with
-    C(delegate_to=localhost) and C(run_once=true)).
-  - C(report.json) (every host and control with status, reason, evidence and missing rules; the schema is
-    C(schemas/report.schema.json) in the collection), C(summary.md), a self-contained C(report.html),
-    C(junit.xml) (one test case per host and control), C(report.csv), and one STIG Viewer 3 checklist
-    C(<host>.cklb) per host with STIG controls.
-  - Hosts without a result (unreachable, failed) are listed as such in every format, never dropped.
-  - Waived controls are reported as C(waived) with their justification instead of as failures.
+  - Runs on the controller (an action plugin of the same name). Collects, for every host of the play
+    (C(ansible_play_hosts_all), so hosts outside C(--limit) never appear), the result registered under
+    O(result_var) (and, for a remediate dry run, the plan registered under O(plan_var)), gives each host and
+    control one status and writes the report set into O(dest).
+  - Statuses, the same in every format and in RV(summary) and RV(artifacts) - V(pass), V(fail), V(waived) (a
+    failure with a justification in O(waivers)), V(not_applicable), V(error) (the module ran but could not judge,
+    with its message, for example a missing rules directory when the audit package is not installed) and
+    V(unreachable) (the connection failed). Run it with C(run_once=true) after a task that registered its result
+    with C(ignore_errors) and C(ignore_unreachable), so hosts that failed are still in the play.
+  - Files - C(report.json) (schema C(schemas/report.schema.json) in the collection), C(summary.md), a
+    self-contained C(report.html) (host x control matrix first), C(junit.xml), C(report.csv) (cells that a
+    spreadsheet would read as a formula are prefixed with C(')), and one STIG Viewer 3 checklist C(<host>.cklb)
+    per host with STIG controls. Each file is written atomically with O(mode).
+  - With O(kind=remediate_check) every status is the host's current state (what drift_report says now, from
+    O(result_var)); what remediate would add or remove, in which file, and the verdict it expects afterwards are
+    listed beside it as planned, from O(plan_var). CKLB checklists carry only the current state; the planned fix
+    goes into each rule's comments.
+  - Without the action plugin (the module run on a host) O(results) must be given.
 author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.attributes
 attributes:
   check_mode:
-    description: Writes the report in check mode too; a report changes nothing on the managed hosts.
+    description: In check mode nothing is written and RV(changed) says whether a file would change. The role runs
+      it with C(check_mode=false), because the report is what a dry run delivers.
     support: full
   diff_mode:
-    description: Not applicable.
-    support: none
+    description: One before/after entry per file that changes (state, mode, SHA-1 of the content), so a mode-only
+      change is visible.
+    support: full
 options:
   dest:
-    description: The report directory; created if missing. Existing report files in it are replaced.
+    description: The report directory, created (mode 0750) if missing. Existing report files in it are replaced.
+      Default C(./auditkit-reports/<UTC timestamp>) relative to the working directory of ansible-playbook.
     type: path
-    required: true
   results:
-    description: Host name to its audit_rules_info result (registered variable), for the hosts that were checked.
+    description: Host name to its registered result, instead of collecting O(result_var) from every host.
     type: dict
-    required: true
+  result_var:
+    description: The registered variable holding each host's current verdicts (an M(auditkit.auditd.audit_rules_info)
+      result, or an M(auditkit.auditd.audit_rules) result).
+    type: str
+    default: auditkit_info
+  plans:
+    description: Host name to its M(auditkit.auditd.audit_rules) check-mode result, instead of collecting O(plan_var).
+    type: dict
+  plan_var:
+    description: With O(kind=remediate_check), the registered M(auditkit.auditd.audit_rules) check-mode result of each
+      host (its RV(auditkit.auditd.audit_rules#module:planned), RV(auditkit.auditd.audit_rules#module:added) and
+      RV(auditkit.auditd.audit_rules#module:removed)).
+    type: str
+  rules_file_var:
+    description: With O(kind=drift_report), the host variable naming the file remediate would write; the missing
+      lines of failing controls are listed as planned additions to it.
+    type: str
+    default: auditkit_rules_file
   hosts:
-    description: Every host that was targeted; those without a result are reported as unreachable or failed.
+    description: The hosts to report on. Default C(ansible_play_hosts_all) (with the action plugin) or the keys of
+      O(results).
     type: list
     elements: str
-    default: []
-  failures:
-    description: Host name to C(msg) (and C(unreachable)) for hosts whose check failed.
-    type: dict
-    default: {}
   waivers:
     description: Control ID (V-274091, a STIG ID, a catalog ID) to the written justification for accepting its failure.
     type: dict
@@ -57,28 +81,40 @@ options:
     choices: [json, markdown, html, junit, csv, cklb]
     default: [json, markdown, html, junit, csv, cklb]
   title:
-    description: Title of the report.
+    description: Title of the report. Default names the kind, for example C(auditkit.auditd remediate dry run (check
+      mode) - current state and planned changes).
     type: str
-    default: auditkit.auditd drift report
   kind:
-    description: What produced the results.
+    description: What produced the results - V(drift_report) or V(remediate_check) (a dry run of remediate).
     type: str
     choices: [drift_report, remediate_check]
     default: drift_report
+  mode:
+    description: Permissions of every report file (octal string such as C('0640')).
+    type: raw
+    default: '0640'
 seealso:
   - module: auditkit.auditd.audit_rules_info
+  - module: auditkit.auditd.audit_rules
 """
 
 EXAMPLES = r"""
-- name: Write the fleet report on the controller
+- name: Judge each host; keep failed and unreachable hosts in the play for the report
+  auditkit.auditd.audit_rules_info:
+    profile: auto
+  register: auditkit_info
+  ignore_errors: true
+  ignore_unreachable: true
+
+- name: Write the fleet report once, on the controller
   auditkit.auditd.audit_report:
     dest: "./auditkit-reports/{{ now(utc=true, fmt='%Y%m%dT%H%M%SZ') }}"
-    results: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'auditkit_info'))) }}"
-    hosts: "{{ ansible_play_hosts_all }}"
+    result_var: auditkit_info
     waivers:
       V-274092: create_module does not exist since Linux 2.6; accepted by the ISSO on 2026-11-01
-  delegate_to: localhost
   run_once: true
+  delegate_to: localhost
+  check_mode: false
 """
 
 RETURN = r"""
@@ -87,90 +123,66 @@ report_dir:
   returned: always
   type: str
 files:
-  description: Paths of the files written.
+  description: Paths of the report files (written, or that would be written in check mode).
   returned: always
   type: list
   elements: str
 summary:
-  description: Counts of hosts (C(hosts), C(checked), C(unreachable), C(compliant_hosts)) and of host-control verdicts
-    per status (C(controls)).
+  description: C(hosts) (count), C(host_status) (hosts per status), C(checked) (hosts judged), C(error),
+    C(unreachable), C(compliant_hosts), and C(controls) (host-control verdicts per status).
   returned: always
   type: dict
 drift:
-  description: True when a control fails or a host could not be checked.
+  description: True when a host has a failing control, an error or is unreachable (what C(auditkit_fail_on_drift)
+    gates on).
   returned: always
   type: bool
+headline:
+  description: One line with the host counts per status.
+  returned: always
+  type: str
+artifacts:
+  description:
+    - What the role publishes with C(set_stats) as C(auditkit_report) (AWX job artifacts), bounded in size.
+    - C(kind), C(report_dir), C(files), C(drift), C(summary) (C(hosts), C(host_status), C(controls)), and C(hosts),
+      host name to C(status), C(error) (message or null), C(failing_controls) (IDs), C(planned) (at most 50 entries of
+      C(control), C(action) V(add) or V(remove), C(file), C(line) (the text of the rule line)) and C(truncated)
+      (true when more than 50 were planned).
+    - For V(drift_report), C(planned) lists the missing lines of failing controls as additions to the host's
+      O(rules_file_var) file; for V(remediate_check) it is the plan of M(auditkit.auditd.audit_rules).
+  returned: always
+  type: dict
+diff:
+  description: Per changed file, C(before) and C(after) with C(state), C(mode) and C(sha1), in diff mode.
+  returned: when a file changes
+  type: list
+  elements: dict
 """
 
 import datetime
-import json
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
-
-RENDERERS = (("json", "report.json", lambda report: json.dumps(report, indent=2, sort_keys=True) + "\n"),
-             ("markdown", "summary.md", R.render_markdown), ("html", "report.html", render_html),
-             ("junit", "junit.xml", R.render_junit), ("csv", "report.csv", R.render_csv))
-
-
-def _safe_name(host):
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in host) or "host"
-
-
-def write_report(dest, report, formats):
-    """Write the chosen formats into dest; returns the paths written."""
-    if not os.path.isdir(dest):
-        os.makedirs(dest)
-    written = []
-    for name, filename, render in RENDERERS:
-        if name in formats:
-            written.append(_write(os.path.join(dest, filename), render(report)))
-    if "cklb" in formats:
-        for host in report["hosts"]:
-            text = R.render_cklb(report, host)
-            if text is not None:
-                written.append(_write(os.path.join(dest, _safe_name(host["name"]) + ".cklb"), text))
-    return written
-
-
-def _write(path, text):
-    with open(path, "w") as handle:
-        handle.write(text)
-    return path
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(
-        dest=dict(type="path", required=True),
-        results=dict(type="dict", required=True),
-        hosts=dict(type="list", elements="str", default=[]),
-        failures=dict(type="dict", default={}),
-        waivers=dict(type="dict", default={}),
-        formats=dict(type="list", elements="str", default=["json", "markdown", "html", "junit", "csv", "cklb"],
-                     choices=["json", "markdown", "html", "junit", "csv", "cklb"]),
-        title=dict(type="str", default="auditkit.auditd drift report"),
-        kind=dict(type="str", choices=["drift_report", "remediate_check"], default="drift_report"),
-    ), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=F.OPTIONS, supports_check_mode=True)
     params = module.params
-    bad = [host for host, result in params["results"].items() if result is not None and not isinstance(result, dict)]
-    if bad:
-        module.fail_json(msg="results: the values for %s are not audit_rules_info results" % ", ".join(sorted(bad)))
-    bad = [host for host, failure in params["failures"].items() if not isinstance(failure, dict)]
-    if bad:
-        module.fail_json(msg="failures: the values for %s must be dicts with msg (and unreachable)"
-                         % ", ".join(sorted(bad)))
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    report = R.build_report(params["results"], params["hosts"], params["failures"], params["waivers"],
-                            params["title"], stamp, params["kind"])
+    if params["results"] is None:
+        module.fail_json(msg="results is required when audit_report runs as a module (the action plugin collects "
+                             "result_var from every host of the play)")
+    now = datetime.datetime.now(datetime.timezone.utc)
     try:
-        files = write_report(params["dest"], report, params["formats"])
+        result = F.run_report(params, params["results"], params["plans"] or {}, params["hosts"], {}, now,
+                              module.check_mode)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot write the report to %s: %s" % (params["dest"], exc))
-    module.exit_json(changed=False, report_dir=params["dest"], files=files, summary=report["summary"],
-                     drift=R.failed(report))
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

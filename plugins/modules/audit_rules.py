@@ -153,21 +153,32 @@ reload_required:
   returned: always
   type: bool
 requirements:
-  description: The verdict of each rule after the change, judged on disk (see M(auditkit.auditd.audit_rules_info)).
+  description:
+    - The verdict of each rule on disk now (see M(auditkit.auditd.audit_rules_info)) - in check mode the files as they
+      are (nothing was written, evidence cites only existing lines), otherwise the files after the write.
+    - Check mode used to return the planned state here; it is in RV(planned) now.
   returned: always
   type: list
   elements: dict
 controls:
-  description: The verdict of each control of O(profile) after the change (see M(auditkit.auditd.audit_rules_info)).
+  description: The verdict of each control of O(profile) on disk now (check mode - before the change; otherwise after
+    it), see RV(requirements).
   returned: always
   type: list
   elements: dict
+planned:
+  description:
+    - The state the change leads to, judged on disk - C(requirements), C(controls), C(findings) and C(compliant) (the
+      same shapes as the top-level keys). Outside check mode it equals the current state.
+    - The kernel is not read; the rules take effect once loaded (M(auditkit.auditd.audit_rules_load)).
+  returned: always
+  type: dict
 profile:
   description: The profile used and how it was chosen; null without O(profile).
   returned: always
   type: dict
 findings:
-  description: Findings on disk after the change (see M(auditkit.auditd.audit_rules_info)).
+  description: Findings on disk now (check mode - before the change; otherwise after it), see RV(requirements).
   returned: always
   type: list
   elements: dict
@@ -302,9 +313,15 @@ def run(module):
         # The whole result first: nothing is written unless it can be returned.
         after = M.with_controls(E.evaluate(P.apply_plan(snapshot, plan), requirements, params["match"],
                                            params["key_policy"]), selection)
+        # current: the files as they are when the module returns; in check mode never the plan
+        current = after
+        if module.check_mode:
+            current = M.with_controls(E.evaluate(snapshot, requirements, params["match"], params["key_policy"]),
+                                      selection)
         result = dict(changed=plan.changed, added=plan.added, removed=plan.removed, dest=dest,
-                      reload_required=plan.changed, requirements=after["requirements"], findings=after["findings"],
-                      controls=after["controls"], profile=after["profile"])
+                      reload_required=plan.changed, requirements=current["requirements"],
+                      findings=current["findings"], controls=current["controls"], profile=after["profile"],
+                      planned=dict((k, after[k]) for k in ("requirements", "controls", "findings", "compliant")))
         if module._diff and plan.changed:
             result["diff"] = _diff(snapshot, plan)
         M.check_result(result)

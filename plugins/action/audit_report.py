@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""audit_report on the controller: collects every play host's registered result and writes the
+report there, whatever host the task runs for (documentation: plugins/modules/audit_report.py)."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
+
+
+def _plain(value):
+    """Registered results as plain dicts, lists and strings."""
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def _collect(self, hostvars, hosts, var):
+        """{host: its registered var, or None when the host has none}."""
+        collected = {}
+        for host in hosts:
+            host_vars = hostvars[host] if host in hostvars else {}
+            collected[host] = _plain(host_vars[var]) if var and var in host_vars else None
+        return collected
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        _validation, params = self.validate_argument_spec(argument_spec=F.OPTIONS)
+        hostvars = task_vars.get("hostvars", {})
+        hosts = params["hosts"] if params["hosts"] is not None else list(task_vars.get("ansible_play_hosts_all", []))
+        results = params["results"] if params["results"] is not None else self._collect(
+            hostvars, hosts, params["result_var"])
+        plans = params["plans"] if params["plans"] is not None else self._collect(hostvars, hosts, params["plan_var"])
+        rules_files = self._collect(hostvars, hosts, params["rules_file_var"])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        try:
+            result.update(F.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode))
+        except ValueError as exc:
+            return dict(result, failed=True, msg=str(exc))
+        except OSError as exc:
+            return dict(result, failed=True, msg="cannot write the report to %s: %s" % (params["dest"], exc))
+        if not self._task.diff:
+            result.pop("diff")
+        return result

@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Writing the report files (private to auditkit.auditd): atomically, with a given mode, and
+saying truthfully what changed (content or mode), with a before/after diff per file."""
+
+import hashlib
+import os
+import stat
+import tempfile
+
+
+def _state(path):
+    """(sha1 of the content, mode as '0640') of an existing file, or (None, None)."""
+    try:
+        with open(path, "rb") as handle:
+            digest = hashlib.sha1(handle.read()).hexdigest()
+        return digest, "%04o" % stat.S_IMODE(os.stat(path).st_mode)
+    except (IOError, OSError):
+        return None, None
+
+
+def _write_atomic(path, data, mode):
+    directory = os.path.dirname(path) or "."
+    handle, temp = tempfile.mkstemp(prefix=".auditkit-report-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.rename(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def write_files(dest, files, mode=0o640, check_mode=False):
+    """Write {file name: text} into dest. Returns (paths, changed, diffs); in check mode
+    nothing is written and changed says what would change."""
+    paths, diffs = [], []
+    if not check_mode and not os.path.isdir(dest):
+        os.makedirs(dest, 0o750)
+    wanted_mode = "%04o" % mode
+    for name in sorted(files):
+        path = os.path.join(dest, name)
+        data = files[name].encode("utf-8")
+        digest, old_mode = _state(path)
+        new_digest = hashlib.sha1(data).hexdigest()
+        paths.append(path)
+        if digest == new_digest and old_mode == wanted_mode:
+            continue
+        diffs.append({"before_header": path, "after_header": path,
+                      "before": {"path": path, "state": "file" if digest else "absent", "mode": old_mode,
+                                 "sha1": digest},
+                      "after": {"path": path, "state": "file", "mode": wanted_mode, "sha1": new_digest}})
+        if not check_mode:
+            if digest == new_digest:
+                os.chmod(path, mode)
+            else:
+                _write_atomic(path, data, mode)
+    return paths, bool(diffs), diffs
+
+
+# The options of audit_report (module and action plugin), with their defaults.
+OPTIONS = dict(
+    dest=dict(type="path"),
+    results=dict(type="dict"),
+    result_var=dict(type="str", default="auditkit_info"),
+    plans=dict(type="dict"),
+    plan_var=dict(type="str"),
+    rules_file_var=dict(type="str", default="auditkit_rules_file"),
+    hosts=dict(type="list", elements="str"),
+    waivers=dict(type="dict", default={}),
+    formats=dict(type="list", elements="str", default=["json", "markdown", "html", "junit", "csv", "cklb"],
+                 choices=["json", "markdown", "html", "junit", "csv", "cklb"]),
+    title=dict(type="str"),
+    kind=dict(type="str", choices=["drift_report", "remediate_check"], default="drift_report"),
+    mode=dict(type="raw", default="0640"),
+)
+
+
+def parse_mode(value):
+    """'0640', '640', 0o640 or 416 -> 0o640; raises ValueError."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    else:
+        text = str(value).strip()
+        if not text or any(c not in "01234567" for c in text):
+            raise ValueError("mode %r is not an octal file mode such as '0640'" % (value,))
+        mode = int(text, 8)
+    if mode < 0 or mode > 0o777:
+        raise ValueError("mode %r is not a file mode between 0000 and 0777" % (value,))
+    return mode
+
+
+def default_dest(now):
+    return os.path.join(".", "auditkit-reports", now.strftime("%Y%m%dT%H%M%SZ"))
+
+
+def run_report(params, results, plans, hosts, rules_files, now, check_mode):
+    """Build, render and write the report; returns the audit_report result (or raises
+    ValueError for bad input, OSError when a file cannot be written)."""
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+    from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
+
+    mode = parse_mode(params["mode"])
+    bad = sorted(h for h, r in results.items() if r is not None and not isinstance(r, dict))
+    if bad:
+        raise ValueError("results: the values for %s are not module results" % ", ".join(bad))
+    dest = params.get("dest") or default_dest(now)
+    report = R.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
+                            generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
+                            rules_files=rules_files)
+    paths, changed, diffs = write_files(dest, R.render_files(report, params["formats"], render_html), mode, check_mode)
+    result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=R.drift(report),
+                  headline=R.headline(report), artifacts=R.artifacts(report, dest, paths), diff=diffs)
+    return result
