@@ -24,9 +24,9 @@ export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, cheap ones first (setup runs before them).
-TEST_STEPS := vermin lint unit install importer sanity kernel integration reliability openscap molecule
+TEST_STEPS := vermin lint unit install importer sanity audit-userspace kernel integration reliability openscap molecule
 
-.PHONY: bench help setup vermin lint stage sanity build install importer unit kernel integration reliability openscap molecule image test demo clean
+.PHONY: bench help setup vermin lint stage sanity build install importer unit audit-userspace kernel integration reliability openscap molecule image test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
@@ -37,6 +37,7 @@ help:
 	@echo "make install   install the tarball into .build/collections and resolve it"
 	@echo "make importer  galaxy-importer on the tarball (tests/galaxy-importer.cfg)"
 	@echo "make unit      pytest tests/unit"
+	@echo "make audit-userspace  auditctl of each target platform's audit version -> .build/audit-userspace"
 	@echo "make kernel    pytest tests/kernel (real kernel audit subsystem, root)"
 	@echo "make integration  playbooks, role and reports on a sandbox fleet"
 	@echo "make reliability  faults survived, hostile input refused (docs/reliability.md)"
@@ -115,6 +116,11 @@ importer: build
 # pytest exit 5 (no tests collected) is a failure on purpose.
 unit:
 	cd $(ROOT) && $(BIN)/pytest tests/unit
+
+# auditctl/augenrules of each target platform's audit version, from ../shared/vendor/audit-userspace
+# (cached by version and tarball checksum; says so and does nothing when the tarballs are absent).
+audit-userspace:
+	nice -n 10 bash $(ROOT)/scripts/build_audit_userspace.sh
 
 kernel:
 	cd $(ROOT) && $(BIN)/pytest tests/kernel

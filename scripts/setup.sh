@@ -36,6 +36,12 @@ APT_PACKAGES=(
     mmdebstrap
     gawk          # augenrules is tested under both gawk (RHEL, AL2023) and mawk (Debian)
     chromium      # the HTML report is opened headless in a test
+    autoconf      # autoconf .. gcc: scripts/build_audit_userspace.sh builds each platform's auditctl
+    automake
+    libtool
+    pkg-config
+    gcc
+    libc6-dev
 )
 
 SUDO=()
