@@ -125,6 +125,7 @@ def _control(control, uid_min):
         "id": _display_id(control),
         "catalog_id": control["id"],
         "kind": control["id"].split(":")[0],
+        "legacy_ids": control.get("legacy_ids", []),  # older V-/SV- IDs a user may still name
         "benchmark": control["benchmark"],
         "benchmark_version": control["benchmark_version"],
         "vuln_id": control.get("vuln_id"),

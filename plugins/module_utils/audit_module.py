@@ -150,12 +150,13 @@ def target_machine(module):
 class Selection(object):
     """What a module call requires: the profile (if any), its controls and the Requirements."""
 
-    def __init__(self, profile=None, picked_by=None, controls=(), notes=None, requirements=()):
+    def __init__(self, profile=None, picked_by=None, controls=(), notes=None, requirements=(), not_in_profile=()):
         self.profile = profile
         self.picked_by = picked_by
         self.controls = list(controls)
         self.notes = notes or {}
         self.requirements = list(requirements)
+        self.not_in_profile = list(not_in_profile)  # [(catalog ID, reason)]: not_applicable here
 
     def profile_data(self):
         if not self.profile:
@@ -178,20 +179,22 @@ def _check_control_ids(params):
 
 
 def _profile_part(params, machine):
-    """(profile, picked_by, controls, notes, [ProfileRule]) or Nones without a profile."""
+    """(profile, picked_by, controls, notes, [ProfileRule], not_in_profile) or Nones without a
+    profile. Control IDs resolve against this host's profile: IDs of other profiles' controls
+    become not_in_profile (not_applicable here); an ID in no profile fails on every host."""
     _check_control_ids(params)
     profile = params["profile"]
     if not profile:
-        if params["controls"] or params["skip_controls"]:
+        if P.split_ids(params["controls"]) or P.split_ids(params["skip_controls"]):
             raise P.ProfileError("controls and skip_controls need a profile")
-        return None, None, [], {}, []
+        return None, None, [], {}, [], []
     picked_by = "profile given"
     if profile == P.AUTO:
         profile, picked_by = P.auto_profile(H.os_release())
-    controls = P.select(profile, params["controls"], params["skip_controls"])
+    controls, not_in_profile = P.resolve(profile, params["controls"], params["skip_controls"])
     rules, notes = P.profile_rules(profile, machine, params["controls"], params["skip_controls"],
                                    params["b32_twins"], params["b32_on_aarch64"])
-    return profile, picked_by, controls, notes, rules
+    return profile, picked_by, controls, notes, rules, not_in_profile
 
 
 def requirements(module, machine, allow_never=False, allow_control=False):
@@ -199,7 +202,7 @@ def requirements(module, machine, allow_never=False, allow_control=False):
     Fails, naming the bad rule or profile option, before anything is read or written."""
     params = module.params
     try:
-        profile, picked_by, controls, notes, profile_rules = _profile_part(params, machine)
+        profile, picked_by, controls, notes, profile_rules, not_in_profile = _profile_part(params, machine)
         texts = [r.text for r in profile_rules] + list(params["rules"] or [])
         labels = dict((i, P.labels(r.control)) for i, r in enumerate(profile_rules))
         parsed = Q.parse_requirements(texts, machine, controls=labels, allow_never=allow_never,
@@ -209,13 +212,14 @@ def requirements(module, machine, allow_never=False, allow_control=False):
     for requirement, rule in zip(parsed, profile_rules):
         requirement.catalog_controls = (rule.control,)
         requirement.advisory = rule.advisory
-    return Selection(profile, picked_by, controls, notes, parsed)
+    return Selection(profile, picked_by, controls, notes, parsed, not_in_profile)
 
 
 def with_controls(result, selection):
     """Add the profile and per-control verdicts to an evaluate() result."""
     result["profile"] = selection.profile_data()
-    result["controls"] = P.control_verdicts(selection.controls, result["requirements"], selection.notes)
+    result["controls"] = (P.control_verdicts(selection.controls, result["requirements"], selection.notes)
+                          + P.not_in_profile_verdicts(selection.not_in_profile))
     counts = dict((status, 0) for status in P.STATUS_ORDER)
     for verdict in result["controls"]:
         counts[verdict["status"]] += 1

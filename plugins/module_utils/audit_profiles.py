@@ -14,6 +14,7 @@ asked (``b32_on_aarch64``); syscalls that do not exist on the machine make their
 ``not_applicable``.
 """
 
+import difflib
 from collections import namedtuple
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
@@ -48,10 +49,12 @@ def auto_profile(os_release):
 
 
 def control_ids(control):
-    """Every ID a user may name a control by (V-, SV-, STIG ID, CIS number, catalog ID)."""
+    """Every ID a user may name a control by: V-, SV- (with or without its revision), STIG ID,
+    CIS number, catalog ID, and the older V-/SV- IDs the catalog records (V-72187, SV-86811)."""
     data = CONTROLS[control]
-    ids = [data["id"], control, data["vuln_id"], data["rule_id"], data["stig_id"], data["recommendation"]]
-    return [i for i in ids if i]
+    rule_base = data["rule_id"].split("r")[0] if data["rule_id"] else None  # SV-274091r1120261_rule
+    ids = [data["id"], control, data["vuln_id"], data["rule_id"], rule_base, data["stig_id"], data["recommendation"]]
+    return [i for i in ids + list(data.get("legacy_ids") or []) if i]
 
 
 def labels(control):
@@ -60,22 +63,85 @@ def labels(control):
     return [data["id"]] + ([data["stig_id"]] if data["stig_id"] else [])
 
 
-def select(profile, wanted=None, skipped=None):
-    """The catalog IDs of a profile's controls, filtered by any of their IDs."""
+def split_ids(given):
+    """Control IDs as users and surveys give them: one per item or comma-separated, spaces
+    around each ignored, duplicates dropped (order kept)."""
+    ids = []
+    for item in given or []:
+        for part in str(item).split(","):
+            part = part.strip()
+            if part and part not in ids:
+                ids.append(part)
+    return ids
+
+
+def _catalog_index():
+    """{upper-case ID: [catalog IDs]} over every bundled control (IDs may repeat across benchmarks)."""
+    index = {}
+    for control in sorted(CONTROLS):
+        for control_id in control_ids(control):
+            index.setdefault(control_id.upper(), [])
+            if control not in index[control_id.upper()]:
+                index[control_id.upper()].append(control)
+    return index
+
+
+def _unknown_error(option, unknown):
+    known = sorted(set(i for c in CONTROLS for i in control_ids(c)))
+    parts = []
+    for control_id in unknown:
+        close = difflib.get_close_matches(control_id, known, n=3, cutoff=0.6)
+        parts.append("%s (did you mean %s?)" % (control_id, ", ".join(close)) if close else control_id)
+    return ProfileError("%s: %s: not a control of any bundled profile; docs/profiles.md lists every control and "
+                        "its IDs" % (option, "; ".join(parts)))
+
+
+def _not_in_profile_reason(control_id, control, profile):
+    owners = [name for name in names() if control in PROFILES[name]["controls"]]
+    return "%s is a control of %s (%s), not of profile %s that this host is judged by" % (
+        control_id, ", ".join(owners), CONTROLS[control]["benchmark"], profile)
+
+
+def resolve(profile, wanted=None, skipped=None):
+    """(controls, not_in_profile) for a host judged by ``profile``: the catalog IDs of the
+    profile's controls that ``wanted`` (all when empty) names and ``skipped`` does not, and
+    [(catalog ID, reason)] for the wanted controls of other profiles only (not_applicable on
+    this host). IDs match case-insensitively; an ID in no profile raises ProfileError naming
+    close matches, whatever the host."""
     if profile not in PROFILES:
         raise ProfileError("unknown profile %r; bundled profiles: %s" % (profile, ", ".join(names())))
-    controls = PROFILES[profile]["controls"]
+    wanted, skipped = split_ids(wanted), split_ids(skipped)
+    index = _catalog_index()
     for option, given in (("controls", wanted), ("skip_controls", skipped)):
-        known = set(i for c in controls for i in control_ids(c))
-        unknown = [i for i in (given or []) if i not in known]
+        unknown = [i for i in given if i.upper() not in index]
         if unknown:
-            raise ProfileError("%s: %s not in profile %s (its controls: %s)" % (
-                option, ", ".join(unknown), profile, ", ".join(CONTROLS[c]["id"] for c in controls)))
-    if wanted:
-        controls = [c for c in controls if set(control_ids(c)) & set(wanted)]
-    if skipped:
-        controls = [c for c in controls if not set(control_ids(c)) & set(skipped)]
-    return controls
+            raise _unknown_error(option, unknown)
+    wanted_set = set(c for i in wanted for c in index[i.upper()])
+    skipped_set = set(c for i in skipped for c in index[i.upper()])
+    controls = [c for c in PROFILES[profile]["controls"]
+                if (not wanted or c in wanted_set) and c not in skipped_set]
+    not_in_profile = []
+    for control_id in wanted:
+        matches = index[control_id.upper()]
+        if set(matches) & set(PROFILES[profile]["controls"]):
+            continue  # a CIS number shared by two benchmarks names this profile's control here
+        for control in matches:
+            if control not in skipped_set and control not in [c for c, _reason in not_in_profile]:
+                not_in_profile.append((control, _not_in_profile_reason(control_id, control, profile)))
+    return controls, not_in_profile
+
+
+def select(profile, wanted=None, skipped=None):
+    """The catalog IDs of a profile's controls, filtered by any of their IDs (see resolve())."""
+    return resolve(profile, wanted, skipped)[0]
+
+
+def not_in_profile_verdicts(not_in_profile):
+    """not_applicable control verdicts for controls of other profiles, with their reasons."""
+    verdicts = control_verdicts([control for control, _reason in not_in_profile], [])
+    for verdict, (_control, reason) in zip(verdicts, not_in_profile):
+        verdict["reason"] = reason
+    return verdicts
 
 
 def _bits(line):

@@ -21,6 +21,7 @@ CONTROLS = {
             'kernel_modules',
         ],
         'kind': 'cis',
+        'legacy_ids': [],
         'recommendation': '5.2.3.19',
         'rule_id': None,
         'rules': [
@@ -49,6 +50,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'cis',
+        'legacy_ids': [],
         'recommendation': '4.1.16',
         'rule_id': None,
         'rules': [
@@ -73,6 +75,7 @@ CONTROLS = {
             'kernel_modules',
         ],
         'kind': 'cis',
+        'legacy_ids': [],
         'recommendation': '5.2.3.19',
         'rule_id': None,
         'rules': [
@@ -105,6 +108,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'cis',
+        'legacy_ids': [],
         'recommendation': '4.1.15',
         'rule_id': None,
         'rules': [
@@ -129,6 +133,7 @@ CONTROLS = {
             'kernel_modules (assumed, not verified for v4.0.0)',
         ],
         'kind': 'cis',
+        'legacy_ids': [],
         'recommendation': '6.3.3.19',
         'rule_id': None,
         'rules': [
@@ -157,6 +162,7 @@ CONTROLS = {
             'kernel_modules',
         ],
         'kind': 'cis',
+        'legacy_ids': [],
         'recommendation': '6.3.3.19',
         'rule_id': None,
         'rules': [
@@ -185,6 +191,7 @@ CONTROLS = {
             'kernel_modules',
         ],
         'kind': 'cis',
+        'legacy_ids': [],
         'recommendation': '6.3.3.19',
         'rule_id': None,
         'rules': [
@@ -222,6 +229,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-274091r1120261_rule',
         'rules': [
@@ -265,6 +273,7 @@ CONTROLS = {
             'module-change',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-274092r1120264_rule',
         'rules': [
@@ -305,6 +314,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-274093r1120267_rule',
         'rules': [
@@ -342,6 +352,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-248773r958412_rule',
         'rules': [
@@ -386,6 +397,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-248781r958412_rule',
         'rules': [
@@ -421,6 +433,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-248800r958412_rule',
         'rules': [
@@ -457,6 +470,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-271564r1092548_rule',
         'rules': [
@@ -494,6 +508,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-271565r1092550_rule',
         'rules': [
@@ -537,6 +552,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-271566r1092552_rule',
         'rules': [
@@ -573,6 +589,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-281126r1166330_rule',
         'rules': [
@@ -613,6 +630,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-281127r1208796_rule',
         'rules': [
@@ -659,6 +677,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-281132r1166348_rule',
         'rules': [
@@ -697,6 +716,10 @@ CONTROLS = {
             'module-change',
         ],
         'kind': 'stig',
+        'legacy_ids': [
+            'V-78999',
+            'SV-93705',
+        ],
         'recommendation': None,
         'rule_id': 'SV-204559r833169_rule',
         'rules': [
@@ -730,6 +753,10 @@ CONTROLS = {
             'modulechange',
         ],
         'kind': 'stig',
+        'legacy_ids': [
+            'V-72187',
+            'SV-86811',
+        ],
         'recommendation': None,
         'rule_id': 'SV-204560r833172_rule',
         'rules': [
@@ -769,6 +796,10 @@ CONTROLS = {
             'module-change',
         ],
         'kind': 'stig',
+        'legacy_ids': [
+            'V-72189',
+            'SV-86813',
+        ],
         'recommendation': None,
         'rule_id': 'SV-204562r833175_rule',
         'rules': [
@@ -802,6 +833,10 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'stig',
+        'legacy_ids': [
+            'SV-86815',
+            'V-72191',
+        ],
         'recommendation': None,
         'rule_id': 'SV-204563r858498_rule',
         'rules': [
@@ -828,6 +863,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-230438r1017241_rule',
         'rules': [
@@ -868,6 +904,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-230446r1017245_rule',
         'rules': [
@@ -903,6 +940,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-230465r1017257_rule',
         'rules': [
@@ -940,6 +978,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-258189r1155607_rule',
         'rules': [
@@ -977,6 +1016,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-258190r1155609_rule',
         'rules': [
@@ -1020,6 +1060,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-258195r1045370_rule',
         'rules': [
@@ -1052,6 +1093,7 @@ CONTROLS = {
             'modules (fix) / module (check example)',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-260613r991586_rule',
         'rules': [
@@ -1078,6 +1120,7 @@ CONTROLS = {
             'modules',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-260614r991586_rule',
         'rules': [
@@ -1104,6 +1147,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-260636r958446_rule',
         'rules': [
@@ -1134,6 +1178,7 @@ CONTROLS = {
             'module_chng',
         ],
         'kind': 'stig',
+        'legacy_ids': [],
         'recommendation': None,
         'rule_id': 'SV-260637r958446_rule',
         'rules': [
