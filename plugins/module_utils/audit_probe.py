@@ -55,7 +55,7 @@ RECORD_TYPES = {
     1006: "LOGIN", 1300: "SYSCALL", 1302: "PATH", 1305: "CONFIG_CHANGE", 1306: "SOCKADDR", 1307: "CWD",
     1309: "EXECVE", 1320: "EOE", 1321: "BPRM_FCAPS", 1327: "PROCTITLE", 1335: "EVENT_LISTENER",
 }
-SYSCALL, PATH, EVENT_LISTENER = 1300, 1302, 1335
+SYSCALL, PATH, EXECVE, EVENT_LISTENER = 1300, 1302, 1309, 1335
 
 # Fields the kernel writes with audit_log_untrustedstring(): quoted, or hex when they hold
 # spaces, quotes or control characters (a key with several -k values is joined by \x01).
@@ -79,7 +79,7 @@ class Record(object):
         self.type_name = RECORD_TYPES.get(record_type, str(record_type))
         self.text = text
         self.timestamp, self.serial, body = _header(text)
-        self.fields = parse_fields(body)
+        self.fields = parse_fields(body, encoded_args=record_type == EXECVE)
 
     def get(self, name, default=None):
         return self.fields.get(name, default)
@@ -133,18 +133,19 @@ def _is_hex(value):
     return len(value) % 2 == 0 and len(value) > 0 and all(c in string.hexdigits for c in value)
 
 
-def _decoded(name, value, quoted):
+def _decoded(name, value, quoted, encoded_args):
     if quoted:
         return value
     if value == "(null)":
         return None
-    if (name in ENCODED_FIELDS or (name[:1] == "a" and name[1:].isdigit())) and _is_hex(value):
+    if (name in ENCODED_FIELDS or (encoded_args and name[:1] == "a" and name[1:].isdigit())) and _is_hex(value):
         return _decode_hex(value)
     return value
 
 
-def parse_fields(body):
-    """{name: value} of a record body ``a=1 b="x y" msg='op=... res=1'`` (insertion order kept)."""
+def parse_fields(body, encoded_args=False):
+    """{name: value} of a record body ``a=1 b="x y" msg='op=... res=1'`` (insertion order kept).
+    ``encoded_args``: a0, a1, ... are untrusted strings (EXECVE), not the hex numbers of SYSCALL."""
     fields = {}
     order = []
     index, length = 0, len(body)
@@ -167,7 +168,7 @@ def parse_fields(body):
             value, index = body[index:end], end
         if " " in name:  # a word without '=' before this field (kernel free text): keep the last word
             name = name.rsplit(" ", 1)[1]
-        fields[name] = _decoded(name, value, bool(quote))
+        fields[name] = _decoded(name, value, bool(quote), encoded_args)
         order.append(name)
     return dict((name, fields[name]) for name in order)
 
