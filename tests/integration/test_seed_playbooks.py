@@ -79,8 +79,8 @@ def test_seed_texts_through_ansible_playbook(tmp_path):
     for name, seed, dest, profile, control, arch in CASES:
         with open(os.path.join(SEEDS, seed)) as handle:
             lines = handle.read().splitlines()
-        variants = [(name, lines, "pass")] + [("%s-no%d" % (name, i), lines[:i] + lines[i + 1:], "fail")
-                                             for i in range(len(lines))]
+        variants = [(name, lines, "pass")]
+        variants += [("%s-no%d" % (name, i), lines[:i] + lines[i + 1:], "fail") for i in range(len(lines))]
         for case, text, status in variants:
             rules_dir, compiled = _case_dir(tmp_path, case, text, dest)
             judge.append(dict(rules_dir=rules_dir, compiled=compiled, profile=profile, control=control, arch=arch))

@@ -87,8 +87,7 @@ def test_seed_alternative_for_the_other_machine_fails(judge, seed, profile, cont
 
 
 @pytest.mark.parametrize("seed, dest, profile, control_id, machine", SEED_CASES)
-def test_remediation_on_an_empty_host_writes_lines_that_pass(run_module, rules_tree, seed, dest, profile,
-                                                              control_id, machine):
+def test_remediation_on_an_empty_host_passes(run_module, rules_tree, seed, dest, profile, control_id, machine):
     control = control_id.replace("CIS ", "")
     written = run_module(audit_rules, **rules_tree.args(profile=profile, controls=[control], arch=machine,
                                                         dest=str(rules_tree.rules_dir / dest)))
