@@ -330,7 +330,7 @@ def csv_safe(value):
 
 
 CSV_HEADER = ("host", "host_status", "control", "title", "severity", "status", "reason", "waiver", "evidence",
-              "missing", "planned_status", "planned_changes")
+              "missing", "planned_status", "planned_changes", "report")
 
 
 def render_csv(report):
@@ -347,7 +347,8 @@ def render_csv(report):
                 control["status"], reason_of(host, control), control["waiver"] or "",
                 "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
                 "; ".join(control["missing"]), planned.get("status", ""),
-                "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])))])
+                "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])),
+                report["title"])])
     return out.getvalue()
 
 

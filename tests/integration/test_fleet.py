@@ -1,9 +1,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The drift_report and remediate playbooks on a sandbox fleet: inventory hosts on the local
-connection, each with its own rules directory and starting state, plus one unreachable host.
-Verdicts per host x control are checked in every report format; remediate must make every
-host pass without duplicating what was covered, and a second run must change nothing."""
+connection, each with its own rules directory and starting state, plus one unreachable host and one
+without a rules directory (no audit package). Verdicts per host x control are checked in every report
+format; remediate --check must report the current state with the plan beside it; the report covers
+exactly the hosts of the play (--limit without localhost, every host failed); remediate must make
+every host pass without duplicating what was covered, and a second run must change nothing."""
 import csv
 import json
 import os
@@ -49,6 +51,7 @@ EXPECTED = {  # with the V-258195 waiver
     "h-suppressed": ["fail", "fail", "waived"],
     "h-partial": ["fail", "pass", "waived"],
     "h-down": ["unreachable", "unreachable", "unreachable"],
+    "h-noaudit": ["error", "error", "error"],
 }
 
 
@@ -65,6 +68,8 @@ def fleet(tmp_path):
                      % (host, rules_dir, rules_dir / "audit.rules", tmp_path / host / "audit.rules"))
     lines += ["[fleet:vars]", "ansible_connection=local", "ansible_python_interpreter=%s" % sys.executable,
               "[down]", "h-down ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh ansible_ssh_timeout=3",
+              "[noaudit]", "h-noaudit auditkit_rules_dir=%s ansible_connection=local ansible_python_interpreter=%s"
+              % (tmp_path / "h-noaudit" / "rules.d", sys.executable),
               "[all:vars]", "auditkit_profile=stig_rhel9", "auditkit_arch=x86_64", "auditkit_read_kernel=false",
               "auditkit_load=false", "auditkit_become=false"]
     (tmp_path / "hosts.ini").write_text("\n".join(lines) + "\n")
@@ -99,7 +104,7 @@ def check_report(report_dir, expected):
     junit = ET.parse(os.path.join(report_dir, "junit.xml")).getroot().find("testsuite")
     cases = dict(((c.get("classname"), c.get("name").split()[0]), c) for c in junit.findall("testcase"))
     assert len(cases) == len(expected) * len(CONTROLS)
-    tags = {"fail": "failure", "unreachable": "error", "waived": "skipped", "not_applicable": "skipped"}
+    tags = {"fail": "failure", "error": "error", "unreachable": "error", "waived": "skipped", "not_applicable": "skipped"}
     for host, statuses in expected.items():
         for control, status in zip(CONTROLS, statuses):
             children = [child.tag for child in cases[(host, control)]]
@@ -120,7 +125,8 @@ def check_report(report_dir, expected):
         with open(os.path.join(report_dir, host + ".cklb")) as handle:
             checklist = json.load(handle)
         jsonschema.validate(checklist, _schema("cklb.schema.json"))
-        cklb = {"pass": "not_a_finding", "fail": "open", "waived": "open", "unreachable": "not_reviewed"}
+        cklb = {"pass": "not_a_finding", "fail": "open", "waived": "open", "error": "not_reviewed",
+                "unreachable": "not_reviewed"}
         assert [r["status"] for r in checklist["stigs"][0]["rules"]] == [cklb[s] for s in statuses]
         assert [r["group_id"] for r in checklist["stigs"][0]["rules"]] == CONTROLS
     with open(os.path.join(report_dir, "report.html")) as handle:
@@ -132,9 +138,11 @@ def check_report(report_dir, expected):
 
 def test_drift_remediate_drift(fleet):
     first = playbook(fleet, "drift_report", auditkit_report_dir=str(fleet / "before"), auditkit_waivers=WAIVER)
-    assert first.returncode == 4, first.stdout  # ansible-playbook's code for an unreachable host
+    assert first.returncode == 2, first.stdout  # the unreachable and the errored host are failed after the report
     report = check_report(str(fleet / "before"), EXPECTED)
-    assert report["summary"]["unreachable"] == 1 and report["waivers"] == WAIVER
+    assert report["summary"]["unreachable"] == 1 and report["summary"]["error"] == 1 and report["waivers"] == WAIVER
+    noaudit = next(h for h in report["hosts"] if h["name"] == "h-noaudit")
+    assert noaudit["status"] == "error" and "is the audit package installed?" in noaudit["error"]
     waived = next(h for h in report["hosts"] if h["name"] == "h-empty")["controls"][2]
     assert waived["waiver"] == WAIVER["V-258195"] and waived["original_status"] == "fail"
     suppressed = next(h for h in report["hosts"] if h["name"] == "h-suppressed")
@@ -142,7 +150,7 @@ def test_drift_remediate_drift(fleet):
 
     gated = playbook(fleet, "drift_report", auditkit_report_dir=str(fleet / "gated"),
                      auditkit_fail_on_drift=True, target="fleet")
-    assert gated.returncode != 0 and "control verdicts fail" in gated.stdout
+    assert gated.returncode != 0 and "drift: " in gated.stdout
 
     dry = playbook(fleet, "remediate", "--check", "--diff", auditkit_report_dir=str(fleet / "dry"), target="fleet")
     assert dry.returncode == 0, dry.stdout
@@ -176,3 +184,80 @@ def _changed(output, host):
         if line.startswith(host + " ") and "changed=" in line:
             return int(line.split("changed=")[1].split()[0])
     raise AssertionError("no recap line for %s in:\n%s" % (host, output))
+
+
+DRY_RUN_TITLE = "remediate dry run"
+
+
+def _read(report_dir, name):
+    with open(os.path.join(str(report_dir), name)) as handle:
+        return handle.read()
+
+
+def test_remediate_check_reports_the_current_state_with_the_plan(fleet):
+    """The empty host is `fail` in every format (not the projected pass), with the planned lines
+    beside it, no evidence citing a file that does not exist, and fail_on_drift trips."""
+    dry = playbook(fleet, "remediate", "--check", auditkit_report_dir=str(fleet / "dry"), auditkit_fail_on_drift=True,
+                   target="fleet")
+    assert dry.returncode != 0 and "drift: " in dry.stdout, dry.stdout
+    report_dir = fleet / "dry"
+    expected = dict((host, [s if s != "waived" else "fail" for s in statuses])
+                    for host, statuses in EXPECTED.items() if host in FLEET)
+    report = check_report(str(report_dir), expected)
+    assert report["kind"] == "remediate_check" and DRY_RUN_TITLE in report["title"]
+    empty = next(h for h in report["hosts"] if h["name"] == "h-empty")
+    assert empty["status"] == "fail" and all(c["evidence"] == [] for c in empty["controls"])
+    planned_file = str(fleet / "h-empty" / "rules.d" / "audit.rules")
+    assert not os.path.exists(planned_file)  # check mode wrote nothing
+    assert all(c["planned"]["status"] == "pass" for c in empty["controls"])
+    assert sorted(c["line"] for c in empty["planned_changes"]) == sorted(DISA_RHEL9)
+    assert set(c["file"] for c in empty["planned_changes"]) == {planned_file}
+
+    markdown = _read(report_dir, "summary.md")
+    assert markdown.startswith("# auditkit.auditd " + DRY_RUN_TITLE) and "Planned (not applied)" in markdown
+    assert "| h-empty | V-258189 | fail |" in markdown and DISA_RHEL9[1] in markdown
+    rows = list(csv.DictReader(open(str(report_dir / "report.csv"))))
+    empty_rows = [r for r in rows if r["host"] == "h-empty"]
+    assert [r["status"] for r in empty_rows] == ["fail"] * 3 and all(r["planned_status"] == "pass" for r in empty_rows)
+    assert all(DRY_RUN_TITLE in r["report"] for r in rows)
+    assert not [cell for r in rows for cell in r.values() if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    junit = ET.parse(str(report_dir / "junit.xml")).getroot().find("testsuite")
+    assert DRY_RUN_TITLE in junit.get("name")
+    html = _read(report_dir, "report.html")
+    assert DRY_RUN_TITLE in html.split("</title>")[0] and 'id="dry-run"' in html and 'id="matrix"' in html
+    checklist = json.loads(_read(report_dir, "h-empty.cklb"))
+    rules = checklist["stigs"][0]["rules"]
+    assert [r["status"] for r in rules] == ["open"] * 3
+    assert all("NOT applied" in r["comments"] and planned_file not in r["finding_details"] for r in rules)
+    assert "remediate_check" in checklist["target_data"]["comments"]
+    modes = set(oct(os.stat(str(report_dir / name)).st_mode & 0o777) for name in os.listdir(str(report_dir)))
+    assert modes == {"0o640"}
+
+
+def test_limit_without_localhost_writes_a_report_of_exactly_the_limited_hosts(fleet):
+    limited = playbook(fleet, "drift_report", "--limit", "h-empty,h-compliant", auditkit_report_dir=str(fleet / "lim"))
+    assert limited.returncode == 0, limited.stdout
+    report = json.loads(_read(fleet / "lim", "report.json"))
+    assert [h["name"] for h in report["hosts"]] == ["h-empty", "h-compliant"]
+    assert _statuses(report) == {"h-empty": ["fail", "fail", "fail"], "h-compliant": ["pass", "pass", "pass"]}
+    assert sorted(n for n in os.listdir(str(fleet / "lim")) if n.endswith(".cklb")) == ["h-compliant.cklb",
+                                                                                           "h-empty.cklb"]
+    dry = playbook(fleet, "remediate", "--check", "--limit", "h-partial", auditkit_report_dir=str(fleet / "lim-dry"))
+    assert dry.returncode == 0, dry.stdout
+    assert [h["name"] for h in json.loads(_read(fleet / "lim-dry", "report.json"))["hosts"]] == ["h-partial"]
+
+
+def test_every_host_failed_still_writes_the_report(fleet):
+    failed = playbook(fleet, "drift_report", "--limit", "h-down,h-noaudit", auditkit_report_dir=str(fleet / "bad"))
+    assert failed.returncode != 0, failed.stdout
+    report = json.loads(_read(fleet / "bad", "report.json"))
+    jsonschema.validate(report, _schema("report.schema.json"))
+    status = dict((h["name"], (h["status"], h["error"])) for h in report["hosts"])
+    assert set(status) == {"h-down", "h-noaudit"}
+    assert status["h-down"][0] == "unreachable"
+    assert status["h-noaudit"][0] == "error" and "is the audit package installed?" in status["h-noaudit"][1]
+    assert "| h-noaudit | (host) | error |" in _read(fleet / "bad", "summary.md")
+    dry = playbook(fleet, "remediate", "--check", "--limit", "h-down,h-noaudit", auditkit_report_dir=str(fleet / "bad2"))
+    assert dry.returncode != 0, dry.stdout
+    statuses = dict((h["name"], h["status"]) for h in json.loads(_read(fleet / "bad2", "report.json"))["hosts"])
+    assert statuses == {"h-down": "unreachable", "h-noaudit": "error"}
