@@ -21,7 +21,6 @@ from contextlib import contextmanager
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 
 SYSTEMD_UNITS = ("/etc/systemd/system/auditd.service", "/run/systemd/system/auditd.service",
                  "/usr/lib/systemd/system/auditd.service", "/lib/systemd/system/auditd.service")
@@ -145,22 +144,12 @@ def os_release(path="/etc/os-release"):
     return values
 
 
-def _inode(path):
-    """[st_dev, st_ino] of what ``path`` resolves to (symlinks followed), or None."""
-    try:
-        stat = os.stat(path)
-    except (IOError, OSError):
-        return None
-    return [stat.st_dev, stat.st_ino]
-
-
 def path_facts(paths):
     facts = {}
     for path in paths:
         link = os.path.realpath(path) if os.path.islink(path) else None
         parent = os.path.dirname(path.rstrip("/")) or "/"
-        facts[path] = {"is_dir": os.path.isdir(path), "parent_exists": os.path.isdir(parent), "link": link,
-                       "parent_id": _inode(parent)}
+        facts[path] = {"is_dir": os.path.isdir(path), "parent_exists": os.path.isdir(parent), "link": link}
     return facts
 
 
@@ -211,16 +200,6 @@ def auditctl_path(module):
     return module.get_bin_path("auditctl", opt_dirs=["/sbin", "/usr/sbin"])
 
 
-def auditctl_version(module):
-    """(major, minor, patch) that ``auditctl -v`` prints, or None (no auditctl, no answer).
-    Keys the version facts of audit_versions.py; needs no root."""
-    auditctl = auditctl_path(module)
-    if not auditctl:
-        return None
-    rc, out, err = module.run_command([auditctl, "-v"])
-    return V.parse_version(out or err) if rc == 0 else None
-
-
 def kernel_state(module):
     """KernelState from ``auditctl -s`` and ``auditctl -l`` (or the reason it is unavailable)."""
     auditctl = auditctl_path(module)
@@ -253,7 +232,7 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
     paths = path_facts(E.watched_paths(files))
     names = resolve_names(E.file_rules(files + ([compiled] if compiled is not None else [])))
     return E.Snapshot(machine, loader, rules_dir, files, skipped, compiled_path, compiled, kernel, paths, evidence,
-                      names, awk_flavour(), auditctl_version(module))
+                      names, awk_flavour())
 
 
 # --- writing -----------------------------------------------------------------------------------
