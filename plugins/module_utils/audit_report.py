@@ -84,7 +84,8 @@ def _control_row(control, result, plan, waivers):
     waiver = _waiver(control, waivers)
     status = "waived" if waiver and control["status"] == "fail" else control["status"]
     return {"id": control["id"], "catalog_id": control["catalog_id"], "status": status,
-            "original_status": control["status"], "reason": control["reason"], "waiver": waiver,
+            "original_status": control["status"], "reason": control["reason"],
+            "waiver": waiver if status == "waived" else None,  # a waiver acts on failures only
             "evidence": _evidence(control["catalog_id"], result), "missing": _missing(control["catalog_id"], result),
             "advisory": control.get("advisory", []), "notes": control.get("notes", []),
             "planned": _planned_for(control["catalog_id"], plan, control["status"])}
@@ -265,7 +266,7 @@ def headline(report):
 def reason_of(host, control):
     if host["error"]:
         return host["error"]
-    if control["waiver"]:
+    if control["status"] == "waived":
         return "waived: %s (%s)" % (control["waiver"], control["reason"])
     return control["reason"]
 

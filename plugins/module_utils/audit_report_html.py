@@ -21,7 +21,7 @@ COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "waived": "#ef6c00", "not_appli
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f3f3f3}
-#results{width:100%}.status{font-weight:bold}.id,.status,.matrix td{white-space:nowrap}
+#results{width:100%}.status{font-weight:bold}.id,.host,.status,.matrix td{white-space:nowrap}
 .matrix th small{display:block;font-weight:normal;color:#555;max-width:16em;white-space:normal}
 .matrix td.cell{text-align:center;font-weight:bold;color:#fff}
 """ + "".join(".%s{color:%s}.matrix td.cell.%s,.legend .%s::before{background:%s}" % (s, c, s, s, c)
@@ -138,7 +138,7 @@ def _rows(report):
     rows = []
     for host in report["hosts"]:
         for control in host_rows(host):
-            rows.append('<tr data-host="%s" data-status="%s"><td>%s</td><td class="id"><a href="#%s">%s</a></td>'
+            rows.append('<tr data-host="%s" data-status="%s"><td class="host">%s</td><td class="id"><a href="#%s">%s</a></td>'
                         '<td class="status %s">%s</td><td>%s%s%s</td></tr>'
                         % (escape(host["name"]), control["status"], escape(host["name"]), _anchor(control["id"]),
                            escape(control["id"]), control["status"], control["status"],
