@@ -9,6 +9,8 @@ modules return: one verdict per requirement with evidence on disk and in the ker
 findings (rejected lines, suppression, duplicates, drift, symlink watches, -e 2, ...).
 """
 
+import posixpath
+
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_fields as F
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
@@ -45,7 +47,8 @@ class Snapshot(object):
     loaded directly); files: RulesFile in load order (the rules_dir files, or the compiled
     file alone in auditctl mode); skipped: [(name, reason)] files the loader ignores;
     compiled: RulesFile of compiled_path or None; kernel: KernelState or None (not asked);
-    paths: {path: {"is_dir", "parent_exists": bool, "link": target or None}} for watched paths;
+    paths: {path: {"is_dir", "parent_exists": bool, "link": target or None, "parent_id": [st_dev,
+    st_ino] of the parent directory, symlinks followed, or None}} for watched paths;
     names: {("user" or "group", name): id, or False when it does not resolve on the host};
     awk: the awk augenrules runs with (gawk or mawk: they compile indented lines differently).
     """
@@ -188,11 +191,6 @@ def all_disk_rules(files, machine, is_dir=None):
     return rules
 
 
-def _judge_result(requirement, result, match, key_policy):
-    return C.judge(requirement.canon, result.rules(requirement.canon.list), result.rules("task"),
-                   match, key_policy)
-
-
 # --- per-requirement verdicts --------------------------------------------------------------------
 
 def _reason(requirement, disk, kernel, on_disk_anywhere, stop):
@@ -259,6 +257,70 @@ def _symlink_warnings(requirement, snapshot):
             % (path, link, link) for path, link in symlinked(requirement.effective, snapshot.paths)]
 
 
+def same_entry_paths(path, paths):
+    """Other known paths that name the same directory entry as ``path`` on this host: the same
+    file name in parent directories that resolve to the same inode. The kernel keeps a watch
+    (-w, -F path=) as that parent inode plus the name, so on a merged-/usr host (/sbin ->
+    usr/sbin) ``-w /sbin/insmod`` and ``-w /usr/sbin/insmod`` watch the same thing."""
+    parent_id = paths.get(path, {}).get("parent_id")
+    if not parent_id:
+        return []
+    name = posixpath.basename(path.rstrip("/"))
+    return sorted(other for other, facts in paths.items()
+                  if other != path and facts.get("parent_id") == parent_id
+                  and posixpath.basename(other.rstrip("/")) == name)
+
+
+def _same_entry_forms(canon, paths):
+    """[(alias path, required path, Canonical)]: the requirement with one watched file path
+    spelled as another path that names the same directory entry on this host."""
+    forms = []
+    for name, op, value in sorted(canon.filters, key=repr):
+        if name == "path" and op == "=":
+            for alias in same_entry_paths(value, paths):
+                filters = (canon.filters - {(name, op, value)}) | {(name, op, alias)}
+                forms.append((alias, value, canon._replace(filters=frozenset(filters))))
+    return forms
+
+
+def covered_as_same_entry(canon, rules, paths, match, key_policy):
+    """True when ``rules`` cover the requirement spelled through another path to the same
+    directory entry (what audit_rules need not write again)."""
+    return any(not C.judge(form, rules, (), match, key_policy, honour_never=False).missing
+               for _alias, _path, form in _same_entry_forms(canon, paths))
+
+
+def _judge_views(canon, context):
+    """(disk, kernel or None, anywhere) verdicts of one canonical requirement."""
+    disk = C.judge(canon, context.disk.rules(canon.list), context.disk.rules("task"), context.match,
+                   context.key_policy)
+    kernel = None
+    if context.kernel is not None:
+        kernel = C.judge(canon, context.kernel.rules(canon.list), context.kernel.rules("task"), context.match,
+                         context.key_policy)
+    anywhere = C.judge(canon, context.all_rules, (), context.match, context.key_policy, honour_never=False)
+    return disk, kernel, anywhere
+
+
+def _passed(disk, kernel):
+    return disk.status == "covered" and (kernel is None or kernel.status == "covered")
+
+
+def _judge_with_same_entries(requirement, context):
+    """The requirement's verdicts; when it fails as written, a watch spelled through another
+    path to the same directory entry (merged /usr) covers it, with a note saying so."""
+    views = _judge_views(requirement.canon, context)
+    if _passed(views[0], views[1]):
+        return views, None
+    for alias, path, canon in _same_entry_forms(requirement.canon, context.snapshot.paths):
+        other = _judge_views(canon, context)
+        if _passed(other[0], other[1]):
+            note = ("covered as %s: on this host %s and %s name the same directory entry (their directories"
+                    " resolve to one inode, e.g. merged /usr)" % (alias, alias, path))
+            return other, note
+    return views, None
+
+
 def evaluate_requirement(requirement, context):
     """One requirement's verdict dict (see the audit_rules_info RETURN documentation)."""
     entry = {"rule": requirement.text, "controls": list(requirement.controls),
@@ -270,13 +332,10 @@ def evaluate_requirement(requirement, context):
         entry.update(status="not_applicable", reason=requirement.not_applicable)
         return entry
     snap, machine = context.snapshot, context.snapshot.machine
-    disk = _judge_result(requirement, context.disk, context.match, context.key_policy)
-    kernel = None
-    if context.kernel is not None:
-        kernel = _judge_result(requirement, context.kernel, context.match, context.key_policy)
-    anywhere = C.judge(requirement.canon, context.all_rules, (), context.match, context.key_policy,
-                       honour_never=False)
-    passed = disk.status == "covered" and (kernel is None or kernel.status == "covered")
+    (disk, kernel, anywhere), same_entry = _judge_with_same_entries(requirement, context)
+    if same_entry:
+        entry["notes"].append(same_entry)
+    passed = _passed(disk, kernel)
     missing = missing_rule(requirement, anywhere, machine)
     entry.update(
         status="pass" if passed else "fail",

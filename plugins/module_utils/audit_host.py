@@ -144,12 +144,22 @@ def os_release(path="/etc/os-release"):
     return values
 
 
+def _inode(path):
+    """[st_dev, st_ino] of what ``path`` resolves to (symlinks followed), or None."""
+    try:
+        stat = os.stat(path)
+    except (IOError, OSError):
+        return None
+    return [stat.st_dev, stat.st_ino]
+
+
 def path_facts(paths):
     facts = {}
     for path in paths:
         link = os.path.realpath(path) if os.path.islink(path) else None
         parent = os.path.dirname(path.rstrip("/")) or "/"
-        facts[path] = {"is_dir": os.path.isdir(path), "parent_exists": os.path.isdir(parent), "link": link}
+        facts[path] = {"is_dir": os.path.isdir(path), "parent_exists": os.path.isdir(parent), "link": link,
+                       "parent_id": _inode(parent)}
     return facts
 
 

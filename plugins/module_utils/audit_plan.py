@@ -81,7 +81,7 @@ def plan_present(requirements, snapshot, dest, dest_text, match="strict", key_po
     settings = R.simulate_load(snapshot.load_items(), machine, snapshot.is_dir, continue_on_error=True).settings
     additions = []
     for requirement in requirements:
-        line = _missing_line(requirement, rules, settings, machine, match, key_policy)
+        line = _missing_line(requirement, rules, settings, machine, match, key_policy, snapshot.paths)
         if line is None:
             plan.kept.append(requirement.text)
             continue
@@ -103,13 +103,15 @@ def plan_present(requirements, snapshot, dest, dest_text, match="strict", key_po
     return plan
 
 
-def _missing_line(requirement, rules, settings, machine, match, key_policy):
+def _missing_line(requirement, rules, settings, machine, match, key_policy, paths):
     if requirement.not_applicable:
         return None
     if requirement.is_control:
         current = settings.get(requirement.rule.option)
         return None if current and current[0] == requirement.rule.value else requirement.text
     verdict = C.judge(requirement.canon, rules, (), match, key_policy, honour_never=False)
+    if verdict.missing and E.covered_as_same_entry(requirement.canon, rules, paths, match, key_policy):
+        return None  # watched through another path to the same directory entry (merged /usr)
     return E.missing_rule(requirement, verdict, machine)
 
 
@@ -183,7 +185,7 @@ def apply_plan(snapshot, plan):
         ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
     return E.Snapshot(snapshot.machine, snapshot.mode, snapshot.rules_dir, ordered, snapshot.skipped,
                       snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence,
-                      snapshot.names, snapshot.awk)
+                      snapshot.names, snapshot.awk, snapshot.audit_version)
 
 
 def suppressors(requirements, snapshot, match="strict", key_policy="any"):
