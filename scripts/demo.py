@@ -5,8 +5,11 @@
 Starts three containers from the local Debian 12 image (no network) in different starting
 states, runs the drift_report playbook (failures), remediate, and drift_report again
 (everything passes), prints a per-host summary and where the reports are, and removes the
-containers. The hosts are Debian, which has no STIG, so the demo uses the RHEL 9 STIG
-profile (the test image carries OpenSCAP's RHEL content for the same reason).
+containers. Then, as root with auditing enabled, the probe (audit_rules_probe) fires each
+required action on this machine and shows which ones its kernel recorded (containers cannot:
+the kernel sends audit records only to the host's network namespace). The hosts are Debian,
+which has no STIG, so the demo uses the RHEL 9 STIG profile (the test image carries
+OpenSCAP's RHEL content for the same reason).
 """
 import json
 import os
@@ -80,6 +83,56 @@ def summary(report_dir, title):
     return report
 
 
+PROBE_PLAY = """- name: Proof by events on this machine (read-only for rules and settings)
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Fire each required action and read the kernel's records
+      auditkit.auditd.audit_rules_probe:
+        profile: %s
+      register: probe
+    - name: Keep the result
+      ansible.builtin.copy:
+        content: "{{ probe | to_json }}"
+        dest: "{{ playbook_dir }}/probe.json"
+        mode: "0600"
+"""
+
+
+def probe_this_machine(workdir):
+    """4. The probe column for this machine: its current kernel rules, judged by records.
+    Needs root and auditing enabled; changes no rule or setting (it only adds audit records)."""
+    print("\n4. proof by events on this machine (audit_rules_probe, profile %s)" % PROFILE)
+    if os.geteuid() != 0:
+        print("  skipped: not root (the probe reads the kernel's audit records)")
+        return
+    status = subprocess.run(["auditctl", "-s"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            check=False)
+    if status.returncode != 0 or "enabled 0" in status.stdout:
+        why = "auditing is disabled (auditctl -s: enabled 0)" if status.returncode == 0 else status.stdout.strip()
+        print("  skipped: %s; the containers above cannot run it (no kernel audit records in a container)" % why)
+        return
+    path = os.path.join(workdir, "probe.yml")
+    with open(path, "w") as handle:
+        handle.write(PROBE_PLAY % PROFILE)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "pytest"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               PATH=BIN + os.pathsep + os.environ["PATH"])
+    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), path], env=env, cwd=workdir,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    if done.returncode != 0:
+        print("  the probe failed:\n" + done.stdout[-2000:])
+        return
+    with open(os.path.join(workdir, "probe.json")) as handle:
+        result = json.load(handle)
+    print("  %-16s %s" % ("host", "  ".join("%-12s" % c["id"] for c in result["controls"])))
+    print("  %-16s %s" % ("this machine", "  ".join("%-12s" % c["status"] for c in result["controls"])))
+    for entry in result["probe"]:
+        if entry["status"] != "recorded":
+            print("    %s: %s" % (entry["requirement"][:60], entry["reason"][:110]))
+
+
 def main():
     run(["bash", os.path.join(ROOT, "scripts", "build_image.sh"), IMAGE])
     workdir = tempfile.mkdtemp(prefix="auditkit-demo-")
@@ -103,6 +156,7 @@ def main():
         if after["summary"]["controls"]["fail"]:
             raise SystemExit("some controls still fail after remediation")
         print("Every control passes on every host.")
+        probe_this_machine(workdir)
     finally:
         stop_fleet()
 

@@ -32,3 +32,13 @@ def test_openscap_agrees(host, definition):
     out = host.check_output("oscap oval eval --id oval:ssg-audit_rules_%s:def:1 "
                             "/usr/share/xml/scap/ssg/content/ssg-rhel9-oval.xml", definition)
     assert "oval:ssg-audit_rules_%s:def:1: true" % definition in out
+
+
+def test_the_kernel_records_every_required_action(host):
+    """Proof by events: each required action, fired harmlessly, produced a record in the kernel."""
+    result = host.ansible("auditkit.auditd.audit_rules_probe", "profile=stig_rhel9", check=False)
+    assert result["auditing"]["ran"], result["auditing"]
+    assert result["all_recorded"], [(p["requirement"], p["status"], p["reason"]) for p in result["probe"]]
+    assert [c["status"] for c in result["controls"]] == ["recorded", "recorded", "recorded"]
+    keys = sorted(set(k for p in result["probe"] for r in p["records"] for k in r["keys"]))
+    assert keys == ["module_chng", "modules"]
