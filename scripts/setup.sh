@@ -35,6 +35,7 @@ APT_PACKAGES=(
     docker.io
     mmdebstrap
     gawk          # augenrules is tested under both gawk (RHEL, AL2023) and mawk (Debian)
+    kmod          # kmod/insmod/rmmod/modprobe: the probe's kernel tests fire them with --version
     chromium      # the HTML report is opened headless in a test
     autoconf      # autoconf .. gcc: scripts/build_audit_userspace.sh builds each platform's auditctl
     automake

@@ -10,10 +10,10 @@ version_added: 0.2.0
 description:
   - Fires each action a required rule audits, harmlessly, and reads the kernel's audit records for it from the
     netlink multicast group C(AUDIT_NLGRP_READLOG) (no auditd needed, no log file read).
-  - Syscalls are called with arguments that cannot load or unload anything - C(finit_module(-1, "", 0)),
-    C(init_module(NULL, 0, "")), C(delete_module("auditkit_probe_<random>", O_NONBLOCK)), C(create_module) and
-    C(query_module) - through the ABI the rule names; on x86_64, C(arch=b32) calls go through the 32-bit entry
-    point. Programs (C(kmod), C(insmod), C(rmmod), C(modprobe), which are all C(kmod)) run with C(--version).
+  - Syscalls are called with arguments that cannot load or unload anything - C(finit_module) on file descriptor
+    -1 (EBADF), C(init_module) with a NULL image of length 0, C(delete_module) of the random name
+    C(auditkit_probe_<random>) with C(O_NONBLOCK) (ENOENT), C(create_module) and C(query_module) (ENOSYS) - through
+    the ABI the rule names; on x86_64, C(arch=b32) calls go through the 32-bit entry point. Programs (C(kmod), C(insmod), C(rmmod), C(modprobe), which are all C(kmod)) run with C(--version).
     A kernel without module support refuses every call and still records it.
   - Per required rule the result is V(recorded) (with the record's key, serial and the kernel rules carrying that
     key), V(not_recorded), V(inconclusive) with the reason, or V(not_applicable).
