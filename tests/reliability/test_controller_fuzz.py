@@ -1,0 +1,246 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Hostile rules directories through the real controller (docs/reliability.md).
+
+AUDITKIT_FUZZ_TREES (default 200) random rules directories, one local-connection inventory host
+each: random bytes, Latin-1 and UTF-16 text, NUL, lone CR, CRLF, overlong lines, valid rules
+mixed with garbage, a non-UTF-8 file name, FIFOs, directories and dangling symlinks named
+*.rules, files unreadable to the unprivileged user, and a 10 MB file. Through ansible-playbook:
+
+- play 1 (must change nothing at all): audit_rules_info as the unprivileged user "nobody" (it
+  meets really unreadable files: root reads everything); audit_rules in check mode as root;
+  audit_rules_load as nobody: validation runs, the kernel is out of reach for nobody, so
+  loading is off (loaded=false, nothing compiled, the kernel untouched).
+- play 2: audit_rules for real as root, in diff mode.
+
+Every result must reach the controller and be accepted, or be a clean failure message; every
+task has a timeout (a hang fails, it is not a speed goal); a failed write leaves every file
+byte-identical (bytes, type, mode, owner, link target), a successful one changes only its
+destination. The seed is printed; AUDITKIT_FUZZ_SEED=<seed> replays a run.
+"""
+import os
+import random
+import shutil
+import stat
+
+import pytest
+from controller import broken, inventory, picture, run_playbook, world_readable_dir
+
+INIT = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng"
+DELETE = "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng"
+VALID = [INIT, DELETE, "-D", "-b 8192", "-w /etc/passwd -p wa -k identity", "-a task,never",
+         "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules",
+         "-a exit,always -F arch=b32 -S init_module -k m", "-w /etc/sudoers.d/ -p wa", "-e 1",
+         "-a always,exit -F arch=b64 -S openat -F uid=no-such-user-auditkit -k x", "-w relative/path -p wa",
+         "-a always,exit -F arch=b64 -S not_a_syscall", "-f 1", "--backlog_wait_time 60000"]
+NAMES = ["audit.rules", "10-base.rules", "30-site.rules", "50-x.rules", "99-z.rules", "a.rules", "notes.txt",
+         b"30-caf\xe9.rules"]
+TREES = int(os.environ.get("AUDITKIT_FUZZ_TREES", "200"))
+TASK_TIMEOUT = 600  # seconds: generous, so that only a hang makes a task fail on it
+NOBODY = "become: true\n      become_user: nobody\n      become_method: ansible.builtin.su\n" \
+         "      become_flags: '-s /bin/sh'"
+
+PLAY_READ = """
+- name: Read, plan and validate hostile trees (nothing may change)
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: info
+      auditkit.auditd.audit_rules_info:
+        rules_dir: "{{ fuzz_rules_dir }}"
+        compiled_file: "{{ fuzz_compiled }}"
+        profile: stig_rhel9
+        arch: x86_64
+      %(nobody)s
+      timeout: %(timeout)d
+      ignore_errors: true
+    - name: check
+      auditkit.auditd.audit_rules:
+        rules_dir: "{{ fuzz_rules_dir }}"
+        compiled_file: "{{ fuzz_compiled }}"
+        rules: ["%(init)s", "%(delete)s"]
+        arch: x86_64
+      check_mode: true
+      diff: true
+      timeout: %(timeout)d
+      ignore_errors: true
+    - name: load
+      auditkit.auditd.audit_rules_load:
+        rules_dir: "{{ fuzz_rules_dir }}"
+        compiled_file: "{{ fuzz_compiled }}"
+        arch: x86_64
+      %(nobody)s
+      timeout: %(timeout)d
+      ignore_errors: true
+"""
+
+PLAY_WRITE = """
+- name: Write into hostile trees
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: write
+      auditkit.auditd.audit_rules:
+        rules_dir: "{{ fuzz_rules_dir }}"
+        compiled_file: "{{ fuzz_compiled }}"
+        rules: ["%(init)s", "%(delete)s"]
+        arch: x86_64
+      diff: true
+      timeout: %(timeout)d
+      ignore_errors: true
+"""
+
+
+def _line(rng):
+    kind = rng.random()
+    if kind < 0.45:
+        return rng.choice(VALID).encode()
+    if kind < 0.6:
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 80)))
+    if kind < 0.7:
+        return ("# r\xe9gle du site %d" % rng.randrange(1000)).encode("latin-1")
+    if kind < 0.8:
+        return rng.choice(VALID).encode() + b"\x00" + b"junk"
+    if kind < 0.9:
+        return "".join(chr(rng.randrange(32, 127)) for _ in range(rng.randrange(1, 120))).encode()
+    return rng.choice(VALID).encode() + b"\r" + rng.choice(VALID).encode()
+
+
+def _content(rng):
+    kind = rng.randrange(8)
+    if kind == 0:
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(0, 4096)))
+    if kind == 1:
+        return ("# r\xe9gle du site\n%s\n" % INIT).encode("latin-1")
+    if kind == 2:
+        return ("# UTF-16 text\n%s\n" % rng.choice(VALID)).encode(rng.choice(["utf-16", "utf-16-be"]))
+    if kind == 3:
+        return b"\xff\xfe" + rng.choice(VALID).encode() + b"\n"
+    if kind == 4:
+        return ("# " + "y" * rng.randrange(5000, 400000) + "\n" + rng.choice(VALID) + "\n").encode()
+    if kind == 5:
+        return b"\r\n".join(rng.choice(VALID).encode() for _ in range(rng.randrange(1, 6))) + b"\r\n"
+    ending = rng.choice([b"\n", b"\n", b"\r", b""])
+    return b"\n".join(_line(rng) for _ in range(rng.randrange(1, 40))) + ending
+
+
+def _entry(rng, directory, name, outside):
+    path = os.path.join(os.fsencode(directory), os.fsencode(name))
+    kind = rng.random()
+    if kind < 0.06:
+        os.mkfifo(path)
+    elif kind < 0.12:
+        os.mkdir(path)
+    elif kind < 0.18:
+        os.symlink(os.path.join(outside, "gone-%d" % rng.randrange(10 ** 6)), path)
+    else:
+        with open(path, "wb") as handle:
+            handle.write(_content(rng))
+        os.chmod(path, 0o000 if rng.random() < 0.1 else rng.choice([0o600, 0o640, 0o644]))
+
+
+def build_tree(rng, base, index):
+    """One host's sandbox: base/<index>/rules.d (random entries) and the compiled-file path."""
+    host_dir = os.path.join(base, "t%03d" % index)
+    rules_dir = os.path.join(host_dir, "rules.d")
+    os.makedirs(rules_dir)
+    os.chmod(host_dir, 0o755)
+    os.chmod(rules_dir, 0o755)
+    for name in rng.sample(NAMES, rng.randrange(1, len(NAMES) + 1)):
+        _entry(rng, rules_dir, name, host_dir)
+    if index == 0:  # one 10 MB file: valid rules, a byte that is not UTF-8 and long comments
+        big = "".join("-a always,exit -F arch=b64 -S openat -F auid=%d -k big\n" % i for i in range(500))
+        with open(os.path.join(rules_dir, "20-big.rules"), "wb") as handle:
+            handle.write(big.encode() + b"# \xe9" + b"z" * (10 * 1024 * 1024 - len(big)) + b"\n")
+        os.chmod(os.path.join(rules_dir, "20-big.rules"), 0o644)
+    compiled = os.path.join(host_dir, "audit.rules")
+    if rng.random() < 0.3:
+        with open(compiled, "wb") as handle:
+            handle.write(_content(rng))
+    return rules_dir, compiled
+
+
+def _playbook(workdir, name, text):
+    path = os.path.join(workdir, name)
+    with open(path, "w") as handle:
+        handle.write(text % dict(timeout=TASK_TIMEOUT, init=INIT, delete=DELETE, nobody=NOBODY))
+    return path
+
+
+def _trees_state(trees):
+    return dict((host, (picture(rules_dir), picture(os.path.dirname(rules_dir))))
+                for host, (rules_dir, _compiled) in trees.items())
+
+
+def _check_results(results, hosts, tasks):
+    problems = []
+    for host in hosts:
+        for task in tasks:
+            got = results.get(host, {}).get(task)
+            why = "no result" if got is None else broken(got)
+            if why:
+                problems.append("%s %s: %s" % (host, task, why))
+    return problems
+
+
+@pytest.fixture
+def sandbox():
+    if os.geteuid() != 0:
+        pytest.skip("not root: the fuzz runs tasks as root and as nobody")
+    path = world_readable_dir("auditkit-fuzz-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_hostile_trees_through_the_controller(sandbox):
+    seed = int(os.environ.get("AUDITKIT_FUZZ_SEED") or random.SystemRandom().randrange(2 ** 32))
+    print("controller fuzz seed: %d (replay: AUDITKIT_FUZZ_SEED=%d)" % (seed, seed))
+    rng = random.Random(seed)
+    trees = dict(("t%03d" % i, build_tree(rng, sandbox, i)) for i in range(TREES))
+    hosts = inventory(os.path.join(sandbox, "hosts.ini"), dict(
+        (host, {"fuzz_rules_dir": rules_dir, "fuzz_compiled": compiled}) for host, (rules_dir, compiled) in trees.items()))
+    before = _trees_state(trees)
+
+    done, results = run_playbook(sandbox, _playbook(sandbox, "read.yml", PLAY_READ), hosts)
+    assert "PLAY RECAP" in done.stdout, "seed %d\n%s" % (seed, done.stdout[-3000:])
+    problems = _check_results(results, trees, ["info", "check", "load"])
+    assert not problems, "seed %d:\n%s" % (seed, "\n".join(problems[:20]))
+    changed = [host for host, state in _trees_state(trees).items() if state != before[host]]
+    assert not changed, "seed %d: reading, check mode or validation changed %s" % (seed, changed)
+    infos = [results[h]["info"]["result"] for h in trees]
+    assert any("Permission denied" in f["message"] for r in infos for f in r.get("findings", [])), \
+        "no really unreadable file was met"
+    loads = [results[h]["load"]["result"] for h in trees]
+    assert not any(r.get("loaded") for r in loads), "the fuzz must never load the kernel"
+
+    done, results = run_playbook(sandbox, _playbook(sandbox, "write.yml", PLAY_WRITE), hosts)
+    assert "PLAY RECAP" in done.stdout, "seed %d\n%s" % (seed, done.stdout[-3000:])
+    problems = _check_results(results, trees, ["write"])
+    assert not problems, "seed %d:\n%s" % (seed, "\n".join(problems[:20]))
+    failed, written = 0, 0
+    for host, (rules_dir, _compiled) in trees.items():
+        after = _trees_state({host: trees[host]})[host]
+        result = results[host]["write"]
+        if result["status"] == "failed":
+            failed += 1
+            assert after == before[host], "seed %d: %s failed (%s) but changed files" % (
+                seed, host, result["result"]["msg"])
+            continue
+        rules_after, outside_after = after
+        assert outside_after == before[host][1], "seed %d: %s: files outside rules_dir changed" % (seed, host)
+        dest = b"audit.rules"
+        others_before = dict((k, v) for k, v in before[host][0].items() if k != dest)
+        assert dict((k, v) for k, v in rules_after.items() if k != dest) == others_before, (seed, host)
+        added = result["result"].get("added") or []
+        if added:
+            written += 1
+            content = rules_after[dest][4]
+            assert stat.S_ISREG(rules_after[dest][0]), (seed, host)
+            assert all(entry["rule"].encode() in content for entry in added), (seed, host, added)
+            assert rules_after[dest][1] == 0o600, (seed, host)
+        elif dest in before[host][0]:  # at most the mode enforced (0600)
+            assert rules_after[dest][4] == before[host][0][dest][4], (seed, host)
+        else:
+            assert dest not in rules_after, (seed, host)
+    print("controller fuzz: %d trees, %d writes, %d clean failures" % (len(trees), written, failed))
+    assert written and failed, "the fuzz should meet both outcomes (seed %d)" % seed
