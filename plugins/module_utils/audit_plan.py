@@ -172,11 +172,20 @@ def _orphaned_markers(lines, drop):
     return orphans
 
 
+def _undecodable(text):
+    """Whether ``text`` holds bytes that were not UTF-8 (kept as lone surrogates when read)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def apply_plan(snapshot, plan):
     """The snapshot as it is once ``plan`` is applied (for planning on and judging the result)."""
     files = dict((f.path, f) for f in snapshot.files)
     for path, text in plan.texts.items():
-        files[path] = R.RulesFile(path, text)
+        files[path] = R.RulesFile(path, text, invalid_utf8=_undecodable(text))
         E.apply_names(E.file_rules([files[path]]), snapshot.names)
     if snapshot.mode == "auditctl":
         ordered = list(files.values())
@@ -185,7 +194,7 @@ def apply_plan(snapshot, plan):
         ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
     return E.Snapshot(snapshot.machine, snapshot.mode, snapshot.rules_dir, ordered, snapshot.skipped,
                       snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence,
-                      snapshot.names, snapshot.awk)
+                      snapshot.names, snapshot.awk, snapshot.audit_version)
 
 
 def suppressors(requirements, snapshot, match="strict", key_policy="any"):
