@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The seed texts (tests/fixtures/seeds/) through ansible-playbook, as a user runs them: each
 passes its control with audit_rules_info on the machine it is written for, fails without one
-of its lines, and audit_rules on an empty rules directory writes lines that pass."""
+of its lines, and audit_rules on an empty rules directory writes lines that pass. One more case
+judges the CIS RHEL 7 /sbin watches against CIS RHEL 8 v1's /usr/sbin ones on this host
+(merged /usr: the same directory entries)."""
 import json
 import os
 import subprocess
@@ -88,6 +90,12 @@ def test_seed_texts_through_ansible_playbook(tmp_path):
         rules_dir, compiled = _case_dir(tmp_path, name + "-empty", None, dest)
         remediate.append(dict(rules_dir=rules_dir, compiled=compiled, dest=dest, profile=profile, control=control,
                               arch=arch))
+    # this host: CIS RHEL 8 v1.0.1 wants -w /usr/sbin/...; the CIS RHEL 7 text's -w /sbin/... are the
+    # same directory entries exactly where /sbin and /usr/sbin are one directory (merged /usr)
+    with open(os.path.join(SEEDS, CASES[1][1])) as handle:
+        rules_dir, compiled = _case_dir(tmp_path, "merged-usr", handle.read().splitlines(), "modules.rules")
+    judge.append(dict(rules_dir=rules_dir, compiled=compiled, profile="cis_rhel8_v1", control="4.1.15", arch="x86_64"))
+    expected.append(("merged-usr", "pass" if os.path.samefile("/sbin", "/usr/sbin") else "fail"))
     (tmp_path / "seeds.yml").write_text(PLAYBOOK)
     verdicts_file = tmp_path / "verdicts.json"
     extra = dict(judge_cases=judge, remediate_cases=remediate, verdicts_file=str(verdicts_file))
