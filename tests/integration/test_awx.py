@@ -3,15 +3,22 @@
 """The AWX way: drift_report and remediate through ansible-runner (private data dir,
 extravars, inventory, artifacts), the execution environment's build context, and the job
 templates as code."""
+import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+from unittest import mock
 
 import ansible_runner
 import pytest
 import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+from ansible_collections.awx.awx.plugins.module_utils.controller_api import ControllerModule
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
 
@@ -20,33 +27,56 @@ BIN = os.path.dirname(sys.executable)
 DISA_AL2023 = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng\n"
 
 
-@pytest.fixture
-def private_data_dir(tmp_path):
-    """What AWX hands ansible-runner: project/, inventory/, env/extravars, env/envvars."""
-    data = tmp_path / "runner"
-    for sub in ("project", "inventory", "env"):
-        (data / sub).mkdir(parents=True)
-    for name in ("drift_report", "remediate"):
-        playbook = "---\n- name: Run %s\n  import_playbook: auditkit.auditd.%s\n" % (name, name)
-        (data / "project" / (name + ".yml")).write_text(playbook)
+FLEET = {"web1": DISA_AL2023, "web2": "-D\n"}
+SANDBOX = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "auditkit_arch": "x86_64",
+           "auditkit_read_kernel": False, "auditkit_load": False, "auditkit_become": False}
+SURVEY = {"auditkit_profile": "stig_al2023", "auditkit_controls": ""}  # what the workflow's survey passes (text)
+
+
+def _fleet(tmp_path):
+    """The inventory AWX would hand over: hosts whose only auditkit variable is their rules directory."""
     hosts = {}
-    for host, text in (("web1", DISA_AL2023), ("web2", "-D\n")):
+    for host, text in FLEET.items():
         rules_dir = tmp_path / host / "rules.d"
         rules_dir.mkdir(parents=True)
         (rules_dir / "30.rules").write_text(text)
         (rules_dir / "30.rules").chmod(0o600)
-        hosts[host] = {"auditkit_rules_dir": str(rules_dir), "auditkit_rules_file": str(rules_dir / "audit.rules"),
-                       "auditkit_compiled_file": str(tmp_path / host / "audit.rules")}
-    inventory = {"all": {"children": {"fleet": {"hosts": hosts}},
-                         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}
+        hosts[host] = {"auditkit_rules_dir": str(rules_dir)}
+    return {"all": {"children": {"fleet": {"hosts": hosts}}, "vars": SANDBOX}}
+
+
+def _private_data_dir(tmp_path, node, inventory, extravars):
+    """What AWX hands ansible-runner for one job: project/ (the project checkout with the
+    collection's playbooks/), inventory/, env/extravars (survey answers, the template's
+    extra_vars, artifacts of earlier workflow nodes) and env/envvars."""
+    data = tmp_path / "jobs" / node
+    for sub in ("project", "inventory", "env"):
+        (data / sub).mkdir(parents=True)
+    shutil.copytree(os.path.join(ROOT, "playbooks"), str(data / "project" / "playbooks"))
     (data / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    (data / "env" / "extravars").write_text(yaml.safe_dump({
-        "target": "fleet", "auditkit_profile": "stig_al2023", "auditkit_arch": "x86_64", "auditkit_read_kernel": False,
-        "auditkit_load": False, "auditkit_become": False, "auditkit_report_dir": str(tmp_path / "reports")}))
+    (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
     (data / "env" / "envvars").write_text(yaml.safe_dump({
         "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".build", "pytest"), "ANSIBLE_NOCOLOR": "1",
         "PATH": BIN + os.pathsep + os.environ["PATH"]}))
     return data
+
+
+def _template(name):
+    with open(os.path.join(ROOT, "awx", "job_templates.yml")) as handle:
+        play = yaml.safe_load(handle)[0]
+    return next(t for t in play["vars"]["auditkit_job_templates"] if t["name"] == name)
+
+
+def run_node(tmp_path, node, template_name, inventory, survey, artifacts):
+    """One workflow node as AWX runs it: the template's playbook, --check for job type check,
+    --diff (diff_mode), extra variables: template extra_vars < artifacts < survey answers."""
+    template = _template(template_name)
+    extravars = dict(template["extra_vars"], **artifacts)
+    extravars.update(survey)
+    data = _private_data_dir(tmp_path, node, inventory, extravars)
+    cmdline = "--diff" + (" --check" if template["job_type"] == "check" else "")
+    run = ansible_runner.run(private_data_dir=str(data), playbook=template["playbook"], cmdline=cmdline, quiet=True)
+    return run, data
 
 
 def _artifacts(run):
@@ -54,27 +84,74 @@ def _artifacts(run):
     return stats[-1]["event_data"]["artifact_data"]
 
 
-def test_drift_report_and_remediate_through_ansible_runner(private_data_dir, tmp_path):
-    drift = ansible_runner.run(private_data_dir=str(private_data_dir), playbook="drift_report.yml", quiet=True)
+def test_workflow_node_by_node_through_ansible_runner(tmp_path):
+    """drift report -> approval -> remediate -> verify, as the workflow in awx/job_templates.yml."""
+    inventory = _fleet(tmp_path)
+    drift, drift_dir = run_node(tmp_path, "1-drift", "auditkit drift report", inventory,
+                                dict(SURVEY, auditkit_fail_on_drift="false"), {})
     assert drift.status == "successful" and drift.rc == 0
-    artifact = _artifacts(drift)["auditkit_report"]
-    assert artifact["summary"]["controls"] == {"pass": 1, "fail": 5, "waived": 0, "not_applicable": 0, "unreachable": 0}
-    assert artifact["drift"] and artifact["failed_controls"] == 5
-    assert sorted(os.path.basename(f) for f in artifact["files"]) == [
-        "junit.xml", "report.csv", "report.html", "report.json", "summary.md", "web1.cklb", "web2.cklb"]
-    with open(str(tmp_path / "reports" / "report.json")) as handle:
-        assert [h["name"] for h in json.load(handle)["hosts"]] == ["web1", "web2"]
+    report = _artifacts(drift)["auditkit_report"]
+    assert report["drift"] and report["summary"]["hosts"] == 2
+    assert os.path.isfile(os.path.join(str(drift_dir / "project"), report["report_dir"], "report.json"))
 
-    remediate = ansible_runner.run(private_data_dir=str(private_data_dir), playbook="remediate.yml", quiet=True)
+    # The approval node: what the approver reads, per host, in the artifacts.
+    hosts = report["hosts"]
+    assert (hosts["web1"]["status"], hosts["web1"]["failing_controls"]) == ("fail", ["V-274092", "V-274093"])
+    assert (hosts["web2"]["status"], hosts["web2"]["failing_controls"]) == ("fail", ["V-274091", "V-274092",
+                                                                                     "V-274093"])
+    for host in hosts.values():
+        assert host["planned"] and not host["truncated"] and len(host["planned"]) <= 50
+        assert all(p["action"] == "add" and p["line"].startswith("-") for p in host["planned"])
+        assert set(p["control"] for p in host["planned"]) == set(host["failing_controls"])
+    assert "V-274091" not in [p["control"] for p in hosts["web1"]["planned"]]
+    artifacts = dict(_artifacts(drift))  # AWX passes artifacts to the nodes after the approval
+
+    remediate, _data = run_node(tmp_path, "3-remediate", "auditkit remediate", inventory, SURVEY, artifacts)
     assert remediate.status == "successful" and remediate.rc == 0
-    per_host = _artifacts(remediate)["auditkit_remediate"]
-    assert per_host["web1"]["changed"] and per_host["web1"]["added"] == 4  # 2 missing + 2 advisory b32 twins
-    assert per_host["web2"]["added"] == 5 and per_host["web2"]["failing_controls"] == []
+    changed = _artifacts(remediate)["auditkit_remediate"]
+    assert changed["web1"]["changed"] and changed["web2"]["changed"]
+    assert changed["web1"]["failing_controls"] == [] and changed["web2"]["failing_controls"] == []
+    artifacts.update(_artifacts(remediate))
 
-    gate = dict(yaml.safe_load((private_data_dir / "env" / "extravars").read_text()), auditkit_fail_on_drift=True)
-    (private_data_dir / "env" / "extravars").write_text(yaml.safe_dump(gate))
-    clean = ansible_runner.run(private_data_dir=str(private_data_dir), playbook="drift_report.yml", quiet=True)
-    assert clean.rc == 0 and not _artifacts(clean)["auditkit_report"]["drift"]
+    verify, _data = run_node(tmp_path, "4-verify", "auditkit verify", inventory, SURVEY, artifacts)
+    assert verify.status == "successful" and verify.rc == 0, verify.stdout.read()  # the workflow's outcome
+    verified = _artifacts(verify)["auditkit_report"]
+    assert not verified["drift"] and set(h["status"] for h in verified["hosts"].values()) == {"pass"}
+    assert verified["hosts"]["web2"]["planned"] == [] and verified["summary"]["controls"]["fail"] == 0
+
+
+def test_verify_node_fails_the_workflow_while_drift_remains(tmp_path):
+    inventory = _fleet(tmp_path)
+    verify, _data = run_node(tmp_path, "4-verify", "auditkit verify", inventory, SURVEY, {})
+    assert verify.status == "failed" and verify.rc != 0
+    report = _artifacts(verify)["auditkit_report"]
+    assert report["drift"] and report["hosts"]["web2"]["status"] == "fail"
+    assert not (tmp_path / "web2" / "rules.d" / "audit.rules").exists()  # check mode: nothing written
+
+
+def test_mixed_fleet_survey_controls_per_host(tmp_path):
+    """A survey naming an Amazon Linux control on a fleet with a RHEL 9 host: not_applicable there."""
+    inventory = _fleet(tmp_path)
+    inventory["all"]["children"]["fleet"]["hosts"]["web2"]["auditkit_profile"] = "stig_rhel9"
+    survey = {"auditkit_profile": "stig_al2023", "auditkit_controls": "V-274091, RHEL-09-654080",
+              "auditkit_fail_on_drift": "false"}
+    survey.pop("auditkit_profile")  # the inventory decides per host here
+    inventory["all"]["children"]["fleet"]["hosts"]["web1"]["auditkit_profile"] = "stig_al2023"
+    drift, _data = run_node(tmp_path, "1-drift", "auditkit drift report", inventory, survey, {})
+    assert drift.rc == 0, drift.status
+    hosts = _artifacts(drift)["auditkit_report"]["hosts"]
+    assert hosts["web1"]["status"] == "pass" and hosts["web2"]["failing_controls"] == ["V-258190"]
+
+
+@pytest.fixture
+def private_data_dir(tmp_path):
+    """A remediate job on the sandbox fleet (survey validation)."""
+    inventory = _fleet(tmp_path)
+    extravars = dict(SURVEY, target="fleet", auditkit_report_dir=str(tmp_path / "reports"))
+    data = _private_data_dir(tmp_path, "remediate", inventory, extravars)
+    (data / "project" / "remediate.yml").write_text(
+        "---\n- name: Run remediate\n  import_playbook: auditkit.auditd.remediate\n")
+    return data
 
 
 def test_survey_input_is_validated_before_any_host_changes(private_data_dir, tmp_path):
@@ -110,19 +187,123 @@ def test_execution_environment_build_context(tmp_path):
     assert manifest["collection_info"]["namespace"] == "auditkit" and manifest["collection_info"]["name"] == "auditd"
 
 
-def test_job_templates_as_code():
+def _trusted(value):
+    """Strings as Ansible's loader marks playbook text: templates it may render."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return dict((key, _trusted(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
+
+
+class _ArgumentSpec(Exception):
+    pass
+
+
+def _awx_argument_spec(name):
+    """The argument spec an awx.awx module builds in main(), with the controller connection options."""
+    module = importlib.import_module("ansible_collections.awx.awx.plugins.modules." + name)
+    captured = {}
+
+    def capture(argument_spec=None, **kwargs):
+        captured.update(spec=argument_spec, kwargs=kwargs)
+        raise _ArgumentSpec()
+
+    with mock.patch.object(module, "ControllerAPIModule", capture):
+        with pytest.raises(_ArgumentSpec):
+            module.main()
+    spec = dict(ControllerModule.AUTH_ARGSPEC, **captured["spec"])
+    return spec, dict((k, v) for k, v in captured["kwargs"].items() if k.startswith(("required", "mutually")))
+
+
+def _awx_calls(tmp_path, **overrides):
+    """[(module, templated args)] of awx/job_templates.yml as Ansible would call them (loops, when)."""
+    path = os.path.join(ROOT, "awx", "job_templates.yml")
+    with open(path) as handle:
+        play = yaml.safe_load(handle)[0]
+    variables = _trusted(dict(play["vars"], **overrides))
+    calls = []
+    for task in play["tasks"]:
+        name = next(key for key in task if key.startswith("awx.awx."))
+        items = Templar(loader=DataLoader(), variables=variables).template(_trusted(task.get("loop", "{{ [None] }}")))
+        for item in items:
+            templar = Templar(loader=DataLoader(), variables=dict(variables, item=item))
+            if "when" in task and not templar.template(_trusted("{{ %s }}" % task["when"])):
+                continue
+            calls.append((name.split(".")[-1], templar.template(_trusted(task[name]))))
+    return play, calls
+
+
+def test_job_templates_as_code_syntax_and_awx_argument_specs(tmp_path):
+    """What is exercised without a controller: the playbook's syntax, every awx.awx call's
+    templated arguments against that module's own argument spec (names, types, choices,
+    required and exclusive options), and that every object referenced is created here. Not
+    exercised: the controller API itself (nested workflow node fields, survey server checks)."""
     path = os.path.join(ROOT, "awx", "job_templates.yml")
     env = dict(os.environ, ANSIBLE_NOCOLOR="1")
     subprocess.run([os.path.join(BIN, "ansible-playbook"), "--syntax-check", path], env=env, check=True,
                    stdout=subprocess.PIPE)
-    with open(path) as handle:
-        play = yaml.safe_load(handle)[0]
-    assert play["vars"]["auditkit_profiles"][0] == P.AUTO
-    assert sorted(play["vars"]["auditkit_profiles"][1:]) == P.names()
-    survey_vars = [q["variable"] for q in play["vars"]["auditkit_survey"]["spec"]]
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n"
+    play, calls = _awx_calls(tmp_path, auditkit_awx_credential="auditkit fleet ssh", auditkit_awx_ssh_key_data=key)
+    for module, args in calls:
+        spec, rules = _awx_argument_spec(module)
+        result = ArgumentSpecValidator(spec, **rules).validate(dict(args, controller_host="https://awx.invalid"))
+        assert not result.error_messages, (module, args.get("name"), result.error_messages)
+
+    created = {}
+    for module, args in calls:
+        created.setdefault(module, set()).add(args["name"])
+    refs = []
+    for module, args in calls:
+        refs += [("organization", args.get("organization")), ("project", args.get("project")),
+                 ("project", args.get("source_project")), ("inventory", args.get("inventory")),
+                 ("execution_environment", args.get("execution_environment")),
+                 ("execution_environment", args.get("default_environment"))]
+        refs += [("credential", c) for c in args.get("credentials") or []]
+    for kind, name in refs:
+        assert name is None or name in created.get(kind, ()), (kind, name, created)
+    assert created["execution_environment"] == {"auditkit.auditd EE"}
+    ee = next(args for module, args in calls if module == "execution_environment")
+    assert ee["image"] == play["vars"]["auditkit_awx_ee_image"]
+    assert "credential" not in dict(_awx_calls(tmp_path)[1])  # no credential asked for, none created or attached
+
+    templates = dict((args["name"], args) for module, args in calls if module == "job_template")
+    for template in templates.values():
+        assert os.path.isfile(os.path.join(ROOT, template["playbook"]))
+        _check_survey(template["survey_spec"])
+    assert templates["auditkit verify"]["extra_vars"] == {"auditkit_fail_on_drift": True}
+    assert templates["auditkit verify"]["job_type"] == templates["auditkit drift report"]["job_type"] == "check"
+
+    workflow = next(args for module, args in calls if module == "workflow_job_template")
+    _check_survey(workflow["survey_spec"])
+    assert "auditkit_fail_on_drift" not in [q["variable"] for q in workflow["survey_spec"]["spec"]]
+    nodes = dict((n["identifier"], n) for n in workflow["workflow_nodes"])
+    assert list(nodes) == ["drift", "approve", "remediate", "verify"]
+    order = [("drift", "always_nodes", "approve"), ("approve", "success_nodes", "remediate"),
+             ("remediate", "success_nodes", "verify")]
+    for parent, link, child in order:
+        assert nodes[parent]["related"] == {link: [{"identifier": child}]}
+    assert "related" not in nodes["verify"]  # the last job's result is the workflow's outcome
+    assert nodes["approve"]["unified_job_template"]["type"] == "workflow_approval"
+    for node in nodes.values():
+        template = node["unified_job_template"]
+        assert template["type"] == "workflow_approval" or template["name"] in created["job_template"]
+
+
+def _check_survey(survey):
+    """Survey questions as AWX validates them, and each variable an option of the role."""
+    with open(os.path.join(ROOT, "roles", "module_loading", "meta", "argument_specs.yml")) as handle:
+        options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
     with open(os.path.join(ROOT, "docs", "awx.md")) as handle:
         documented = handle.read()
-    assert all("`%s`" % var in documented for var in survey_vars)
-    nodes = [t for t in play["tasks"] if "awx.awx.workflow_job_template" in t][0]["awx.awx.workflow_job_template"]
-    assert [n["identifier"] for n in nodes["workflow_nodes"]] == ["drift", "approve", "remediate"]
-    assert nodes["workflow_nodes"][1]["unified_job_template"]["type"] == "workflow_approval"
+    assert survey["name"] and survey["description"]
+    for question in survey["spec"]:
+        assert question["type"] in ("text", "textarea", "password", "integer", "float", "multiplechoice",
+                                    "multiselect")
+        assert question["variable"] in options and "`%s`" % question["variable"] in documented
+        if question["type"] == "multiplechoice":
+            assert question["default"] in question["choices"]
+    profile = next(q for q in survey["spec"] if q["variable"] == "auditkit_profile")
+    assert profile["choices"][0] == P.AUTO and sorted(profile["choices"][1:]) == P.names()
