@@ -21,13 +21,17 @@ options:
               stig_al2023, stig_ol8, stig_ol9, stig_rhel10, stig_rhel7, stig_rhel8, stig_rhel9, stig_ubuntu2204]
   controls:
     description:
-      - Only these controls of O(profile), by any of their IDs (V-274091, SV-274091r1120261_rule, AZLX-23-002135,
-        a CIS number such as 6.3.3.19). Empty means all.
+      - Only these controls, by any of their IDs (V-274091, SV-274091r1120261_rule or SV-274091, AZLX-23-002135, a
+        CIS number such as 6.3.3.19, or an older ID the catalog records such as V-72187). An item may be a
+        comma-separated list; spaces around IDs are ignored, and so is case. Empty means all.
+      - A control of another bundled profile than the one this host is judged by (another distribution on a mixed
+        fleet) is reported C(not_applicable) in RV(controls), with the reason, and requires nothing here. An ID of
+        no bundled profile fails, naming close matches.
     type: list
     elements: str
     default: []
   skip_controls:
-    description: Controls of O(profile) to leave out, by any of their IDs.
+    description: Controls of O(profile) to leave out, by any of their IDs (another profile's are ignored).
     type: list
     elements: str
     default: []
