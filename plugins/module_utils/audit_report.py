@@ -141,7 +141,12 @@ def host_outcome(name, result, plan=None, waivers=None, expected=(), rules_file=
             "machine": result.get("machine"), "mode": result.get("mode"),
             "compliant": all(c["status"] not in DRIFT_STATUSES for c in controls) and result.get("compliant", True),
             "controls": controls, "findings": result.get("findings", []),
-            "planned_changes": _planned_changes(controls, plan, rules_file)}
+            "planned_changes": _planned_changes(controls, plan, rules_file or _default_rules_file(result))}
+
+
+def _default_rules_file(result):
+    """audit.rules in the host's rules directory: what remediate writes unless told otherwise."""
+    return (result.get("rules_dir") or "/etc/audit/rules.d").rstrip("/") + "/audit.rules"
 
 
 def _planned_changes(controls, plan, rules_file):
