@@ -13,8 +13,9 @@ description:
   - Syscalls are called with arguments that cannot load or unload anything - C(finit_module) on file descriptor
     -1 (EBADF), C(init_module) with a NULL image of length 0, C(delete_module) of the random name
     C(auditkit_probe_<random>) with C(O_NONBLOCK) (ENOENT), C(create_module) and C(query_module) (ENOSYS) - through
-    the ABI the rule names; on x86_64, C(arch=b32) calls go through the 32-bit entry point. Programs (C(kmod), C(insmod), C(rmmod), C(modprobe), which are all C(kmod)) run with C(--version).
-    A kernel without module support refuses every call and still records it.
+    the ABI the rule names; on x86_64, C(arch=b32) calls go through the 32-bit entry point.
+  - Programs (C(kmod), C(insmod), C(rmmod), C(modprobe), which are all C(kmod)) run with C(--version). A kernel
+    without module support refuses every call and still records it.
   - Per required rule the result is V(recorded) (with the record's key, serial and the kernel rules carrying that
     key), V(not_recorded), V(inconclusive) with the reason, or V(not_applicable).
   - A rule filtering on the login uid (C(auid>=1000 -F auid!=unset), as every STIG rule does) never records a
@@ -100,7 +101,7 @@ EXAMPLES = r"""
 RETURN = r"""
 probe:
   description:
-    - One entry per required rule, in the order of RV(requirements) in M(auditkit.auditd.audit_rules_info).
+    - One entry per required rule: the rules of O(profile), then those of O(rules), in order.
     - C(requirement) (the rule text), C(controls) (the control IDs), C(catalog_controls), C(advisory), C(status)
       (V(recorded), V(not_recorded), V(inconclusive), V(not_applicable)), C(reason), C(notes) (which login uid
       was used, symlinks), C(events) (each action fired, its C(loginuid) (null for this session's), C(status) and
