@@ -101,7 +101,7 @@ EXAMPLES = r"""
 RETURN = r"""
 probe:
   description:
-    - One entry per required rule: the rules of O(profile), then those of O(rules), in order.
+    - One entry per required rule (the rules of O(profile), then those of O(rules), in order).
     - C(requirement) (the rule text), C(controls) (the control IDs), C(catalog_controls), C(advisory), C(status)
       (V(recorded), V(not_recorded), V(inconclusive), V(not_applicable)), C(reason), C(notes) (which login uid
       was used, symlinks), C(events) (each action fired, its C(loginuid) (null for this session's), C(status) and
