@@ -311,8 +311,8 @@ def render_markdown(report):
     if dry_run:
         lines += ["Check mode: nothing was written. Status is the current state of each host (what drift_report "
                   "says now); the Planned column is what remediate would change and the verdict it expects.", ""]
-    lines += ["Hosts: %d (%s)." % (summary["hosts"], ", ".join("%s %d" % (s, summary["host_status"][s])
-                                                                 for s in STATUSES)), ""]
+    host_counts = ", ".join("%s %d" % (s, summary["host_status"][s]) for s in STATUSES)
+    lines += ["Hosts: %d (%s)." % (summary["hosts"], host_counts), ""]
     lines += _matrix_markdown(report)
     lines += ["", "| Status | Host-control verdicts |", "|---|---|"]
     lines += ["| %s | %d |" % (status, summary["controls"][status]) for status in STATUSES]

@@ -32,7 +32,7 @@ extends_documentation_fragment:
   - auditkit.auditd.attributes
 attributes:
   check_mode:
-    description: In check mode nothing is written and RV(changed) says whether a file would change. The role runs
+    description: In check mode nothing is written and C(changed) says whether a file would change. The role runs
       it with C(check_mode=false), because the report is what a dry run delivers.
     support: full
   diff_mode:
