@@ -284,7 +284,7 @@ def planned_text(control):
     lines = ["%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned["changes"]]
     if not lines and planned["status"] == control["original_status"]:
         return "no change (%s)" % planned["status"]
-    return "; ".join(["expected after: %s" % planned["status"]] + lines)
+    return "; ".join(["expected after remediate (written and loaded): %s" % planned["status"]] + lines)
 
 
 # --- Markdown and CSV ---------------------------------------------------------------------------
@@ -295,7 +295,7 @@ def _cell(text):
 
 def _matrix_markdown(report):
     ids = [c["id"] for c in report["controls"]]
-    lines = ["| Host | Status | %s |" % " | ".join(ids), "|---|---|%s" % "---|" * len(ids)]
+    lines = ["| Host | Status | %s |" % " | ".join(ids), "|---|---|" + "---|" * len(ids)]
     for host in report["hosts"]:
         by_id = dict((c["id"], c["status"]) for c in host["controls"])
         lines.append("| %s | %s | %s |" % (_cell(host["name"]), host["status"],

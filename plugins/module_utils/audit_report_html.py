@@ -120,6 +120,9 @@ def _fix(control):
     planned = control.get("planned")
     if planned:
         text = planned_text(control)
+        lines = ["%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned["changes"]]
+        if lines:
+            text = "expected after remediate (written and loaded): %s\n%s" % (planned["status"], "\n".join(lines))
         return '<div class="fix planned">Planned (not applied): %s</div>' % escape(text) if text else ""
     if control["missing"]:
         return '<div class="fix">Lines that would fix it:\n%s</div>' % escape("\n".join(control["missing"]))

@@ -95,7 +95,7 @@ def test_page_shows_matrix_rows_counts_and_chart(report_html):
     assert "Erratum" in dom  # V-274091's check text names delete_module
     assert 'id="dry-run"' in dom and "remediate dry run" in dom.split("</title>")[0]
     empty = [r for r in dom.split("<tr ") if r.startswith('data-host="db-01-empty"')]
-    assert all("Planned (not applied): expected after: pass; add " in r for r in empty)
+    assert all("Planned (not applied): expected after remediate (written and loaded): pass\nadd " in r for r in empty)
 
 
 def test_layout_legend_apart_ids_on_one_line_evidence_folded_and_screenshot(report_html, tmp_path):
