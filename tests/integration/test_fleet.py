@@ -261,3 +261,17 @@ def test_every_host_failed_still_writes_the_report(fleet):
     assert dry.returncode != 0, dry.stdout
     statuses = dict((h["name"], h["status"]) for h in json.loads(_read(fleet / "bad2", "report.json"))["hosts"])
     assert statuses == {"h-down": "unreachable", "h-noaudit": "error"}
+
+
+def test_report_files_mode_and_mode_only_diff(fleet):
+    """Report files get auditkit_report_mode atomically; a mode change shows in --diff."""
+    first = playbook(fleet, "drift_report", "--limit", "h-compliant", auditkit_report_dir=str(fleet / "m"),
+                     auditkit_report_mode="0600")
+    assert first.returncode == 0, first.stdout
+    assert set(oct(os.stat(str(fleet / "m" / n)).st_mode & 0o777) for n in os.listdir(str(fleet / "m"))) == {"0o600"}
+    second = playbook(fleet, "drift_report", "--limit", "h-compliant", "--diff", auditkit_report_dir=str(fleet / "m"),
+                      auditkit_report_formats=["json"])
+    assert second.returncode == 0, second.stdout
+    assert '-    "mode": "0600",' in second.stdout and '+    "mode": "0640",' in second.stdout
+    assert oct(os.stat(str(fleet / "m" / "report.json")).st_mode & 0o777) == "0o640"
+    assert not [n for n in os.listdir(str(fleet / "m")) if n.startswith(".")]
