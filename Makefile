@@ -24,15 +24,16 @@ export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, cheap ones first (setup runs before them).
-TEST_STEPS := vermin lint unit install importer sanity audit-userspace kernel integration reliability openscap molecule
+TEST_STEPS := vermin lint unit install importer sanity matrix audit-userspace kernel integration reliability openscap molecule
 
-.PHONY: bench help setup vermin lint stage sanity build install importer unit audit-userspace kernel integration reliability openscap molecule image test demo clean
+.PHONY: bench help setup vermin lint stage sanity matrix build install importer unit audit-userspace kernel integration reliability openscap molecule image test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
 	@echo "make vermin    module code must run on Python 3.6"
 	@echo "make lint      yamllint, shellcheck, ansible-lint (production, offline)"
 	@echo "make sanity    ansible-test sanity on a copy in .build/ansible_collections/auditkit/auditd"
+	@echo "make matrix    ansible-core 2.15-2.18: sanity, module unit tests, smoke fleet (scripts/core_matrix.sh)"
 	@echo "make build     ansible-galaxy collection build -> .build/dist"
 	@echo "make install   install the tarball into .build/collections and resolve it"
 	@echo "make importer  galaxy-importer on the tarball (tests/galaxy-importer.cfg)"
@@ -83,6 +84,11 @@ stage:
 
 sanity: stage
 	cd $(COLL_DIR) && $(BIN)/ansible-test sanity --local --python $(PY_TARGET) --color no --truncate 0
+
+# The other ansible-core versions users run, each in .build/core-X.Y (2.19 is .venv's:
+# the sanity, unit and integration steps). MATRIX_VERSIONS='2.15' or MATRIX_STEPS='sanity' narrow it.
+matrix: $(NS_LINK)
+	MATRIX_STEPS="$(or $(MATRIX_STEPS),sanity unit fleet)" bash $(ROOT)/scripts/core_matrix.sh $(MATRIX_VERSIONS)
 
 build:
 	rm -rf $(DIST)
