@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Stand-in images for the al2023, rhel9 and rhel8 Molecule scenarios, built locally (no container
+# registry is reachable from CI). A STAND-IN IS NOT THE PLATFORM: it is Debian 12 (bookworm: the
+# glibc the upstream builds link against) with systemd as init and Debian's auditd, carrying the
+# target's auditctl and augenrules built from upstream sources (no distribution patches) by
+# scripts/build_audit_userspace.sh. Every stand-in holds /etc/auditkit-standin, one line that says
+# what it is; the scenarios print it.
+#
+#   scripts/build_standin_image.sh              base image + one image per platform
+#   scripts/build_standin_image.sh al2023 ...   only these platforms
+#
+# Images: auditkit/standin-base:test (mmdebstrap + docker import, rebuilt only when this recipe
+# changes), auditkit/standin-<platform>:test (docker create + cp + commit: seconds, rebuilt when the
+# base or the auditctl/augenrules files change). Without the upstream tarballs (no ../shared) a
+# platform image keeps Debian's own auditctl 3.0.9 and its marker says so.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "${HERE}/.." && pwd)"
+BASE=auditkit/standin-base:test
+SUITE=bookworm
+MIRROR="${AUDITKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# systemd-sysv: systemd as PID 1; python3-apt: the role's package task stays a local no-op;
+# kmod: the path the STIG rules name; procps: ps for testinfra and debugging
+PACKAGES=(systemd-sysv auditd python3 python3-apt kmod procps)
+RECIPE="$(sha256sum < "${HERE}/build_standin_image.sh" | cut -c1-16)"
+
+# platform -> "audit version|what the stand-in stands in for"
+declare -A PLATFORMS=(
+    [al2023]="3.0.6|Amazon Linux 2023"
+    [rhel9]="3.1.5|RHEL 9"
+    [rhel8]="3.1.2|RHEL 8"
+)
+
+label() {  # label <image> <name>: the label's value, empty when the image or label is absent
+    docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
+}
+
+build_base() {
+    if [[ "$(label "${BASE}" auditkit.recipe)" == "${RECIPE}" ]]; then
+        echo "build_standin_image: ${BASE} is up to date (recipe ${RECIPE})"
+        return
+    fi
+    local work="${WORK}/base"
+    mkdir -p "${work}"
+    echo "build_standin_image: building ${BASE} from Debian ${SUITE} (recipe ${RECIPE})"
+    # --customize-hook: no getty or logind in a container ($1 is the hook's rootfs, not ours)
+    # shellcheck disable=SC2016
+    mmdebstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" \
+        --customize-hook='chroot "$1" systemctl mask getty@tty1.service console-getty.service systemd-logind.service' \
+        "${SUITE}" "${work}/rootfs.tar" "deb ${MIRROR} ${SUITE} main" "deb ${MIRROR} ${SUITE}-updates main"
+    docker import \
+        --change "LABEL auditkit.recipe=${RECIPE}" \
+        --change 'CMD ["/lib/systemd/systemd"]' \
+        --change 'ENV container=docker' \
+        "${work}/rootfs.tar" "${BASE}" >/dev/null
+    echo "build_standin_image: ${BASE} built"
+}
+
+# The auditctl/augenrules of one audit version: built (cached) by scripts/build_audit_userspace.sh
+# from ../shared's tarballs; empty output when they cannot be had here.
+userspace_dir() {
+    local version="$1" dir="${ROOT}/.build/audit-userspace/$1"
+    if [[ ! -x "${dir}/auditctl" && -f "${HERE}/build_audit_userspace.sh" ]]; then
+        nice -n 10 bash "${HERE}/build_audit_userspace.sh" "${version}" >&2 || true
+    fi
+    if [[ -x "${dir}/auditctl" && -f "${dir}/augenrules" ]]; then
+        echo "${dir}"
+    fi
+}
+
+why_not_built() {
+    if [[ -f "${AUDIT_USERSPACE_SRC:-${ROOT}/../shared/vendor/audit-userspace}/audit-userspace-$1.tar.gz" ]]; then
+        echo "scripts/build_audit_userspace.sh $1 did not produce .build/audit-userspace/$1: see its output above"
+    else
+        echo "no upstream tarball audit-userspace-$1.tar.gz: ../shared/vendor/audit-userspace is absent in this clone"
+    fi
+}
+
+build_platform() {
+    local platform="$1" version target image dir marker content_hash container
+    IFS='|' read -r version target <<< "${PLATFORMS[${platform}]}"
+    image="auditkit/standin-${platform}:test"
+    dir="$(userspace_dir "${version}")"
+    if [[ -n "${dir}" ]]; then
+        marker="STAND-IN for ${target}, not ${target}: Debian ${SUITE} with systemd and auditd, auditctl and augenrules of upstream audit ${version} (the version ${target} ships) built from source without distribution patches"
+        content_hash="$(cat "${dir}/auditctl" "${dir}/augenrules" | sha256sum | cut -c1-16)"
+    else
+        marker="STAND-IN for ${target}, not ${target}: Debian ${SUITE} with systemd and Debian's own auditd and auditctl 3.0.9, not ${target}'s audit ${version} ($(why_not_built "${version}"))"
+        content_hash=debian
+    fi
+    local want
+    want="$(docker image inspect --format '{{ .Id }}' "${BASE}")/${content_hash}/${RECIPE}"
+    if [[ "$(label "${image}" auditkit.standin)" == "${want}" ]]; then
+        echo "build_standin_image: ${image} is up to date"
+        return
+    fi
+    container="$(docker create --label auditkit.standin.build=1 "${BASE}")"
+    CONTAINERS+=("${container}")
+    local work="${WORK}/${platform}"
+    mkdir -p "${work}"
+    printf '%s\n' "${marker}" > "${work}/auditkit-standin"
+    docker cp "${work}/auditkit-standin" "${container}:/etc/auditkit-standin"
+    if [[ -n "${dir}" ]]; then
+        # the platforms' path (/usr/sbin; /sbin is the same directory, merged /usr)
+        local tool
+        for tool in auditctl augenrules; do
+            install -m 0755 "${dir}/${tool}" "${work}/${tool}"
+            docker cp "${work}/${tool}" "${container}:/usr/sbin/${tool}"
+        done
+    fi
+    docker commit \
+        --change "LABEL auditkit.standin=${want}" \
+        --change 'CMD ["/lib/systemd/systemd"]' \
+        "${container}" "${image}" >/dev/null
+    docker rm "${container}" >/dev/null
+    echo "build_standin_image: ${image}: ${marker}"
+}
+
+WORK="$(mktemp -d)"
+CONTAINERS=()
+cleanup() {
+    rm -rf "${WORK}"
+    local container
+    for container in "${CONTAINERS[@]}"; do
+        docker rm -f "${container}" >/dev/null 2>&1 || true
+    done
+}
+trap cleanup EXIT
+
+bash "${HERE}/ensure_docker.sh"
+build_base
+if [[ $# -eq 0 ]]; then
+    set -- al2023 rhel9 rhel8
+fi
+for platform in "$@"; do
+    if [[ -z "${PLATFORMS[${platform}]:-}" ]]; then
+        echo "build_standin_image: unknown platform ${platform} (one of ${!PLATFORMS[*]})" >&2
+        exit 2
+    fi
+    build_platform "${platform}"
+done
