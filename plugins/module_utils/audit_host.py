@@ -71,7 +71,8 @@ def read_rules_dir(rules_dir):
         names = os.listdir(rules_dir)
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
-            raise HostError("rules directory missing: %s does not exist: is the audit package installed?" % rules_dir)
+            raise HostError("rules directory missing: %s (%s): is the audit package installed?"
+                            % (rules_dir, exc.strerror or "does not exist"))
         raise HostError("rules_dir %s: %s" % (rules_dir, exc.strerror or exc))
     ordered, skipped = R.augenrules_order(names)
     return [read_rules_file(os.path.join(rules_dir, name)) for name in ordered], skipped
