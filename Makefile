@@ -44,7 +44,7 @@ help:
 	@echo "make reliability  faults survived, hostile input refused (docs/reliability.md)"
 	@echo "make openscap  agreement with OpenSCAP (docs/openscap-differences.md)"
 	@echo "make image     the local Debian 12 test image (mmdebstrap, docker import)"
-	@echo "make molecule  Molecule scenarios default, drift, kernel (+ al2023/rhel9/rhel8 if present)"
+	@echo "make molecule  Molecule scenarios default, drift, kernel, al2023/rhel9/rhel8 (stand-ins; real images if present)"
 	@echo "make test      all of the above, cheap checks first"
 	@echo "make bench     benchmarks, rewrites BENCHMARKS.md (not part of make test)"
 	@echo "make demo      drift report, remediate, drift report on a local fleet of 3 containers"
