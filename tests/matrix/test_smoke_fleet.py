@@ -12,7 +12,10 @@ import sys
 import ansible.release
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
-from test_fleet import FLEET, _changed, fleet, playbook  # noqa: E402,F401  (fleet is a fixture)
+import test_fleet  # noqa: E402
+
+FLEET, playbook, _changed = test_fleet.FLEET, test_fleet.playbook, test_fleet._changed
+fleet = test_fleet.fleet  # the sandbox-fleet fixture, used by name
 
 
 def _statuses(report_dir):
