@@ -39,7 +39,7 @@ options:
   rollback:
     description:
       - When loading fails part-way, or O(verify) fails after the load, put the kernel's previous rules back and the
-        previous compiled file (its exact bytes, mode and owner; removed if it did not exist): the failed task has
+        previous compiled file (its exact bytes, mode and owner; removed if it did not exist), so that the failed task has
         changed nothing.
     type: bool
     default: true
