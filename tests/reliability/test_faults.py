@@ -55,21 +55,44 @@ def test_sigkill_during_atomic_writes_never_leaves_a_partial_file(tmp_path):
     assert [n for n in os.listdir(str(target.parent)) if n.startswith(".auditkit-")] == []
 
 
+def _kill_in_write_window(process, rules_dir, delay):
+    """Wait until the module's temporary file appears (its write has begun), then SIGKILL it
+    ``delay`` seconds later. Returns whether the temporary file was seen."""
+    while process.poll() is None:
+        if any(n.startswith(".auditkit-") for n in os.listdir(str(rules_dir))):
+            time.sleep(delay)
+            process.kill()
+            return True
+    return False
+
+
 def test_sigkill_of_the_real_module_keeps_files_whole(tmp_path):
+    """The real audit_rules module, killed 30 times at offsets spread over its write window
+    (from the moment its temporary file appears): the file is always one of its two whole
+    states. Kills that land between the temporary file and the rename leave that temporary
+    file behind; they are counted and must be a good share of the runs."""
     rules_dir = tmp_path / "rules.d"
     rules_dir.mkdir()
-    base = "".join("# comment %06d\n" % i for i in range(50000))
+    base = "".join("# comment %06d %s\n" % (i, "c" * 4000) for i in range(800))  # ~3 MB: a wide write window
     (rules_dir / "audit.rules").write_text(base)
     states = {base, base + INIT + "\n" + DELETE + "\n"}
     rng = random.Random(11)
-    for run in range(20):
-        state = "present" if run % 2 == 0 else "absent"
+    outcomes = {"mid-write": 0, "after the rename": 0, "finished first": 0}
+    for run in range(30):
+        state = "absent" if INIT in (rules_dir / "audit.rules").read_text() else "present"  # always a write
         process = module_process(tmp_path, "run%d" % run, rules=[INIT, DELETE], rules_dir=str(rules_dir),
                                  arch="x86_64", state=state)
-        time.sleep(rng.uniform(0.2, 0.8))
-        process.kill()
+        seen = _kill_in_write_window(process, rules_dir, rng.uniform(0, 0.03))
         process.communicate()
         assert (rules_dir / "audit.rules").read_text() in states
+        leftovers = [n for n in os.listdir(str(rules_dir)) if n.startswith(".auditkit-")]
+        outcome = "mid-write" if leftovers else "after the rename" if seen and process.returncode < 0 else \
+            "finished first"
+        outcomes[outcome] += 1
+        for name in leftovers:  # what the next real run would remove under the lock
+            os.unlink(str(rules_dir / name))
+    sys.stdout.write("module SIGKILL outcomes: %s\n" % outcomes)
+    assert outcomes["mid-write"] >= 5, outcomes
 
 
 def _fails_cleanly(run_module, rules_dir, words, **extra):
