@@ -9,6 +9,7 @@ every host pass without duplicating what was covered, and a second run must chan
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -275,3 +276,18 @@ def test_report_files_mode_and_mode_only_diff(fleet):
     assert '-    "mode": "0600",' in second.stdout and '+    "mode": "0640",' in second.stdout
     assert oct(os.stat(str(fleet / "m" / "report.json")).st_mode & 0o777) == "0o640"
     assert not [n for n in os.listdir(str(fleet / "m")) if n.startswith(".")]
+
+
+def test_check_mode_load_prediction_uses_the_planned_files(fleet):
+    """remediate --check with loading on: the handler predicts the load from the planned lines
+    (only reads the kernel: auditctl -l, in check mode)."""
+    if os.geteuid() != 0 or not (os.path.exists("/sbin/auditctl") or os.path.exists("/usr/sbin/auditctl")):
+        pytest.skip("needs root and auditctl to read the kernel's rules")
+    dry = playbook(fleet, "remediate", "--check", "--limit", "h-empty", auditkit_report_dir=str(fleet / "p"),
+                   auditkit_load=True, auditkit_read_kernel=True)
+    assert dry.returncode == 0, dry.stdout
+    prediction = dry.stdout.split("Predict the load against the planned files")[1]
+    assert "loading would bring into the kernel" in prediction and DISA_RHEL9[1] in prediction
+    assert re.search(r"RUNNING HANDLER \[auditkit.auditd.module_loading : Load audit rules\] \**\nchanged: \[h-empty\]",
+                     dry.stdout), dry.stdout
+    assert not (fleet / "h-empty" / "rules.d" / "audit.rules").exists()
