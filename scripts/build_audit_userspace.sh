@@ -9,12 +9,12 @@
 #              binary can be copied into a Debian 12 container and run there
 #   augenrules the version's own script (init.d/augenrules of the tarball)
 #   VERSION    what `auditctl -v` prints
-#   STAMP      tarball SHA256 + this script's SHA256: a build is redone only when one changes
+#   STAMP      tarball SHA256 + RECIPE: a build is redone only when one of them changes
 #
 # Only what auditctl needs is built (common, lib, auparse, src/auditctl), with make -j2,
 # from autotools Debian packages (scripts/setup.sh installs them); no network.
 # Environment: AUDIT_USERSPACE_SRC (tarball folder), AUDIT_USERSPACE_OUT (result folder),
-# JOBS (make -j, default 2). When the tarball folder is absent the script says so and exits 0:
+# JOBS (make -j, default 2). Concurrent runs wait for each other, per version (flock). When the tarball folder is absent the script says so and exits 0:
 # the tests that need the builds skip with that reason.
 set -euo pipefail
 
@@ -39,7 +39,8 @@ for tool in autoreconf automake libtoolize gcc make; do
     }
 done
 
-SCRIPT_SUM="$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
+# Bump when the way a version is built changes (flags, shims, what is copied): rebuilds all.
+RECIPE="recipe-1"
 
 # Versions named on the command line, or every tarball SHA256SUMS lists.
 all_versions() {
@@ -86,7 +87,7 @@ build_one() {
     sum="$(verified_sum "${version}")"
     dest="${OUT}/${version}"
     if [[ -x "${dest}/auditctl" && -f "${dest}/augenrules" && -s "${dest}/VERSION" &&
-          "$(cat "${dest}/STAMP" 2>/dev/null)" == "${sum} ${SCRIPT_SUM}" ]]; then
+          "$(cat "${dest}/STAMP" 2>/dev/null)" == "${sum} ${RECIPE}" ]]; then
         log "${version}: cached ($(cat "${dest}/VERSION"))"
         return 0
     fi
@@ -133,7 +134,7 @@ build_one() {
         log "${version}: auditctl is linked to a shared libaudit/libauparse"
         exit 1
     fi
-    printf '%s %s\n' "${sum}" "${SCRIPT_SUM}" >"${dest}/STAMP"
+    printf '%s %s\n' "${sum}" "${RECIPE}" >"${dest}/STAMP"
     rm -rf "${work}"
     log "${version}: built in $(( $(date +%s) - start ))s ($(cat "${dest}/VERSION"))"
 }
@@ -145,7 +146,9 @@ fi
 mkdir -p "${OUT}"
 total_start=$(date +%s)
 for version in "${versions[@]}"; do
-    build_one "${version}"
+    (
+        flock 9
+        build_one "${version}"
+    ) 9>"${OUT}/.lock-${version}"
 done
-rmdir "${OUT}/work" 2>/dev/null || true
 log "done: ${versions[*]} in $(( $(date +%s) - total_start ))s"

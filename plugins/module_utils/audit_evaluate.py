@@ -15,6 +15,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_cover
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_fields as F
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser import parse_line
 
@@ -50,12 +51,13 @@ class Snapshot(object):
     paths: {path: {"is_dir", "parent_exists": bool, "link": target or None, "parent_id": [st_dev,
     st_ino] of the parent directory, symlinks followed, or None}} for watched paths;
     names: {("user" or "group", name): id, or False when it does not resolve on the host};
-    awk: the awk augenrules runs with (gawk or mawk: they compile indented lines differently).
+    awk: the awk augenrules runs with (gawk or mawk: they compile indented lines differently);
+    audit_version: (major, minor, patch) from ``auditctl -v``, or None (audit_versions.py).
     """
 
     def __init__(self, machine, mode="augenrules", rules_dir=R.DEFAULT_RULES_DIR, files=(), skipped=(),
                  compiled_path=R.DEFAULT_COMPILED_FILE, compiled=None, kernel=None, paths=None,
-                 mode_evidence=None, names=None, awk="gawk"):
+                 mode_evidence=None, names=None, awk="gawk", audit_version=None):
         self.machine = machine
         self.mode = mode
         self.mode_evidence = mode_evidence
@@ -68,6 +70,7 @@ class Snapshot(object):
         self.paths = paths or {}
         self.names = names or {}
         self.awk = awk
+        self.audit_version = audit_version
 
     def is_dir(self, path):
         return bool(self.paths.get(path, {}).get("is_dir"))
@@ -87,11 +90,24 @@ class Snapshot(object):
         for kind, name in rule_names(rule):
             if self.names.get((kind, name)) is False:
                 return "unknown %s %s on this host (auditctl: Unknown %s)" % (kind, name, kind)
-        return None
+        return self._version_problem(rule)
+
+    def _version_problem(self, rule):
+        """Why this host's auditctl version refuses a rule the baseline (3.0.9) accepts."""
+        if self.audit_version is None:
+            return None
+        table = None
+        if rule.syscalls:
+            try:
+                table = S.canonical(rule, self.machine, self.is_dir).table
+            except AuditRuleError:
+                pass  # the rule is refused anyway, with the engine's own reason
+        return V.refusal(self.audit_version, rule, table)
 
     def compile(self):
         """The compiled file augenrules would write from the files (CompiledLine list)."""
-        return R.compile_augenrules(self.files, self.rules_dir, self.awk)
+        return R.compile_augenrules(self.files, self.rules_dir, self.awk,
+                                    strip_cr=V.has(self.audit_version, "augenrules_strips_cr"))
 
     def load_items(self):
         """[(Location, Line or AuditRuleError)] in the order auditctl -R reads them."""

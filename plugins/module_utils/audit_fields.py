@@ -40,7 +40,7 @@ AF_MAX = 46
 
 SYSCALL_LISTS = frozenset(("exit", "io_uring"))
 EXCLUDE_OK = frozenset(UID_FIELDS + GID_FIELDS + ("msgtype", "pid", "subj_user", "subj_role",
-                                                  "subj_type", "subj_sen", "subj_clr"))
+                                                  "subj_type", "subj_sen", "subj_clr", "exe"))
 
 
 class FieldSpec(object):
@@ -81,7 +81,7 @@ for _name in ("obj_lev_low", "obj_lev_high"):
     FIELDS[_name] = FieldSpec("string", NO_BIT_OPS, SYSCALL_LISTS)
 FIELDS["path"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
 FIELDS["dir"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
-FIELDS["exe"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
+FIELDS["exe"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS | frozenset(("task", "user", "exclude")))  # measured
 FIELDS["perm"] = FieldSpec("perm", EQ_OPS, ("exit",))
 FIELDS["filetype"] = FieldSpec("filetype", EQ_OPS, SYSCALL_LISTS)
 FIELDS["fstype"] = FieldSpec("fstype", EQ_OPS, ("filesystem",))

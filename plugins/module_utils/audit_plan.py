@@ -194,7 +194,7 @@ def apply_plan(snapshot, plan):
         ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
     return E.Snapshot(snapshot.machine, snapshot.mode, snapshot.rules_dir, ordered, snapshot.skipped,
                       snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence,
-                      snapshot.names, snapshot.awk)
+                      snapshot.names, snapshot.awk, snapshot.audit_version)
 
 
 def suppressors(requirements, snapshot, match="strict", key_policy="any"):

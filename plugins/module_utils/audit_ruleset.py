@@ -143,15 +143,15 @@ def split_lines(text):
 
 def parse_items(text, filename):
     """[(Location, Line or AuditRuleError)] for every line of ``text``, in order."""
-    items = []
-    for number, raw in enumerate(split_lines(text), 1):
-        location = Location(filename, number)
-        try:
-            items.append((location, parse_line(raw, location)))
-        except AuditRuleError as exc:
-            exc.text = raw  # keep the rejected line's text for reports
-            items.append((location, exc))
-    return items
+    return [_parse_item(raw, Location(filename, number)) for number, raw in enumerate(split_lines(text), 1)]
+
+
+def _parse_item(raw, location):
+    try:
+        return location, parse_line(raw, location)
+    except AuditRuleError as exc:
+        exc.text = raw  # keep the rejected line's text for reports
+        return location, exc
 
 
 def item_text(item):
@@ -182,17 +182,21 @@ def _raw_lines(rules_file):
     return split_lines(rules_file.text) if rules_file.readable else []
 
 
-def compile_augenrules(files, source_dir=DEFAULT_RULES_DIR, awk="gawk"):
+def compile_augenrules(files, source_dir=DEFAULT_RULES_DIR, awk="gawk", strip_cr=False):
     """The compiled file augenrules writes from ``files`` (RulesFile, already in order).
 
     Comment and empty lines are dropped; the last ``-D`` (alone), ``-b`` and ``-f`` lines move
     to the top and the last ``-e`` line to the bottom, as augenrules' awk program does.
+    ``strip_cr``: the script removes a final carriage return first (audit 3.1.2 and later).
     """
     patterns = _awk_patterns(awk)
     moved = {}
     body = []
     for rules_file in files:
         for (location, item), raw in zip(rules_file.items, _raw_lines(rules_file)):
+            if strip_cr and raw.endswith("\r"):
+                location, item = _parse_item(raw[:-1], location)
+                raw = raw[:-1]
             option = next((opt for opt, regex in patterns if regex.match(raw)), None)
             if len(raw) < 1 or option == "#":
                 continue

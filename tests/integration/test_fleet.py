@@ -241,8 +241,8 @@ def test_limit_without_localhost_writes_a_report_of_exactly_the_limited_hosts(fl
     report = json.loads(_read(fleet / "lim", "report.json"))
     assert [h["name"] for h in report["hosts"]] == ["h-empty", "h-compliant"]
     assert _statuses(report) == {"h-empty": ["fail", "fail", "fail"], "h-compliant": ["pass", "pass", "pass"]}
-    assert sorted(n for n in os.listdir(str(fleet / "lim")) if n.endswith(".cklb")) == ["h-compliant.cklb",
-                                                                                           "h-empty.cklb"]
+    checklists = sorted(n for n in os.listdir(str(fleet / "lim")) if n.endswith(".cklb"))
+    assert checklists == ["h-compliant.cklb", "h-empty.cklb"]
     dry = playbook(fleet, "remediate", "--check", "--limit", "h-partial", auditkit_report_dir=str(fleet / "lim-dry"))
     assert dry.returncode == 0, dry.stdout
     assert [h["name"] for h in json.loads(_read(fleet / "lim-dry", "report.json"))["hosts"]] == ["h-partial"]
