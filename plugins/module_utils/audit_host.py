@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 
 SYSTEMD_UNITS = ("/etc/systemd/system/auditd.service", "/run/systemd/system/auditd.service",
                  "/usr/lib/systemd/system/auditd.service", "/lib/systemd/system/auditd.service")
@@ -211,6 +212,16 @@ def auditctl_path(module):
     return module.get_bin_path("auditctl", opt_dirs=["/sbin", "/usr/sbin"])
 
 
+def auditctl_version(module):
+    """(major, minor, patch) that ``auditctl -v`` prints, or None (no auditctl, no answer).
+    Keys the version facts of audit_versions.py; needs no root."""
+    auditctl = auditctl_path(module)
+    if not auditctl:
+        return None
+    rc, out, err = module.run_command([auditctl, "-v"])
+    return V.parse_version(out or err) if rc == 0 else None
+
+
 def kernel_state(module):
     """KernelState from ``auditctl -s`` and ``auditctl -l`` (or the reason it is unavailable)."""
     auditctl = auditctl_path(module)
@@ -243,7 +254,7 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
     paths = path_facts(E.watched_paths(files))
     names = resolve_names(E.file_rules(files + ([compiled] if compiled is not None else [])))
     return E.Snapshot(machine, loader, rules_dir, files, skipped, compiled_path, compiled, kernel, paths, evidence,
-                      names, awk_flavour())
+                      names, awk_flavour(), auditctl_version(module))
 
 
 # --- writing -----------------------------------------------------------------------------------
