@@ -120,8 +120,8 @@ def covered_syscalls(existing, required, match="strict", key_policy="any"):
     Both arguments are Canonical. Returns a frozenset of syscall numbers (empty when the
     rules differ in list, action, arch, filters or keys), or A.ALL_SYSCALLS / None mirroring
     ``required.syscalls`` when it is "all" or not a syscall rule and is wholly covered.
-    Coverage mode accepts broader rules (a subset of the filters, no arch filter);
-    a rule with any filter the requirement lacks is narrower and never covers.
+    Coverage mode accepts broader rules (each filter implied by the requirement's, see
+    implied(); no arch filter); a rule with any other filter is narrower and never covers.
     """
     if (existing.list, existing.action) != (required.list, required.action):
         return frozenset()
@@ -130,9 +130,51 @@ def covered_syscalls(existing, required, match="strict", key_policy="any"):
     if match == "strict":
         if existing.arch != required.arch or existing.filters != required.filters:
             return frozenset()
-    elif not (existing.arch <= required.arch and existing.filters <= required.filters):
+    elif not (existing.arch <= required.arch and all(implied(item, required.filters) for item in existing.filters)):
         return frozenset()
     return _covered(existing, required)
+
+
+ID_FIELDS = frozenset(F.UID_FIELDS + F.GID_FIELDS)
+RANGE_OPS = frozenset(("=", "!=", "<", ">", "<=", ">="))
+
+
+def _holds(value, op, bound):
+    return {"=": value == bound, "!=": value != bound, "<": value < bound, ">": value > bound,
+            "<=": value <= bound, ">=": value >= bound}[op]
+
+
+def _id_bound_implied(op, bound, required_op, value):
+    """Does every id admitted by (required_op, value) satisfy (op, bound)? Unsigned, as the kernel."""
+    if required_op == "=":
+        return _holds(value, op, bound)
+    if required_op in (">=", ">"):
+        low = value if required_op == ">=" else value + 1
+        return (op == ">=" and low >= bound) or (op == ">" and low > bound) or (op == "!=" and bound < low)
+    if required_op in ("<=", "<"):
+        high = value if required_op == "<=" else value - 1
+        return (op == "<=" and high <= bound) or (op == "<" and high < bound) or (op == "!=" and bound > high)
+    return False
+
+
+def implied(item, required_filters):
+    """Is the filter ``item`` of an existing rule true of every event the required filters admit?
+    (coverage mode: the existing rule is then at least as broad on that filter). The same filter;
+    a wider bound on a uid/gid field (``auid>=500`` given ``auid>=1000``, compared unsigned, so
+    ``unset`` is the largest id); ``perm=`` with more letters (any of them matches). Measured by
+    tests/kernel/test_event_proof.py: such rules record every required event."""
+    if item in required_filters:
+        return True
+    name, op, bound = item
+    if name == "perm" and op == "=":
+        return any(r[0] == "perm" and r[1] == "=" and set(r[2]) <= set(bound) for r in required_filters)
+    if name not in ID_FIELDS or op not in RANGE_OPS or not isinstance(bound, int):
+        return False
+    for other in required_filters:
+        if other[0] == name and other[1] in RANGE_OPS and isinstance(other[2], int):
+            if _id_bound_implied(op, bound & 0xFFFFFFFF, other[1], other[2] & 0xFFFFFFFF):
+                return True
+    return False
 
 
 def _covered(existing, required):

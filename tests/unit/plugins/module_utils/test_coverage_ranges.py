@@ -1,0 +1,34 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Coverage mode accepts rules broader by a uid/gid bound or by perm letters: the kernel records
+every required event with them (tests/kernel/test_event_proof.py, docs/event-proof.md)."""
+import pytest
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+
+STIG = "-a always,exit -F arch=b64 -S init_module -F auid>=1000 -F auid!=unset -k module_chng"
+KMOD = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules"
+
+
+@pytest.mark.parametrize("existing, required, expected", [
+    (STIG.replace("auid>=1000", "auid>=500"), STIG, True),
+    (STIG.replace("auid>=1000", "auid>999"), STIG, True),
+    (STIG.replace("auid>=1000", "auid!=0"), STIG, True),          # 0 < 1000: never admitted
+    (STIG.replace("auid>=1000", "auid>=2000"), STIG, False),      # narrower
+    (STIG.replace("auid>=1000", "auid>1000"), STIG, False),       # 1000 itself left out
+    (STIG.replace(" -F auid>=1000", ""), STIG, True),
+    (STIG.replace("auid!=unset", "auid!=4294967294"), STIG, False),  # unset admitted? no, but 4294967294 is
+    (STIG.replace("auid>=1000 -F auid!=unset", "auid=1000"), STIG.replace("auid>=1000 -F auid!=unset",
+                                                                           "auid=1000"), True),
+    (STIG.replace("auid>=1000 -F auid!=unset", "auid<=5000"), STIG.replace("auid>=1000 -F auid!=unset",
+                                                                            "auid=1000"), True),
+    (STIG.replace("auid>=1000", "uid>=500"), STIG, False),        # another field: narrower
+    (KMOD.replace("perm=x", "perm=rwxa"), KMOD, True),
+    (KMOD.replace("perm=x", "perm=wa"), KMOD, False),
+    (KMOD.replace("auid>=1000", "auid>=500"), KMOD, True),
+])
+def test_coverage_accepts_broader_bounds_and_perms(existing, required, expected):
+    assert S.covers(P.parse_rule(existing), P.parse_rule(required), "x86_64", match="coverage") is expected
+    if existing != required:
+        assert not S.covers(P.parse_rule(existing), P.parse_rule(required), "x86_64", match="strict")
