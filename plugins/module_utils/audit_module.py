@@ -6,6 +6,8 @@
 import json
 import os
 import re
+import sys
+import traceback
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
@@ -85,6 +87,12 @@ def guard(module):
     module.warn = result_guard.guarded_warn
     module.undo_on_failure = result_guard.undo_steps.append
     return module
+
+
+def fail_unexpected(module):
+    """Report the exception being handled (a bug) as a failure, after the undo steps ran."""
+    module.fail_json(msg="unexpected error (please report it): %s" % (sys.exc_info()[1],),
+                     exception=traceback.format_exc())
 
 
 # Matches plugins/doc_fragments/profile.py.

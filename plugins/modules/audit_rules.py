@@ -353,6 +353,8 @@ def main():
         run(module)
     except H.HostError as exc:
         module.fail_json(msg=str(exc))
+    except Exception:  # pylint: disable=broad-except  # a bug: undo what was written, then report it
+        M.fail_unexpected(module)
 
 
 if __name__ == "__main__":

@@ -315,6 +315,8 @@ def main():
             load(module, snapshot, context)
     except H.HostError as exc:
         module.fail_json(msg=str(exc))
+    except Exception:  # pylint: disable=broad-except  # a bug: undo what was written, then report it
+        M.fail_unexpected(module)
 
 
 if __name__ == "__main__":

@@ -83,3 +83,15 @@ def test_audit_rules_result_is_valid_utf8_and_the_file_keeps_its_bytes(run_modul
     result = run_module(audit_rules, diff=True, **rules_tree.args(rules=[INIT]))
     json.dumps(result, ensure_ascii=False).encode("utf-8")
     assert (rules_tree.rules_dir / "audit.rules").read_bytes() == data + INIT.encode() + b"\n"
+
+
+def test_a_bug_after_the_write_is_undone_and_reported(run_module, rules_tree, monkeypatch):
+    rules_tree.write({"audit.rules": "-D\n"})
+
+    def broken_attributes(*_args, **_kwargs):
+        raise RuntimeError("injected after the write")
+
+    monkeypatch.setattr(audit_rules, "_set_attributes", broken_attributes)
+    result = run_module(audit_rules, **rules_tree.args(rules=[INIT]))
+    assert result["failed"] and "injected after the write" in result["msg"], result
+    assert "every file written is back" in result["msg"] and rules_tree.read("audit.rules") == "-D\n"
