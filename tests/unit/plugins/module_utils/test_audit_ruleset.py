@@ -2,15 +2,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """augenrules order and compilation against the real ``ls -1v`` and the real augenrules script,
 and the auditctl -R replay (stop, continue, duplicates, prepend, delete)."""
+import os
 import random
 import shutil
 import subprocess
+import tarfile
 
 import pytest
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 
 AUGENRULES = shutil.which("augenrules") or "/usr/sbin/augenrules"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+VENDOR = os.path.join(os.path.dirname(ROOT), "shared", "vendor", "audit-userspace")
+# The audit versions the target platforms ship (docs/platforms.md); "system" is Debian 12's 3.0.9.
+PLATFORM_VERSIONS = ("2.8.5", "3.0.6", "3.0.7", "3.1.2", "3.1.5", "4.0.3")
 
 TRICKY_NAMES = [
     "10-base-config.rules", "9-x.rules", "010-a.rules", "a.rules", "A.rules", "99-finalize.rules",
@@ -54,29 +61,47 @@ FIXTURES = {
     "10-base.rules": "-D\n-b 320\n# comment\n\n-a always,exit -S all -F key=x\n-e 1\n-f 2\n",
     "20-more.rules": "-D -k foo\n-b 8192\n  -b 99\n\t# indented comment\n   \n-w /etc/passwd -p wa\n-e 2\n",
     "30-tail.rules": "-a always,exit -F arch=b64 -S init_module -k m\n--backlog_wait_time 60000\n",
+    "40-crlf.rules": "-a always,exit -F arch=b64 -S delete_module -k crlf\r\n-b 64\r\n-w /etc/group -p wa\r\n",
     "ignored.txt": "-e 0\n",
 }
 
 
+def _augenrules_script(version):
+    """(script text, version tuple) of the system's augenrules or a platform version's own."""
+    if version == "system":
+        out = subprocess.run(["auditctl", "-v"], stdout=subprocess.PIPE, check=False).stdout.decode()
+        return open(AUGENRULES).read(), V.parse_version(out) or V.BASELINE
+    tarball = os.path.join(VENDOR, "audit-userspace-%s.tar.gz" % version)
+    if not os.path.exists(tarball):
+        pytest.skip("no audit userspace tarballs at %s (a clone without ../shared): augenrules %s "
+                    "cannot be compared" % (VENDOR, version))
+    with tarfile.open(tarball) as tar:
+        member = tar.extractfile("audit-userspace-%s/init.d/augenrules" % version)
+        return member.read().decode(), V.parse_version(version)
+
+
+@pytest.mark.parametrize("version", ("system",) + PLATFORM_VERSIONS)
 @pytest.mark.parametrize("awk", ["mawk", "gawk"])
-def test_compile_matches_real_augenrules(tmp_path, awk):
+def test_compile_matches_real_augenrules(tmp_path, awk, version):
     if not shutil.which(awk):
         pytest.skip("%s is not installed (scripts/setup.sh installs it)" % awk)
+    script, audit_version = _augenrules_script(version)
     rules_dir = tmp_path / "rules.d"
     rules_dir.mkdir()
     for name, text in FIXTURES.items():
-        (rules_dir / name).write_text(text)
-    script = open(AUGENRULES).read()
+        (rules_dir / name).write_bytes(text.encode())
     script = script.replace("DestinationFile=/etc/audit/audit.rules", "DestinationFile=%s/audit.rules" % tmp_path)
     script = script.replace("SourceRulesDir=/etc/audit/rules.d", "SourceRulesDir=%s" % rules_dir)
     script = script.replace("done | awk '", "done | %s '" % awk)
     assert script.count(str(tmp_path)) == 2 and ("| %s '" % awk) in script
     (tmp_path / "augenrules").write_text(script)
-    subprocess.run(["sh", str(tmp_path / "augenrules")], check=True, stdout=subprocess.PIPE)
+    shell = script.split("\n", 1)[0][2:].strip()  # its own #! (2.8.5: /bin/bash)
+    subprocess.run([shell, str(tmp_path / "augenrules")], check=True, stdout=subprocess.PIPE)
     names, _skipped = R.augenrules_order(sorted(FIXTURES))
-    files = [R.RulesFile(str(rules_dir / name), (rules_dir / name).read_text()) for name in names]
-    compiled = R.compile_augenrules(files, str(rules_dir), awk)
-    assert R.compiled_text(compiled) == (tmp_path / "audit.rules").read_text()
+    files = [R.RulesFile(str(rules_dir / name), (rules_dir / name).read_bytes().decode()) for name in names]
+    compiled = R.compile_augenrules(files, str(rules_dir), awk,
+                                    strip_cr=V.has(audit_version, "augenrules_strips_cr"))
+    assert R.compiled_text(compiled) == (tmp_path / "audit.rules").read_bytes().decode()
 
 
 def test_compiled_lines_point_at_their_source():
