@@ -11,10 +11,12 @@
 #   VERSION    what `auditctl -v` prints
 #   STAMP      tarball SHA256 + RECIPE: a build is redone only when one of them changes
 #
-# Only what auditctl needs is built (common, lib, auparse, src/auditctl), with make -j2,
-# from autotools Debian packages (scripts/setup.sh installs them); no network.
+# Only what auditctl needs is built (common, lib, auparse, src/auditctl), from autotools
+# Debian packages (scripts/setup.sh installs them); no network. Two versions build at a time
+# (autoreconf and configure are single-threaded), each with make -j2.
 # Environment: AUDIT_USERSPACE_SRC (tarball folder), AUDIT_USERSPACE_OUT (result folder),
-# JOBS (make -j, default 2). Concurrent runs wait for each other, per version (flock). When the tarball folder is absent the script says so and exits 0:
+# JOBS (make -j, default 2), PARALLEL (versions at a time, default 2). Concurrent runs of the
+# script wait for each other, per version (flock). When the tarball folder is absent the script says so and exits 0:
 # the tests that need the builds skip with that reason.
 set -euo pipefail
 
@@ -22,6 +24,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="${AUDIT_USERSPACE_SRC:-${ROOT}/../shared/vendor/audit-userspace}"
 OUT="${AUDIT_USERSPACE_OUT:-${ROOT}/.build/audit-userspace}"
 JOBS="${JOBS:-2}"
+PARALLEL="${PARALLEL:-2}"
 
 log() { printf '[audit-userspace] %s\n' "$*"; }
 
@@ -52,9 +55,9 @@ verified_sum() {
     local version="$1" name="audit-userspace-$1.tar.gz"
     local line
     line="$(grep " [* ]\?${name}\$" "${SRC}/SHA256SUMS" || true)"
-    [[ -n "${line}" ]] || { log "${name} is not listed in ${SRC}/SHA256SUMS"; return 1; }
+    [[ -n "${line}" ]] || { log "${name} is not listed in ${SRC}/SHA256SUMS" >&2; return 1; }
     (cd "${SRC}" && printf '%s\n' "${line}" | sha256sum --check --quiet --strict) >&2 || {
-        log "${name}: checksum mismatch"
+        log "${name}: checksum mismatch (SHA256SUMS)" >&2
         return 1
     }
     printf '%s\n' "${line%% *}"
@@ -145,10 +148,24 @@ if ((${#versions[@]} == 0)); then
 fi
 mkdir -p "${OUT}"
 total_start=$(date +%s)
+pids=()
+failed=0
 for version in "${versions[@]}"; do
     (
         flock 9
         build_one "${version}"
-    ) 9>"${OUT}/.lock-${version}"
+    ) 9>"${OUT}/.lock-${version}" &
+    pids+=("$!")
+    if ((${#pids[@]} >= PARALLEL)); then
+        wait "${pids[0]}" || failed=1
+        pids=("${pids[@]:1}")
+    fi
 done
+for pid in "${pids[@]}"; do
+    wait "${pid}" || failed=1
+done
+if ((failed)); then
+    log "a build failed (its log is above)"
+    exit 1
+fi
 log "done: ${versions[*]} in $(( $(date +%s) - total_start ))s"
