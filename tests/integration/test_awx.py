@@ -229,7 +229,9 @@ def _awx_calls(tmp_path, **overrides):
         name = next(key for key in task if key.startswith("awx.awx."))
         items = Templar(loader=DataLoader(), variables=variables).template(_trusted(task.get("loop", "{{ [None] }}")))
         for item in items:
-            templar = Templar(loader=DataLoader(), variables=dict(variables, item=item))
+            scope = dict(variables, item=item)
+            scope.update(_trusted(task.get("vars", {})))  # task vars, templated lazily with the item in scope
+            templar = Templar(loader=DataLoader(), variables=scope)
             if "when" in task and not templar.template(_trusted("{{ %s }}" % task["when"])):
                 continue
             calls.append((name.split(".")[-1], templar.template(_trusted(task[name]))))
@@ -305,5 +307,5 @@ def _check_survey(survey):
         assert question["variable"] in options and "`%s`" % question["variable"] in documented
         if question["type"] == "multiplechoice":
             assert question["default"] in question["choices"]
-    profile = next(q for q in survey["spec"] if q["variable"] == "auditkit_profile")
-    assert profile["choices"][0] == P.AUTO and sorted(profile["choices"][1:]) == P.names()
+    for profile in [q for q in survey["spec"] if q["variable"] == "auditkit_profile"]:
+        assert profile["choices"][0] == P.AUTO and sorted(profile["choices"][1:]) == P.names()
