@@ -217,6 +217,13 @@ def build_report(results, hosts=None, plans=None, waivers=None, title=None, gene
     expected = catalog_ids if len(profiles) == 1 else []
     entries = [host_outcome(name, results.get(name), plans.get(name) if kind == "remediate_check" else None,
                             waivers, expected, rules_files.get(name)) for name in names]
+    return assemble_report(entries, [control_meta(c) for c in catalog_ids], kind, waivers, title, generated_at,
+                           generator)
+
+
+def assemble_report(entries, controls, kind, waivers, title=None, generated_at=None, generator="auditkit.auditd"):
+    """The report document around host entries (host_outcome) and the catalog rows of their
+    controls (control_meta): one builder for a run's report and for merged slices."""
     host_counts = _host_counts(entries)
     return {
         "schema_version": SCHEMA_VERSION, "generator": generator, "kind": kind,
@@ -226,7 +233,7 @@ def build_report(results, hosts=None, plans=None, waivers=None, title=None, gene
                     "unreachable": host_counts["unreachable"], "error": host_counts["error"],
                     "compliant_hosts": len([h for h in entries if h["compliant"]]), "controls": _counts(entries)},
         "waivers": waivers,
-        "controls": [control_meta(c) for c in catalog_ids],
+        "controls": controls,
         "hosts": entries,
     }
 

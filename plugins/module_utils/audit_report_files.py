@@ -78,6 +78,7 @@ OPTIONS = dict(
     title=dict(type="str"),
     kind=dict(type="str", choices=["drift_report", "remediate_check"], default="drift_report"),
     mode=dict(type="raw", default="0640"),
+    return_report=dict(type="bool", default=False),
 )
 
 
@@ -116,4 +117,6 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode):
     paths, changed, diffs = write_files(dest, R.render_files(report, params["formats"], render_html), mode, check_mode)
     result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=R.drift(report),
                   headline=R.headline(report), artifacts=R.artifacts(report, dest, paths), diff=diffs)
+    if params.get("return_report"):
+        result["report"] = report
     return result

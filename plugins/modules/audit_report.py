@@ -93,6 +93,11 @@ options:
     description: Permissions of every report file (octal string such as C('0640')).
     type: raw
     default: '0640'
+  return_report:
+    description: Also return the report document (RV(report)), for example to publish one slice's report of an AWX
+      sliced job for M(auditkit.auditd.audit_report_merge).
+    type: bool
+    default: false
 seealso:
   - module: auditkit.auditd.audit_rules_info
   - module: auditkit.auditd.audit_rules
@@ -151,6 +156,10 @@ artifacts:
     - For V(drift_report), C(planned) lists the missing lines of failing controls as additions to the host's
       O(rules_file_var) file; for V(remediate_check) it is the plan of M(auditkit.auditd.audit_rules).
   returned: always
+  type: dict
+report:
+  description: The report document (the content of C(report.json), schema C(schemas/report.schema.json)).
+  returned: when O(return_report=true)
   type: dict
 diff:
   description: Per changed file, C(before) and C(after) with C(state), C(mode) and C(sha1), in diff mode.

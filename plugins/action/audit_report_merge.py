@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""audit_report_merge on the controller: one report set from the partial reports of a sliced
+job (documentation: plugins/modules/audit_report_merge.py)."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.auditkit.auditd.plugins.action.audit_report import _plain
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as M
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        _validation, params = self.validate_argument_spec(argument_spec=M.OPTIONS)
+        prefix = params["slice_var_prefix"]
+        published = dict((name[len(prefix):], _plain(task_vars[name])) for name in sorted(task_vars)
+                         if prefix and name.startswith(prefix) and name != prefix)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        try:
+            result.update(M.run_merge(params, published, now, self._task.check_mode))
+        except ValueError as exc:
+            return dict(result, failed=True, msg=str(exc))
+        except OSError as exc:
+            return dict(result, failed=True, msg="cannot write the merged report to %s: %s" % (params["dest"], exc))
+        if not self._task.diff:
+            result.pop("diff")
+        return result
