@@ -96,20 +96,20 @@ def _line(rng):
     if kind < 0.45:
         return rng.choice(VALID).encode()
     if kind < 0.6:
-        return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 80)))
+        return rng.randbytes(rng.randrange(1, 80))
     if kind < 0.7:
         return ("# r\xe9gle du site %d" % rng.randrange(1000)).encode("latin-1")
     if kind < 0.8:
         return rng.choice(VALID).encode() + b"\x00" + b"junk"
     if kind < 0.9:
-        return "".join(chr(rng.randrange(32, 127)) for _ in range(rng.randrange(1, 120))).encode()
+        return "".join(chr(rng.randrange(32, 127)) for _count in range(rng.randrange(1, 120))).encode()
     return rng.choice(VALID).encode() + b"\r" + rng.choice(VALID).encode()
 
 
 def _content(rng):
     kind = rng.randrange(8)
     if kind == 0:
-        return bytes(rng.randrange(256) for _ in range(rng.randrange(0, 4096)))
+        return rng.randbytes(rng.randrange(0, 4096))
     if kind == 1:
         return ("# r\xe9gle du site\n%s\n" % INIT).encode("latin-1")
     if kind == 2:
@@ -119,9 +119,9 @@ def _content(rng):
     if kind == 4:
         return ("# " + "y" * rng.randrange(5000, 400000) + "\n" + rng.choice(VALID) + "\n").encode()
     if kind == 5:
-        return b"\r\n".join(rng.choice(VALID).encode() for _ in range(rng.randrange(1, 6))) + b"\r\n"
+        return b"\r\n".join(rng.choice(VALID).encode() for _count in range(rng.randrange(1, 6))) + b"\r\n"
     ending = rng.choice([b"\n", b"\n", b"\r", b""])
-    return b"\n".join(_line(rng) for _ in range(rng.randrange(1, 40))) + ending
+    return b"\n".join(_line(rng) for _count in range(rng.randrange(1, 40))) + ending
 
 
 def _entry(rng, directory, name, outside):
@@ -219,7 +219,7 @@ def test_hostile_trees_through_the_controller(sandbox):
     assert not problems, "seed %d:\n%s" % (seed, "\n".join(problems[:20]))
     failed, written = 0, 0
     for host, (rules_dir, _compiled) in trees.items():
-        after = _trees_state({host: trees[host]})[host]
+        after = _trees_state({host: (rules_dir, _compiled)})[host]
         result = results[host]["write"]
         if result["status"] == "failed":
             failed += 1
