@@ -113,6 +113,23 @@ def filters_disjoint(left, right):
                if len(constraints) > 1)
 
 
+EXEC_SYSCALLS = ("execve", "execveat")
+
+
+def _exec_only(required):
+    """A path/watch requirement with perm=x: its events are executions (execve, execveat)."""
+    return any(item[0] == "perm" and item[1] == "=" and set(item[2]) <= set("x") for item in required.filters)
+
+
+def _may_drop_exec(never):
+    """Can a never rule with these syscalls drop an execve? Only a rule bound to one arch (its
+    numbers then mean one table) that lists no exec syscall of that table is known not to."""
+    if never.syscalls == A.ALL_SYSCALLS or not never.arch or any(op != "=" for op, _t in never.arch):
+        return True
+    numbers = set(A.syscall_number(n, never.table) for n in EXEC_SYSCALLS if A.syscall_exists(n, never.table))
+    return bool(numbers & set(never.syscalls))
+
+
 def _never_hits(never, required, remaining):
     """The remaining targets a ``never`` rule earlier in the list can drop events of."""
     if never.list != required.list or _arch_disjoint(never, required):
@@ -122,6 +139,8 @@ def _never_hits(never, required, remaining):
     if never.syscalls in (A.ALL_SYSCALLS, None) or required.syscalls is None:
         return set(remaining)
     if required.syscalls == A.ALL_SYSCALLS:
+        if _exec_only(required) and not _may_drop_exec(never):
+            return set()  # a perm=x rule records executions; this never rule drops no execve
         return remaining & set([A.ALL_SYSCALLS])  # drops some syscalls of an "all" requirement
     if never.arch and never.table != required.table:
         return set()

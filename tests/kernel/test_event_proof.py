@@ -151,6 +151,7 @@ def generate(count=320, seed=15):
 # docs/event-proof.md: name -> (verdict, recorded, predicate on (layout, control)).
 DOCUMENTED = {
     "failures_only": ("fail", True, lambda layout, control: layout.variants[control] == "failures_only"),
+    "task_never_filtered": ("fail", True, lambda layout, control: layout.modifier == "task_never_other_uid"),
 }
 # watch_bin_kmod / path_bin_kmod agree since issue 12: on this merged-/usr host /bin/kmod and
 # /usr/bin/kmod name the same directory entry, so the verdict passes, as the records do

@@ -32,3 +32,27 @@ def test_coverage_accepts_broader_bounds_and_perms(existing, required, expected)
     assert S.covers(P.parse_rule(existing), P.parse_rule(required), "x86_64", match="coverage") is expected
     if existing != required:
         assert not S.covers(P.parse_rule(existing), P.parse_rule(required), "x86_64", match="strict")
+
+
+KMOD_STIG = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules"
+
+
+@pytest.mark.parametrize("never, suppressed", [
+    ("-a never,exit -F arch=b64 -S delete_module", False),       # no execve: cannot drop a kmod run
+    ("-a never,exit -F arch=b64 -S finit_module -F uid=0", False),
+    ("-a never,exit -F arch=b64 -S execve", True),
+    ("-a never,exit -F arch=b32 -S 11", True),                     # execve on i386
+    ("-a never,exit -S 11", True),                                 # no arch: 11 is execve on i386
+    ("-a never,exit -F arch=b64 -S all", True),
+])
+def test_never_rules_without_exec_syscalls_do_not_suppress_a_kmod_rule(never, suppressed):
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
+    required = S.canonical(P.parse_rule(KMOD_STIG), "x86_64")
+    rules = [P.parse_rule(never), P.parse_rule(KMOD_STIG)]
+
+    class Loaded(object):
+        def __init__(self, rule):
+            self.rule, self.canon = rule, S.canonical(rule, "x86_64")
+
+    verdict = C.judge(required, [Loaded(r) for r in rules])
+    assert bool(verdict.suppressed) is suppressed, verdict.suppressed
