@@ -63,8 +63,8 @@ def _unreported_message(name, positions, slice_count, rows):
     where = ""
     if slice_count and name in positions:
         where = " (slice %d of %d by AWX's host order)" % (positions[name] % slice_count + 1, slice_count)
-    return ("no slice reported this host%s: %s" % (where, "; ".join("%s: %s" % (r["name"], r["error"])
-                                                                      for r in problems) or "it is in no slice"))
+    named = "; ".join("%s: %s" % (r["name"], r["error"]) for r in problems) or "it is in no slice"
+    return "no slice reported this host%s: %s" % (where, named)
 
 
 def merge_reports(slices, hosts=None, slice_count=None, title=None, generated_at=None):

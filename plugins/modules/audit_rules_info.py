@@ -49,6 +49,17 @@ options:
         verdicts rest on the files alone.
     type: bool
     default: true
+  detail:
+    description:
+      - V(full) returns everything below. V(report) returns what the fleet report reads and bounds the result that
+        travels back to the controller (about half the size) - RV(controls) without the catalog fields (title,
+        severity, benchmark, IDs, rules; the controller's report has them), RV(requirements) without canonical forms,
+        suppressing rules and notes (their verdict, reason, evidence and missing lines stay), RV(findings) capped
+        at 100 (RV(findings_left_out) counts the rest), and no C(files), C(settings), C(kernel) or C(mode_evidence).
+      - The playbook C(drift_report) uses V(report); set C(auditkit_detail=full) to get every field.
+    type: str
+    choices: [full, report]
+    default: full
 notes:
   - Reading the kernel needs root (C(become=true)).
 seealso:
@@ -92,6 +103,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+findings_left_out:
+  description: With O(detail=report), the number of findings beyond the first 100 that were left out.
+  returned: with O(detail=report)
+  type: int
+detail:
+  description: V(report) when the result was bounded with O(detail=report).
+  returned: with O(detail=report)
+  type: str
 profile:
   description: The profile used (C(name), C(title)) and how it was chosen (C(picked_by)); null without O(profile).
   returned: always
@@ -187,11 +206,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_result_detail as D
 
 
 def main():
     spec = M.argument_spec(rules=dict(type="list", elements="str", default=[]),
-                           loaded=dict(type="bool", default=True))
+                           loaded=dict(type="bool", default=True),
+                           detail=dict(type="str", choices=["full", "report"], default="full"))
     module = M.guard(AnsibleModule(argument_spec=spec, supports_check_mode=True))
     machine = M.target_machine(module)
     selection = M.requirements(module, machine, allow_control=True)
@@ -203,7 +224,8 @@ def main():
         module.fail_json(msg=str(exc))
     M.bind_to_host(selection, snapshot)
     result = E.evaluate(snapshot, selection.requirements, params["match"], params["key_policy"])
-    module.exit_json(changed=False, **M.with_controls(result, selection))
+    result = M.with_controls(result, selection)
+    module.exit_json(changed=False, **(D.for_report(result) if params["detail"] == "report" else result))
 
 
 if __name__ == "__main__":
