@@ -10,20 +10,36 @@
 2. Controller scaling: drift_report over 100, 300 and 1000 local-connection hosts, each with
    its own rules directory.
 3. Engine: parse and evaluate a 10,000-line rules directory against every bundled profile.
+4. Report step alone: the report (all six formats) of 1,000 to 50,000 synthetic hosts whose
+   results are real audit_rules_info results (scripts/bench_fixtures/audit_rules_info.json,
+   captured once with --capture-fixture) with per-host names and paths; time and peak RSS of the
+   process. The size of one host's result with detail=full and detail=report.
+5. Round trip: the AnsiballZ payload of each module (ANSIBLE_KEEP_REMOTE_FILES) and its run time
+   on the host (the kept payload run with the target's Python), beside ping's.
 
-    python scripts/bench.py [--hosts 20] [--runs 3] [--scale 100,300,1000]
+    python scripts/bench.py [--hosts 20] [--runs 3] [--scale 100,300,1000] [--parts fleet,scaling,...]
+
+Parts not run keep their section of the previous BENCHMARKS.md (with its date).
 """
 import argparse
+import base64
+import copy
 import datetime
+import glob
+import io
 import json
 import os
 import platform
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import zipfile
 
 import yaml
 
@@ -43,7 +59,11 @@ LOCAL_ACTIONS = {"set_fact", "debug", "assert", "meta", "include_tasks", "import
                  "ansible.builtin.set_stats", "ansible.builtin.validate_argument_spec", "ansible.builtin.fail",
                  "ansible.builtin.include_tasks", "ansible.builtin.meta"}
 SEED = "-D\n-b 8192\n"
-GOALS = (("drift_report / floor", "<= 1.5"), ("remediate (2nd) / floor", "<= 2"), ("CaC 1st / our 1st", ">= 20"))
+GOALS = (("drift_report / floor", "<= 1.3"), ("remediate (2nd) / floor", "<= 1.3"), ("CaC 1st / our 1st", ">= 20"))
+FIXTURE = os.path.join(ROOT, "scripts", "bench_fixtures", "audit_rules_info.json")
+PARTS = ("engine", "fleet", "scaling", "report", "payload")
+REPORT_GOAL = (10000, 30.0, 1024.0)  # hosts, seconds, MiB
+WORKER_GOAL_MIB = 200.0
 
 
 # --- running things ---------------------------------------------------------------------------
@@ -175,12 +195,17 @@ def fleet_benchmark(hosts, runs):
                 shape[label] = counts(output, names)
     finally:
         stop_fleet(names)
-    return rows, samples, shape, cac
+    return {"hosts": hosts, "runs": runs, "cac": cac, "rows": [
+        {"label": label, "wall": statistics.median(w for w, _c in samples[label]),
+         "cpu": statistics.median(c for _w, c in samples[label]), "tasks": shape[label][0],
+         "remote": shape[label][1]} for label, _command, _reset in rows]}
 
 
 # --- controller scaling -----------------------------------------------------------------------
 
 def scaling_benchmark(sizes):
+    """drift_report on local-connection hosts; the process tree of ansible-playbook sampled for
+    each process's peak RSS (workers apart from the main process) and the tree's summed PSS."""
     results = []
     for size in sizes:
         workdir = tempfile.mkdtemp(prefix="auditkit-scale-%d-" % size)
@@ -199,15 +224,284 @@ def scaling_benchmark(sizes):
                  "auditkit_arch": "x86_64", "auditkit_report_dir": os.path.join(workdir, "report")}
         command = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(workdir, "hosts.ini"),
                    "auditkit.auditd.drift_report", "-e", json.dumps(extra)]
-        env = environment()
-        wall, cpu, output = measured(command, workdir, env)
-        report_task = [t for p in output["plays"] for t in p["tasks"] if t["task"]["name"].endswith("Write the report")][0]
+        output_path = os.path.join(workdir, "output.json")
+        start = time.monotonic()
+        with open(output_path, "w") as output_file:
+            child = subprocess.Popen(command, cwd=workdir, env=environment(), stdout=output_file,
+                                     stderr=subprocess.DEVNULL)
+            with TreeMemory(child.pid) as memory:
+                _pid, _status, usage = os.wait4(child.pid, 0)
+        wall = time.monotonic() - start
+        with open(output_path) as handle:
+            text = handle.read()
+        output = json.JSONDecoder().raw_decode(text[text.index("{"):])[0]
+        report_task = [t for p in output["plays"] for t in p["tasks"] if t["task"]["name"] == "Write the report"][0]
         duration = report_task["task"]["duration"]
-        start = datetime.datetime.fromisoformat(duration["start"].replace("Z", "+00:00"))
-        end = datetime.datetime.fromisoformat(duration["end"].replace("Z", "+00:00"))
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-        results.append((size, wall, cpu, (end - start).total_seconds(), peak))
+        report_start = datetime.datetime.fromisoformat(duration["start"].replace("Z", "+00:00"))
+        report_end = datetime.datetime.fromisoformat(duration["end"].replace("Z", "+00:00"))
+        cpu = usage.ru_utime + usage.ru_stime
+        row = {"hosts": size, "wall": wall, "cpu": cpu, "report_s": (report_end - report_start).total_seconds(),
+               "worker_peak_mib": memory.worker_peak_mib(), "main_peak_mib": memory.main_peak_mib(),
+               "tree_pss_mib": memory.tree_peak_kib / 1024.0}
+        print("scaling: %s" % row)
+        results.append(row)
+        shutil.rmtree(workdir)
     return results
+
+
+# --- memory of a process tree -------------------------------------------------------------------
+
+def _status(pid):
+    """{VmRSS, VmHWM} in KiB of one process, or None once it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as handle:
+            fields = dict(line.split(":", 1) for line in handle if line.startswith(("VmRSS", "VmHWM", "PPid")))
+    except (IOError, OSError, ValueError):
+        return None
+    return dict((k, int(v.split()[0])) for k, v in fields.items())
+
+
+def _pss(pid):
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as handle:
+            return sum(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+    except (IOError, OSError, ValueError):
+        return 0
+
+
+def _tree(root):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            status = _status(int(entry))
+            if status:
+                children.setdefault(status.get("PPid"), []).append(int(entry))
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo += children.get(pid, [])
+    return pids
+
+
+class TreeMemory(object):
+    """Samples a process tree every interval: the peak of its summed PSS (shared pages counted
+    once) and each process's own peak RSS (VmHWM, the kernel's high-water mark)."""
+
+    def __init__(self, root, interval=0.5):
+        self.root, self.interval = root, interval
+        self.tree_peak_kib, self.process_peak_kib, self.root_peak_kib = 0, {}, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+        self._thread.daemon = True
+
+    def _run(self):
+        while not self._stop.is_set():
+            total = 0
+            for pid in _tree(self.root):
+                status = _status(pid)
+                if status:
+                    self.process_peak_kib[pid] = max(self.process_peak_kib.get(pid, 0), status.get("VmHWM", 0))
+                    total += _pss(pid)
+            self.tree_peak_kib = max(self.tree_peak_kib, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def worker_peak_mib(self):
+        """The highest peak RSS of any process of the tree except the root (ansible-playbook's workers)."""
+        return max([v for pid, v in self.process_peak_kib.items() if pid != self.root] or [0]) / 1024.0
+
+    def main_peak_mib(self):
+        return self.process_peak_kib.get(self.root, 0) / 1024.0
+
+
+# --- report step alone, on synthetic results ----------------------------------------------------
+
+CAPTURE_STATES = {  # a fleet's typical states: nothing, partly covered, covered
+    "seed": {"10-base.rules": SEED},
+    "partial": {"10-base.rules": SEED, "30-site.rules": "-a always,exit -F arch=b64 -S init_module,finit_module "
+                                                       "-F auid>=1000 -F auid!=unset -k module_chng\n"
+                                                       "-w /usr/bin/kmod -p x -k modules\n"},
+    "compliant": {"10-base.rules": "-D\n", "audit.rules": "".join(
+        "-a always,exit -F arch=%s -S %s -F auid>=1000 -F auid!=unset -k module_chng\n" % (arch, calls)
+        for arch in ("b32", "b64") for calls in ("init_module,finit_module", "delete_module"))
+        + "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules\n"},
+}
+
+
+def capture_fixture():
+    """Run audit_rules_info through ansible-playbook on one local host per state, with detail=full
+    and detail=report, and store the registered results (the fixture of the report benchmark)."""
+    workdir = tempfile.mkdtemp(prefix="auditkit-capture-")
+    lines = ["[all]"]
+    for state, files in CAPTURE_STATES.items():
+        rules_dir = os.path.join(workdir, state, "rules.d")
+        os.makedirs(rules_dir)
+        for name, text in files.items():
+            with open(os.path.join(rules_dir, name), "w") as handle:
+                handle.write(text)
+        lines.append("%s auditkit_rules_dir=%s" % (state, rules_dir))
+    lines += ["[all:vars]", "ansible_connection=local", "ansible_python_interpreter=%s" % sys.executable]
+    with open(os.path.join(workdir, "hosts.ini"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    play = [{"name": "Capture audit_rules_info results", "hosts": "all", "gather_facts": False, "tasks": [
+        {"name": "Judge (%s)" % detail, "auditkit.auditd.audit_rules_info": {
+            "profile": "stig_rhel9", "rules_dir": "{{ auditkit_rules_dir }}", "loaded": False, "arch": "x86_64",
+            "detail": detail}, "register": "result_%s" % detail} for detail in ("full", "report")] + [
+        {"name": "Store", "delegate_to": "localhost", "ansible.builtin.copy": {
+            "dest": os.path.join(workdir, "{{ inventory_hostname }}.json"),
+            "content": "{{ {'full': result_full, 'report': result_report} | to_json }}"}}]}]
+    with open(os.path.join(workdir, "capture.yml"), "w") as handle:
+        yaml.safe_dump(play, handle)
+    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "hosts.ini", "capture.yml"], cwd=workdir,
+                          env=environment({"ANSIBLE_STDOUT_CALLBACK": "default"}), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit("capture failed:\n%s" % done.stdout[-3000:])
+    fixture = {"captured_with": "ansible-playbook, audit_rules_info profile=stig_rhel9 loaded=false arch=x86_64",
+               "rules_dir": "/bench/rules.d", "hosts": {}}
+    for state in CAPTURE_STATES:
+        with open(os.path.join(workdir, state + ".json")) as handle:
+            text = handle.read().replace(os.path.join(workdir, state), "/bench")
+        fixture["hosts"][state] = json.loads(text)
+    os.makedirs(os.path.dirname(FIXTURE), exist_ok=True)
+    with open(FIXTURE, "w") as handle:
+        json.dump(fixture, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    shutil.rmtree(workdir)
+    print("fixture written: %s" % FIXTURE)
+
+
+def synthetic_results(count, detail="report"):
+    """count per-host results shaped like real ones: the captured results in turn (3 states), each
+    host with its own name in its paths and texts, deserialised from JSON as the controller does."""
+    with open(FIXTURE) as handle:
+        fixture = json.load(handle)
+    texts = [json.dumps(fixture["hosts"][state][detail]) for state in sorted(fixture["hosts"])]
+    return dict(("host%05d" % i, json.loads(texts[i % len(texts)].replace("/bench", "/bench/host%05d" % i)))
+                for i in range(count))
+
+
+def report_step(count, detail="report"):
+    """In this process: generate the results, then run the report as the action plugin does
+    (audit_report_files.run_report: build, render the six formats, write). Prints JSON."""
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
+    start = time.perf_counter()
+    results = synthetic_results(count, detail)
+    generated = time.perf_counter()
+    before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    dest = tempfile.mkdtemp(prefix="auditkit-report-%d-" % count)
+    params = dict((k, v.get("default")) for k, v in F.OPTIONS.items())
+    params.update(dest=dest, kind="drift_report")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    result = F.run_report(params, results, {}, list(results), {}, now, False)
+    done = time.perf_counter()
+    size = sum(os.path.getsize(p) for p in result["files"])
+    shutil.rmtree(dest)
+    print(json.dumps({"hosts": count, "generate_s": generated - start, "report_s": done - generated,
+                      "results_peak_mib": before_kib / 1024.0, "files": len(result["files"]),
+                      "bytes_written": size, "host_status": result["summary"]["host_status"]}))
+
+
+def report_benchmark(sizes):
+    """report_step in a child process per size: its time, and the peak RSS of the child (the
+    whole process tree of the step: it starts no processes)."""
+    rows = []
+    for size in sizes:
+        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--report-step", str(size)],
+                                 stdout=subprocess.PIPE, text=True, env=environment())
+        with TreeMemory(child.pid) as memory:
+            _pid, status, usage = os.wait4(child.pid, 0)
+        out = child.stdout.read()
+        if status != 0:
+            raise SystemExit("report step for %d hosts failed: %s" % (size, out))
+        row = json.loads(out)
+        row["peak_mib"] = usage.ru_maxrss / 1024.0
+        row["cpu_s"] = usage.ru_utime + usage.ru_stime  # the whole child: generating and reporting
+        row["tree_pss_mib"] = memory.tree_peak_kib / 1024.0
+        print("report step: %s" % row)
+        rows.append(row)
+    return rows
+
+
+def result_sizes():
+    """Bytes of one host's registered result as JSON, per captured state and detail."""
+    with open(FIXTURE) as handle:
+        fixture = json.load(handle)
+    return dict((state, dict((detail, len(json.dumps(fixture["hosts"][state][detail], sort_keys=True)))
+                             for detail in ("full", "report")))
+                for state in sorted(fixture["hosts"]))
+
+
+# --- the round trip: AnsiballZ payloads and module run time on the host -------------------------
+
+def _zip_of(payload_text):
+    match = re.search(r"zip_data='([A-Za-z0-9+/=]+)'", payload_text) or re.search(
+        r'ZIPDATA = """([A-Za-z0-9+/=\s]+)"""', payload_text)
+    return zipfile.ZipFile(io.BytesIO(base64.b64decode(match.group(1))))
+
+
+def payload_benchmark(runs=5):
+    """Per module: the AnsiballZ file ansible sends per host per task (kept with
+    ANSIBLE_KEEP_REMOTE_FILES), its largest members, and the median run time of that file with
+    the target's Python (the module's own time on the host, without the connection)."""
+    workdir = tempfile.mkdtemp(prefix="auditkit-payload-")
+    rules_dir = os.path.join(workdir, "rules.d")
+    os.makedirs(rules_dir)
+    with open(os.path.join(rules_dir, "10-base.rules"), "w") as handle:
+        handle.write(SEED)
+    common = "rules_dir=%s arch=x86_64 profile=stig_rhel9" % rules_dir
+    tasks = [
+        ("ping", "ansible.builtin.ping", "", "floor"),
+        ("audit_rules_info", "auditkit.auditd.audit_rules_info", common + " loaded=false detail=report",
+         "drift_report, per host"),
+        ("audit_rules_info (detail=full)", "auditkit.auditd.audit_rules_info", common + " loaded=false detail=full",
+         "-e auditkit_detail=full"),
+        ("audit_rules (check mode)", "auditkit.auditd.audit_rules",
+         common + " compiled_file=%s/audit.rules" % workdir, "remediate, per host"),
+        ("audit_rules_load (check mode)", "auditkit.auditd.audit_rules_load",
+         "rules_dir=%s compiled_file=%s/audit.rules" % (rules_dir, workdir), "remediate's handler"),
+    ]
+    rows = []
+    for label, module, args, role in tasks:
+        remote_tmp = os.path.join(workdir, "remote-tmp-%d" % len(rows))
+        env = environment({"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_PIPELINING": "0",
+                           "ANSIBLE_REMOTE_TMP": remote_tmp, "ANSIBLE_STDOUT_CALLBACK": "default"})
+        command = [os.path.join(BIN, "ansible"), "localhost", "-c", "local", "--check", "-m", module,
+                   "-e", "ansible_python_interpreter=%s" % sys.executable]
+        if args:
+            command += ["-a", args]
+        done = subprocess.run(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, check=False)
+        kept = glob.glob(os.path.join(remote_tmp, "*", "AnsiballZ_*.py"))
+        if not kept:
+            print("payload: %s kept no file (rc=%d): %s" % (label, done.returncode, done.stdout[-600:]))
+            continue
+        with open(kept[0]) as handle:
+            text = handle.read()
+        members = _zip_of(text).infolist()
+        ours = sum(m.compress_size for m in members if "ansible_collections/auditkit" in m.filename)
+        largest = sorted(members, key=lambda m: -m.compress_size)[:3]
+        times = []
+        for _run in range(runs):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, kept[0]], cwd=workdir, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+            times.append(time.perf_counter() - start)
+        rows.append({"label": label, "role": role, "bytes": len(text.encode("utf-8")), "ours_zip": ours,
+                     "largest": ["%s (%.0f KiB)" % (m.filename.split("/")[-1], m.compress_size / 1024.0)
+                                 for m in largest],
+                     "run_ms": statistics.median(times) * 1000})
+        print("payload: %s" % rows[-1])
+    shutil.rmtree(workdir)
+    return rows
 
 
 # --- engine -----------------------------------------------------------------------------------
@@ -243,55 +537,134 @@ def machine():
         cores, memory, platform.platform(), platform.python_version(), versions, docker)
 
 
-def write_markdown(args, fleet, scaling, engine):
-    rows, samples, shape, cac = fleet
-    median = dict((label, (statistics.median(w for w, _c in s), statistics.median(c for _w, c in s)))
-                  for label, s in samples.items())
-    floor = median["floor: ansible all -m ping"][0]
-    ratios = {
-        "drift_report / floor": median["drift_report (non-compliant hosts)"][0] / floor,
-        "remediate (2nd) / floor": median["remediate, 2nd run"][0] / floor,
-        "CaC 1st / our 1st": median["ComplianceAsCode, 1st run"][0] / median["remediate, 1st run"][0],
-    }
-    out = ["# Benchmarks", "",
-           "Written by `make bench` (`scripts/bench.py`) on %s UTC. Nothing in `make test` depends on timings." %
-           datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), "",
-           "Machine: %s." % machine(), "",
-           "## Fleet: %d containers, median of %d interleaved runs" % (args.hosts, args.runs), "",
-           "Local Debian 12 containers (`make image`), docker connection, forks 20, pipelining on, the same "
-           "inventory for every row. Our rows use the `stig_rhel9` profile; ComplianceAsCode's are the tasks of `%s` "
-           "extracted from `%s` at run time (their container and package gates removed). Tasks and remote module "
-           "executions are counted per host from the json callback." % (", ".join(CAC_RULES), CAC_PLAYBOOK), "",
+DATA = os.path.join(ROOT, "docs", "benchmark-data.json")  # every part's last measurement, with its date
+
+
+def _met(value, target):
+    bound = float(target.split()[1])
+    return value <= bound if target.startswith("<=") else value >= bound
+
+
+def fleet_section(data):
+    rows = dict((r["label"], r) for r in data["rows"])
+    floor = rows["floor: ansible all -m ping"]["wall"]
+    ratios = {"drift_report / floor": rows["drift_report (non-compliant hosts)"]["wall"] / floor,
+              "remediate (2nd) / floor": rows["remediate, 2nd run"]["wall"] / floor,
+              "CaC 1st / our 1st": rows["ComplianceAsCode, 1st run"]["wall"] / rows["remediate, 1st run"]["wall"]}
+    out = ["## Fleet: %d containers, median of %d interleaved runs" % (data["hosts"], data["runs"]), "",
+           "Measured %s. Local Debian 12 containers (`make image`), docker connection, forks 20, pipelining on, the "
+           "same inventory for every row. Our rows use the `stig_rhel9` profile; ComplianceAsCode's are the tasks of "
+           "`%s` extracted from `%s` at run time (their container and package gates removed). Tasks and remote module "
+           "executions are counted per host from the json callback." % (data["date"], ", ".join(CAC_RULES),
+                                                                      CAC_PLAYBOOK), "",
            "| Row | Wall (s) | Controller CPU (s) | Tasks per host | Remote module runs per host | x floor |",
            "|---|---|---|---|---|---|"]
-    for label, _command, _reset in rows:
-        wall, cpu = median[label]
-        tasks, remote = shape[label]
-        out.append("| %s | %.1f | %.1f | %d | %.1f | %.2f |" % (label, wall, cpu, tasks, remote, wall / floor))
+    for row in data["rows"]:
+        out.append("| %s | %.1f | %.1f | %d | %.1f | %.2f |" % (row["label"], row["wall"], row["cpu"], row["tasks"],
+                                                              row["remote"], row["wall"] / floor))
     out += ["", "| Goal | Target | Measured | Met |", "|---|---|---|---|"]
     for name, target in GOALS:
-        value = ratios[name]
-        bound = float(target.split()[1])
-        met = value <= bound if target.startswith("<=") else value >= bound
-        out.append("| %s | %s | %.2f | %s |" % (name, target, value, "yes" if met else "no"))
-    out += ["", "## Controller scaling: drift_report on local-connection hosts", "",
-            "Each host has its own sandbox rules directory; files only (`auditkit_read_kernel=false`).", "",
-            "| Hosts | Wall (s) | Per host (ms) | Controller CPU (s) | Report task (s) | Report share | Peak RSS of a child (MiB) |",
-            "|---|---|---|---|---|---|---|"]
-    for size, wall, cpu, report, peak in scaling:
-        out.append("| %d | %.1f | %.0f | %.1f | %.2f | %.1f%% | %.0f |" % (
-            size, wall, wall / size * 1000, cpu, report, report / wall * 100, peak))
-    lines, parse, evaluate, profiles = engine
-    out += ["", "## Engine", "",
-            "%d rule lines in 10 files, parsed once, then evaluated against each of the %d bundled profiles." % (
-                lines, profiles), "",
+        out.append("| %s | %s | %.2f | %s |" % (name, target, ratios[name], "yes" if _met(ratios[name], target)
+                                                 else "no"))
+    return out
+
+
+def _mib(row, key):
+    return "%.0f" % row[key] if row.get(key) is not None else "-"
+
+
+def scaling_section(data):
+    out = ["## Controller scaling: drift_report on local-connection hosts", "",
+           "Measured %s. Each host has its own sandbox rules directory; files only (`auditkit_read_kernel=false`); "
+           "forks 20. Memory is sampled every 0.5 s over ansible-playbook's process tree: the highest peak RSS "
+           "(VmHWM) of any worker, the main process's, and the peak of the tree's summed PSS (shared pages counted "
+           "once). Goal: no worker above %.0f MiB at 1,000 hosts." % (data["date"], WORKER_GOAL_MIB), "",
+           "| Hosts | Wall (s) | Per host (ms) | Controller CPU (s) | Report task (s) | Worker peak RSS (MiB) "
+           "| Main process peak RSS (MiB) | Tree peak PSS (MiB) |",
+           "|---|---|---|---|---|---|---|---|"]
+    for row in data["rows"]:
+        out.append("| %d | %.1f | %.0f | %.1f | %.2f | %s | %s | %s |" % (
+            row["hosts"], row["wall"], row["wall"] / row["hosts"] * 1000, row["cpu"], row["report_s"],
+            _mib(row, "worker_peak_mib"), _mib(row, "main_peak_mib"), _mib(row, "tree_pss_mib")))
+    return out
+
+
+def report_section(data):
+    hosts, seconds, mib = REPORT_GOAL
+    out = ["## Report step alone: synthetic fleets", "",
+           "Measured %s. The report of N hosts in all six formats (report.json, summary.md, report.html, junit.xml, "
+           "report.csv, one .cklb per host), run as the action plugin runs it (`audit_report_files.run_report`) in "
+           "one process, on results generated from real `audit_rules_info` results (`%s`: three hosts, nothing / "
+           "part / all covered, captured through ansible-playbook with `detail=report`, the form drift_report "
+           "brings back), each host with its own name in its paths. Peak RSS is the process's (it starts no "
+           "other); it includes the N results themselves, which the controller holds in any case. Goal: %d hosts "
+           "in <= %.0f s and <= %.0f MiB." % (data["date"], os.path.relpath(FIXTURE, ROOT), hosts, seconds, mib), "",
+           "| Hosts | Report wall (s) | Per host (ms) | Process CPU (s) | Peak RSS (MiB) | Of which the results (MiB) "
+           "| Files | Written (MiB) | Goal met |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in data["rows"]:
+        goal = "-"
+        if row["hosts"] == hosts:
+            goal = "yes" if row["report_s"] <= seconds and row["peak_mib"] <= mib else "no"
+        out.append("| %d | %.1f | %.2f | %.1f | %.0f | %.0f | %d | %.0f | %s |" % (
+            row["hosts"], row["report_s"], row["report_s"] / row["hosts"] * 1000, row["cpu_s"], row["peak_mib"],
+            row["results_peak_mib"], row["files"], row["bytes_written"] / 1048576.0, goal))
+    out += ["", "### What travels back per host", "",
+            "One host's registered `audit_rules_info` result as JSON (bytes), from the fixture: `detail=report` "
+            "(drift_report's default) keeps what the report reads; `detail=full` (`-e auditkit_detail=full`) "
+            "everything.", "", "| Host state | detail=full | detail=report | report / full |", "|---|---|---|---|"]
+    for state, sizes in sorted(data["result_sizes"].items()):
+        out.append("| %s | %d | %d | %.0f%% |" % (state, sizes["full"], sizes["report"],
+                                                  sizes["report"] * 100.0 / sizes["full"]))
+    return out
+
+
+def payload_section(data):
+    floor = next(r for r in data["rows"] if r["label"] == "ping")
+    out = ["## Round trip: AnsiballZ payload and run time on the host", "",
+           "Measured %s. The file ansible sends per host per task (kept with `ANSIBLE_KEEP_REMOTE_FILES=1`; with "
+           "pipelining the same bytes go through stdin), the compressed size of this collection's code in it, its "
+           "largest members (compressed), and the median of 5 runs of that file with the target's Python on this "
+           "machine (the module's own time on the host: interpreter start, unpacking, the module; no connection). "
+           "Modules run in check mode on a sandbox rules directory, files only." % data["date"], "",
+           "| Module | Used by | Payload (KiB) | Collection code in it (KiB, zipped) | Largest members | Run on host (ms) "
+           "| x ping |", "|---|---|---|---|---|---|---|"]
+    for row in data["rows"]:
+        out.append("| %s | %s | %.0f | %.0f | %s | %.0f | %.2f |" % (
+            row["label"], row["role"], row["bytes"] / 1024.0, row["ours_zip"] / 1024.0, ", ".join(row["largest"]),
+            row["run_ms"], row["run_ms"] / floor["run_ms"]))
+    return out
+
+
+def engine_section(data):
+    lines = data["lines"]
+    return ["## Engine", "",
+            "Measured %s. %d rule lines in 10 files, parsed once, then evaluated against each of the %d bundled "
+            "profiles." % (data["date"], lines, data["profiles"]), "",
             "| Step | Total (s) | Per line (us) |", "|---|---|---|",
-            "| parse | %.2f | %.1f |" % (parse, parse / lines * 1e6),
-            "| evaluate, per profile | %.2f | %.1f |" % (evaluate, evaluate / lines * 1e6), "",
-            "## Re-run", "", "```sh", "make bench                       # 20 hosts, 3 runs, scaling 100/300/1000",
-            "BENCH_ARGS='--hosts 50 --runs 5' make bench", "```", ""]
-    # the analysis of missed goals is written by people, not generated
-    notes = os.path.join(ROOT, "docs", "benchmark-notes.md")
+            "| parse | %.2f | %.1f |" % (data["parse"], data["parse"] / lines * 1e6),
+            "| evaluate, per profile | %.2f | %.1f |" % (data["evaluate"], data["evaluate"] / lines * 1e6)]
+
+
+SECTIONS = (("fleet", fleet_section), ("scaling", scaling_section), ("report", report_section),
+            ("payload", payload_section), ("engine", engine_section))
+
+
+def write_markdown(data):
+    out = ["# Benchmarks", "",
+           "Written by `make bench` (`scripts/bench.py`) on %s UTC; each section says when it was measured (a run "
+           "with `--parts` re-measures only those; the others come from `docs/benchmark-data.json`). Nothing in "
+           "`make test` depends on timings." % datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), "",
+           "Machine: %s." % machine(), ""]
+    for part, render in SECTIONS:
+        if part in data:
+            out += render(data[part]) + [""]
+    out += ["## Re-run", "", "```sh",
+            "make bench                                   # everything: 20 containers x 3 runs, scaling 100/300/1000,",
+            "                                             # report step 1,000/10,000/50,000, payloads",
+            "BENCH_ARGS='--parts report,payload' make bench  # the cheap parts (a few minutes)",
+            "BENCH_ARGS='--parts fleet --hosts 20 --runs 3' make bench",
+            "python scripts/bench.py --capture-fixture     # re-capture the report fixture", "```", ""]
+    notes = os.path.join(ROOT, "docs", "benchmark-notes.md")  # the analysis is written by people
     if os.path.exists(notes):
         with open(notes) as handle:
             out += [handle.read()]
@@ -304,15 +677,44 @@ def main():
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", default="100,300,1000")
+    parser.add_argument("--report-sizes", default="1000,10000,50000")
+    parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: %s" % ", ".join(PARTS))
+    parser.add_argument("--report-step", type=int, help=argparse.SUPPRESS)  # the child of the report part
+    parser.add_argument("--capture-fixture", action="store_true", help="re-capture %s" % FIXTURE)
     args = parser.parse_args()
-    subprocess.run(["bash", os.path.join(ROOT, "scripts", "build_image.sh"), IMAGE], check=True)
-    engine = engine_benchmark()
-    print("engine: %s" % (engine,))
-    fleet = fleet_benchmark(args.hosts, args.runs)
-    print("fleet done")
-    scaling = scaling_benchmark([int(s) for s in args.scale.split(",")])
-    print("scaling: %s" % (scaling,))
-    write_markdown(args, fleet, scaling, engine)
+    if args.report_step:
+        report_step(args.report_step)
+        return
+    if args.capture_fixture:
+        capture_fixture()
+        return
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error("unknown parts: %s" % ", ".join(unknown))
+    data = {}
+    if os.path.exists(DATA):
+        with open(DATA) as handle:
+            data = json.load(handle)
+    today = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    if "fleet" in parts:
+        subprocess.run(["bash", os.path.join(ROOT, "scripts", "build_image.sh"), IMAGE], check=True)
+    if "engine" in parts:
+        lines, parse, evaluate, profiles = engine_benchmark()
+        data["engine"] = {"date": today, "lines": lines, "parse": parse, "evaluate": evaluate, "profiles": profiles}
+    if "payload" in parts:
+        data["payload"] = {"date": today, "rows": payload_benchmark()}
+    if "report" in parts:
+        data["report"] = {"date": today, "rows": report_benchmark([int(n) for n in args.report_sizes.split(",")]),
+                          "result_sizes": result_sizes()}
+    if "fleet" in parts:
+        data["fleet"] = dict(fleet_benchmark(args.hosts, args.runs), date=today)
+    if "scaling" in parts:
+        data["scaling"] = {"date": today, "rows": scaling_benchmark([int(n) for n in args.scale.split(",")])}
+    with open(DATA, "w") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    write_markdown(data)
     print("BENCHMARKS.md written")
 
 
