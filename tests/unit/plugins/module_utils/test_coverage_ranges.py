@@ -8,6 +8,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parse
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 
 STIG = "-a always,exit -F arch=b64 -S init_module -F auid>=1000 -F auid!=unset -k module_chng"
+STIG_1000 = STIG.replace("auid>=1000 -F auid!=unset", "auid=1000")
 KMOD = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules"
 
 
@@ -19,10 +20,8 @@ KMOD = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=un
     (STIG.replace("auid>=1000", "auid>1000"), STIG, False),       # 1000 itself left out
     (STIG.replace(" -F auid>=1000", ""), STIG, True),
     (STIG.replace("auid!=unset", "auid!=4294967294"), STIG, False),  # unset admitted? no, but 4294967294 is
-    (STIG.replace("auid>=1000 -F auid!=unset", "auid=1000"), STIG.replace("auid>=1000 -F auid!=unset",
-                                                                           "auid=1000"), True),
-    (STIG.replace("auid>=1000 -F auid!=unset", "auid<=5000"), STIG.replace("auid>=1000 -F auid!=unset",
-                                                                            "auid=1000"), True),
+    (STIG.replace("auid>=1000 -F auid!=unset", "auid=1000"), STIG_1000, True),
+    (STIG.replace("auid>=1000 -F auid!=unset", "auid<=5000"), STIG_1000, True),
     (STIG.replace("auid>=1000", "uid>=500"), STIG, False),        # another field: narrower
     (KMOD.replace("perm=x", "perm=rwxa"), KMOD, True),
     (KMOD.replace("perm=x", "perm=wa"), KMOD, False),
