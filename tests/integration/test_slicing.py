@@ -206,3 +206,38 @@ def test_slices_that_never_ran_and_a_private_dir_without_report(sliced_runs):
     unsliced = _verdicts(_report(jobs["unsliced"]))
     for name, host in _verdicts(merged).items():
         assert host["status"] == "error" if name in lost else host == unsliced[name], (name, host)
+
+
+def test_sliced_templates_and_workflow_as_code(tmp_path):
+    """awx/job_templates.yml with auditkit_awx_slice_count=4: every awx.awx call's templated
+    arguments against that module's argument spec, the slice count and the slice flag on the
+    drift report, remediate and verify templates, the merge templates, and the workflow
+    drift -> merge -> approve -> remediate -> verify -> merge_verify."""
+    import test_awx  # pylint: disable=import-outside-toplevel
+    _play, calls = test_awx._awx_calls(tmp_path, auditkit_awx_slice_count=4)
+    for module, args in calls:
+        spec, rules = test_awx._awx_argument_spec(module)
+        result = test_awx.ArgumentSpecValidator(spec, **rules).validate(dict(args, controller_host="https://x.invalid"))
+        assert not result.error_messages, (module, args.get("name"), result.error_messages)
+    templates = dict((args["name"], args) for module, args in calls if module == "job_template")
+    for name in ("auditkit drift report", "auditkit remediate", "auditkit verify"):
+        assert templates[name]["job_slice_count"] == 4 and templates[name]["extra_vars"]["auditkit_report_slice"]
+    for name in ("auditkit merge reports", "auditkit merge verify"):
+        assert templates[name]["job_slice_count"] == 1 and templates[name]["extra_vars"]["auditkit_slice_count"] == 4
+        assert os.path.isfile(os.path.join(ROOT, templates[name]["playbook"]))
+    assert templates["auditkit merge verify"]["extra_vars"]["auditkit_fail_on_drift"] is True
+    workflow = next(args for module, args in calls if module == "workflow_job_template")
+    nodes = dict((n["identifier"], n) for n in workflow["workflow_nodes"])
+    assert list(nodes) == ["drift", "merge", "approve", "remediate", "verify", "merge_verify"]
+    links = [(p, link, c["identifier"]) for p, n in nodes.items() for link, cs in n.get("related", {}).items()
+             for c in cs]
+    assert links == [("drift", "always_nodes", "merge"), ("merge", "always_nodes", "approve"),
+                     ("approve", "success_nodes", "remediate"), ("remediate", "success_nodes", "verify"),
+                     ("verify", "always_nodes", "merge_verify")]
+    for node in nodes.values():
+        template = node["unified_job_template"]
+        assert template["type"] == "workflow_approval" or template["name"] in templates
+    _play, plain = test_awx._awx_calls(tmp_path)  # one slice: the templates as before, no merge
+    plain_templates = [args for module, args in plain if module == "job_template"]
+    assert len(plain_templates) == 3 and all(t["job_slice_count"] == 1 for t in plain_templates)
+    assert all("auditkit_report_slice" not in t["extra_vars"] for t in plain_templates)
