@@ -60,9 +60,11 @@ def _slice_rows(slices, hosts, slice_count):
 
 def _unreported_message(name, positions, slice_count, rows):
     problems = [r for r in rows if r["status"] != "reported"]
+    missing = set(r["name"] for r in problems if r["status"] == "missing")
     where = ""
     if slice_count and name in positions:
-        where = " (slice %d of %d by AWX's host order)" % (positions[name] % slice_count + 1, slice_count)
+        label = "slice %d of %d" % (positions[name] % slice_count + 1, slice_count)
+        where = " (%s by AWX's host order)" % label if label in missing else ""
     named = "; ".join("%s: %s" % (r["name"], r["error"]) for r in problems) or "it is in no slice"
     return "no slice reported this host%s: %s" % (where, named)
 
