@@ -1,0 +1,43 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The remediate playbook as a user runs it loads what it writes: judged by the kernel
+(auditctl -l), not by our verdicts. A condition on an imported role reaches its handlers, which
+once skipped the load handler in every real run while every verdict-based test stayed green."""
+import os
+import sys
+
+import pytest
+
+from kernel_helpers import KernelGuard, loaded_lines
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
+from sandbox import make_fleet, playbook  # noqa: E402  pylint: disable=wrong-import-position
+
+# What the RHEL 9 STIG profile writes on x86_64, as auditctl -l prints it.
+EXPECTED = [
+    "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -F key=module_chng",
+    "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=-1 -F key=module_chng",
+    "-a always,exit -S all -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=-1 -F key=modules",
+]
+
+
+@pytest.fixture
+def kernel():
+    guard = KernelGuard()
+    yield guard
+    guard.restore()
+
+
+@pytest.mark.skipif(os.uname()[4] != "x86_64", reason="the expected auditctl -l lines are x86_64's")
+def test_remediate_loads_the_rules_it_writes(tmp_path, kernel):
+    fleet = make_fleet(tmp_path, {"web1": {}}, common={"auditkit_load": True, "auditkit_read_kernel": True,
+                                                        "auditkit_profile": "stig_rhel9"})
+    run = playbook(fleet, "remediate")
+    assert run.returncode == 0, run.stdout
+    assert "RUNNING HANDLER [auditkit.auditd.module_loading : Load audit rules]" in run.stdout
+    loaded = loaded_lines()
+    assert [line for line in EXPECTED if line not in loaded] == [], run.stdout
+
+    again = playbook(fleet, "drift_report", auditkit_report_dir=str(tmp_path / "report"))
+    assert again.returncode == 0, again.stdout
+    assert "pass" in (tmp_path / "report" / "summary.md").read_text()
