@@ -524,7 +524,7 @@ def machine():
     versions = subprocess.run([os.path.join(BIN, "ansible"), "--version"], stdout=subprocess.PIPE, text=True,
                               check=True).stdout.splitlines()[0]
     docker = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], stdout=subprocess.PIPE,
-                            text=True, check=False).stdout.strip()
+                            text=True, check=False).stdout.strip() or "(daemon not running)"
     return "%d cores, %.1f GiB, %s, Python %s, %s, docker %s" % (
         cores, memory, platform.platform(), platform.python_version(), versions, docker)
 
