@@ -96,6 +96,16 @@ def _unknown_error(option, unknown):
                         "its IDs" % (option, "; ".join(parts)))
 
 
+def check_ids(wanted=None, skipped=None):
+    """Raise ProfileError, naming close matches, for an ID that no bundled profile has. The role
+    also calls this once on the controller (filter unknown_control_ids), before it changes anything."""
+    index = _catalog_index()
+    for option, given in (("controls", split_ids(wanted)), ("skip_controls", split_ids(skipped))):
+        unknown = [i for i in given if i.upper() not in index]
+        if unknown:
+            raise _unknown_error(option, unknown)
+
+
 def _not_in_profile_reason(control_id, control, profile):
     owners = [name for name in names() if control in PROFILES[name]["controls"]]
     return "%s is a control of %s (%s), not of profile %s that this host is judged by" % (
@@ -111,11 +121,8 @@ def resolve(profile, wanted=None, skipped=None):
     if profile not in PROFILES:
         raise ProfileError("unknown profile %r; bundled profiles: %s" % (profile, ", ".join(names())))
     wanted, skipped = split_ids(wanted), split_ids(skipped)
+    check_ids(wanted, skipped)
     index = _catalog_index()
-    for option, given in (("controls", wanted), ("skip_controls", skipped)):
-        unknown = [i for i in given if i.upper() not in index]
-        if unknown:
-            raise _unknown_error(option, unknown)
     wanted_set = set(c for i in wanted for c in index[i.upper()])
     skipped_set = set(c for i in skipped for c in index[i.upper()])
     controls = [c for c in PROFILES[profile]["controls"]

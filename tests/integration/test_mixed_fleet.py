@@ -86,3 +86,11 @@ def test_unknown_id_stops_the_run_naming_close_matches(fleet):
     assert "V-27409" in run.stdout and "V-274091" in run.stdout, run.stdout
     assert "did you mean" in run.stdout.lower(), run.stdout
     assert _files(fleet) == before
+
+
+def test_unknown_id_stops_the_run_before_anything_is_installed(fleet):
+    run = playbook(fleet, "remediate", "--check", auditkit_controls="V-274091, V-27409", auditkit_install=True)
+    assert run.returncode != 0
+    assert "TASK [auditkit.auditd.module_loading : Refuse control IDs" in run.stdout, run.stdout
+    assert "did you mean" in run.stdout and "V-274091" in run.stdout, run.stdout
+    assert "Install the audit userspace tools" not in run.stdout, run.stdout
