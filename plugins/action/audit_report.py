@@ -48,9 +48,10 @@ class ActionModule(ActionBase):
             hostvars, hosts, params["result_var"])
         plans = params["plans"] if params["plans"] is not None else self._collect(hostvars, hosts, params["plan_var"])
         rules_files = self._collect(hostvars, hosts, params["rules_file_var"])
+        probes = self._collect(hostvars, hosts, params["probe_var"])
         now = datetime.datetime.now(datetime.timezone.utc)
         try:
-            result.update(F.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode))
+            result.update(F.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes))
         except ValueError as exc:
             return dict(result, failed=True, msg=str(exc))
         except OSError as exc:

@@ -80,7 +80,17 @@ def _planned_for(catalog_id, plan, current_status):
     return {"status": expected, "reason": after.get(catalog_id, {}).get("reason", ""), "changes": changes}
 
 
-def _control_row(control, result, plan, waivers):
+def _probe_for(catalog_id, probe):
+    """What audit_rules_probe saw for one control ({status, reason}), or None without a probe."""
+    if not isinstance(probe, dict) or probe.get("skipped") or probe.get("failed"):
+        return None
+    for control in probe.get("controls") or []:
+        if control.get("catalog_id") == catalog_id:
+            return {"status": control.get("status"), "reason": control.get("reason") or ""}
+    return None
+
+
+def _control_row(control, result, plan, waivers, probe=None):
     waiver = _waiver(control, waivers)
     status = "waived" if waiver and control["status"] == "fail" else control["status"]
     return {"id": control["id"], "catalog_id": control["catalog_id"], "status": status,
@@ -88,13 +98,14 @@ def _control_row(control, result, plan, waivers):
             "waiver": waiver if status == "waived" else None,  # a waiver acts on failures only
             "evidence": _evidence(control["catalog_id"], result), "missing": _missing(control["catalog_id"], result),
             "advisory": control.get("advisory", []), "notes": control.get("notes", []),
-            "planned": _planned_for(control["catalog_id"], plan, control["status"])}
+            "planned": _planned_for(control["catalog_id"], plan, control["status"]),
+            "probe": _probe_for(control["catalog_id"], probe)}
 
 
 def _unjudged_row(catalog_id, status, message):
     return {"id": CONTROLS[catalog_id]["id"], "catalog_id": catalog_id, "status": status, "original_status": None,
             "reason": message, "waiver": None, "evidence": [], "missing": [], "advisory": [], "notes": [],
-            "planned": None}
+            "planned": None, "probe": None}
 
 
 def problem_of(result):
@@ -123,12 +134,13 @@ def host_status(controls):
     return "not_applicable" if statuses else "pass"
 
 
-def host_outcome(name, result, plan=None, waivers=None, expected=(), rules_file=None):
+def host_outcome(name, result, plan=None, waivers=None, expected=(), rules_file=None, probe=None):
     """The report entry of one host: its current verdicts (result) and, when given, the plan.
 
     result: the audit_rules_info result (or audit_rules' in check mode: its requirements and
     controls are the current state); plan: an audit_rules check-mode result or None;
-    expected: catalog IDs to list for a host that could not be judged."""
+    expected: catalog IDs to list for a host that could not be judged; probe: the host's
+    audit_rules_probe result (auditkit_probe), shown beside the verdicts."""
     waivers = waivers or {}
     problem = problem_of(result) or (problem_of(plan) if plan is not None else None)
     if problem:
@@ -136,7 +148,7 @@ def host_outcome(name, result, plan=None, waivers=None, expected=(), rules_file=
         return {"name": name, "status": status, "error": message, "profile": None, "machine": None, "mode": None,
                 "compliant": False, "controls": [_unjudged_row(c, status, message) for c in expected],
                 "findings": [], "planned_changes": []}
-    controls = [_control_row(c, result, plan, waivers) for c in result.get("controls", [])]
+    controls = [_control_row(c, result, plan, waivers, probe) for c in result.get("controls", [])]
     return {"name": name, "status": host_status(controls), "error": None, "profile": result.get("profile"),
             "machine": result.get("machine"), "mode": result.get("mode"),
             "compliant": all(c["status"] not in DRIFT_STATUSES for c in controls) and result.get("compliant", True),
@@ -203,20 +215,21 @@ def _expected_controls(results):
 
 
 def build_report(results, hosts=None, plans=None, waivers=None, title=None, generated_at=None,
-                 kind="drift_report", generator="auditkit.auditd", rules_files=None):
+                 kind="drift_report", generator="auditkit.auditd", rules_files=None, probes=None):
     """The report document.
 
     results: {host: current result, or None when the host has none}; hosts: every host of the
     play (default: the keys of results); plans: {host: audit_rules check-mode result} for a
-    remediate dry run; rules_files: {host: the file remediate writes}, for drift_report."""
-    waivers, plans, rules_files = waivers or {}, plans or {}, rules_files or {}
+    remediate dry run; rules_files: {host: the file remediate writes}, for drift_report;
+    probes: {host: audit_rules_probe result}, when the run probed (auditkit_probe)."""
+    waivers, plans, rules_files, probes = waivers or {}, plans or {}, rules_files or {}, probes or {}
     names = list(hosts) if hosts is not None else sorted(results)
     catalog_ids, profiles = _expected_controls(results)
     # a host without verdicts is listed with the fleet's controls only when the fleet used one
     # profile; in a mixed fleet it is one row, as a host
     expected = catalog_ids if len(profiles) == 1 else []
     entries = [host_outcome(name, results.get(name), plans.get(name) if kind == "remediate_check" else None,
-                            waivers, expected, rules_files.get(name)) for name in names]
+                            waivers, expected, rules_files.get(name), probes.get(name)) for name in names]
     return assemble_report(entries, [control_meta(c) for c in catalog_ids], kind, waivers, title, generated_at,
                            generator)
 
@@ -244,7 +257,7 @@ def rows(host):
         return host["controls"]
     return [{"id": "(host)", "catalog_id": None, "status": host["status"], "original_status": None,
              "reason": host["error"] or "no controls", "waiver": None, "evidence": [], "missing": [],
-             "advisory": [], "notes": [], "planned": None}]
+             "advisory": [], "notes": [], "planned": None, "probe": None}]
 
 
 def drift(report):
@@ -294,6 +307,19 @@ def planned_text(control):
     return "; ".join(["expected after remediate (written and loaded): %s" % planned["status"]] + lines)
 
 
+def probe_text(control):
+    """The probe column: what the kernel recorded when the action was fired, or ''."""
+    probe = control.get("probe")
+    if not probe:
+        return ""
+    return "%s: %s" % (probe["status"], probe["reason"]) if probe["reason"] else probe["status"]
+
+
+def probed(report):
+    """True when some host was probed: the probe column is shown only then."""
+    return any(c.get("probe") for host in report["hosts"] for c in host["controls"])
+
+
 # --- Markdown and CSV ---------------------------------------------------------------------------
 
 def _cell(text):
@@ -323,13 +349,16 @@ def render_markdown(report):
     lines += _matrix_markdown(report)
     lines += ["", "| Status | Host-control verdicts |", "|---|---|"]
     lines += ["| %s | %d |" % (status, summary["controls"][status]) for status in STATUSES]
-    header = "| Host | Control | Status | Reason |" + (" Planned (not applied) |" if dry_run else "")
-    lines += ["", header, "|---|---|---|---|" + ("---|" if dry_run else "")]
+    with_probe = probed(report)
+    header = ("| Host | Control | Status | Reason |" + (" Planned (not applied) |" if dry_run else "")
+              + (" Probe (kernel records) |" if with_probe else ""))
+    lines += ["", header, "|---|---|---|---|" + ("---|" if dry_run else "") + ("---|" if with_probe else "")]
     for host in report["hosts"]:
         for control in rows(host):
             line = "| %s | %s | %s | %s |" % (_cell(host["name"]), _cell(control["id"]), control["status"],
                                               _cell(reason_of(host, control)))
-            lines.append(line + (" %s |" % _cell(planned_text(control)) if dry_run else ""))
+            line += " %s |" % _cell(planned_text(control)) if dry_run else ""
+            lines.append(line + (" %s |" % _cell(probe_text(control)) if with_probe else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -343,7 +372,7 @@ def csv_safe(value):
 
 
 CSV_HEADER = ("host", "host_status", "control", "title", "severity", "status", "reason", "waiver", "evidence",
-              "missing", "planned_status", "planned_changes", "report")
+              "missing", "planned_status", "planned_changes", "probe", "report")
 
 
 def render_csv(report):
@@ -361,7 +390,7 @@ def render_csv(report):
                 "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
                 "; ".join(control["missing"]), planned.get("status", ""),
                 "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])),
-                report["title"])])
+                probe_text(control), report["title"])])
     return out.getvalue()
 
 
@@ -426,6 +455,8 @@ def _finding_details(control, host):
     lines += ["Evidence (%s) %s:%s: %s" % (e["where"], e["file"], e["line"], e["text"]) for e in control["evidence"]]
     lines += ["Missing: %s" % line for line in control["missing"]]
     lines += ["Advisory %s: %s" % (a["status"], a["rule"]) for a in control["advisory"]]
+    if control.get("probe"):
+        lines.append("Probe (audit records of the fired action): %s" % probe_text(control))
     return "\n".join(lines)
 
 

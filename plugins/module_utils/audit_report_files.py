@@ -115,6 +115,7 @@ OPTIONS = dict(
     plans=dict(type="dict"),
     plan_var=dict(type="str"),
     rules_file_var=dict(type="str", default="auditkit_rules_file"),
+    probe_var=dict(type="str", default="auditkit_probe_result"),
     hosts=dict(type="list", elements="str"),
     waivers=dict(type="dict", default={}),
     formats=dict(type="list", elements="str", default=["json", "markdown", "html", "junit", "csv", "cklb"],
@@ -144,7 +145,7 @@ def default_dest(now):
     return os.path.join(".", "auditkit-reports", now.strftime("%Y%m%dT%H%M%SZ"))
 
 
-def run_report(params, results, plans, hosts, rules_files, now, check_mode):
+def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
@@ -157,7 +158,7 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode):
     dest = params.get("dest") or default_dest(now)
     report = R.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
                             generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
-                            rules_files=rules_files)
+                            rules_files=rules_files, probes=probes)
     paths, changed, diffs = write_files(dest, R.render_files(report, params["formats"], render_html), mode, check_mode)
     result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=R.drift(report),
                   headline=R.headline(report), artifacts=R.artifacts(report, dest, paths), diff=diffs)

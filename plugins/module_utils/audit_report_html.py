@@ -12,7 +12,7 @@ failure, and the evidence folded in <details>. Last, each control's IDs and chec
 
 from html import escape
 
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import STATUSES, planned_text, reason_of
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import STATUSES, planned_text, probe_text, reason_of
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import rows as host_rows
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "waived": "#ef6c00", "not_applicable": "#757575",
@@ -129,6 +129,11 @@ def _fix(control):
     return ""
 
 
+def _probe(control):
+    text = probe_text(control)
+    return '<div class="probe">Probe (kernel records): %s</div>' % escape(text) if text else ""
+
+
 def _evidence(control):
     items = ["%s %s:%s %s" % (e["where"], e["file"], e["line"], e["text"]) for e in control["evidence"]]
     if not items:
@@ -142,10 +147,11 @@ def _rows(report):
     for host in report["hosts"]:
         for control in host_rows(host):
             rows.append('<tr data-host="%s" data-status="%s"><td class="host">%s</td><td class="id"><a href="#%s">%s</a></td>'
-                        '<td class="status %s">%s</td><td>%s%s%s</td></tr>'
+                        '<td class="status %s">%s</td><td>%s%s%s%s</td></tr>'
                         % (escape(host["name"]), control["status"], escape(host["name"]), _anchor(control["id"]),
                            escape(control["id"]), control["status"], control["status"],
-                           escape(reason_of(host, control) or ""), _fix(control), _evidence(control)))
+                           escape(reason_of(host, control) or ""), _fix(control), _probe(control),
+                           _evidence(control)))
     return "\n".join(rows)
 
 

@@ -65,6 +65,12 @@ options:
       lines of failing controls are listed as planned additions to it.
     type: str
     default: auditkit_rules_file
+  probe_var:
+    description: The registered M(auditkit.auditd.audit_rules_probe) result of each host (the role registers it when
+      C(auditkit_probe) is on); its per-control status (recorded, not_recorded, inconclusive) is shown beside the
+      verdicts. Hosts without it have no probe entry.
+    type: str
+    default: auditkit_probe_result
   hosts:
     description: The hosts to report on. Default C(ansible_play_hosts_all) (with the action plugin) or the keys of
       O(results).

@@ -3,12 +3,13 @@
 """The remediate playbook as a user runs it loads what it writes: judged by the kernel
 (auditctl -l), not by our verdicts. A condition on an imported role reaches its handlers, which
 once skipped the load handler in every real run while every verdict-based test stayed green."""
+import json
 import os
 import sys
 
 import pytest
 
-from kernel_helpers import KernelGuard, loaded_lines
+from kernel_helpers import KernelGuard, auditctl, loaded_lines
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
 from sandbox import make_fleet, playbook  # noqa: E402  pylint: disable=wrong-import-position
@@ -30,14 +31,24 @@ def kernel():
 
 @pytest.mark.skipif(os.uname()[4] != "x86_64", reason="the expected auditctl -l lines are x86_64's")
 def test_remediate_loads_the_rules_it_writes(tmp_path, kernel):
-    fleet = make_fleet(tmp_path, {"web1": {}}, common={"auditkit_load": True, "auditkit_read_kernel": True,
-                                                        "auditkit_profile": "stig_rhel9"})
+    common = {"auditkit_load": True, "auditkit_read_kernel": True, "auditkit_profile": "stig_rhel9"}
+    fleet = make_fleet(tmp_path, {"web1": {}}, common=common)
     run = playbook(fleet, "remediate")
     assert run.returncode == 0, run.stdout
     assert "RUNNING HANDLER [auditkit.auditd.module_loading : Load audit rules]" in run.stdout
     loaded = loaded_lines()
     assert [line for line in EXPECTED if line not in loaded] == [], run.stdout
 
-    again = playbook(fleet, "drift_report", auditkit_report_dir=str(tmp_path / "report"))
+    # The drift report with the probe: every control passes, and the kernel recorded each fired action.
+    assert auditctl("-e", "1").returncode == 0  # KernelGuard puts the previous setting back
+    again = playbook(fleet, "drift_report", auditkit_report_dir=str(tmp_path / "report"), auditkit_probe=True)
     assert again.returncode == 0, again.stdout
-    assert "pass" in (tmp_path / "report" / "summary.md").read_text()
+    with open(str(tmp_path / "report" / "report.json")) as handle:
+        controls = json.load(handle)["hosts"][0]["controls"]
+    assert [c["status"] for c in controls] == ["pass"] * 3
+    assert all(c["probe"] is not None for c in controls), controls
+    with open("/proc/self/loginuid") as handle:
+        unset = handle.read().strip() == "4294967295"  # the probe then fires as login uid 1000
+    if unset:
+        assert [c["probe"]["status"] for c in controls] == ["recorded"] * 3, controls
+    assert "Probe (kernel records)" in (tmp_path / "report" / "summary.md").read_text()

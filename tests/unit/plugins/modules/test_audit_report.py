@@ -134,3 +134,29 @@ def test_module_writes_atomically_with_mode_changed_and_check_mode(run_module, r
     assert bad["failed"] and "mode" in bad["msg"] and not (tmp_path / "bad").exists()
     bad = run_module(audit_report, dest=str(tmp_path / "bad"), results={"x": "not a result"})
     assert bad["failed"] and "results" in bad["msg"] and not (tmp_path / "bad").exists()
+
+
+def test_probe_column_in_every_table_format(run_module, rules_tree):
+    results = _results(run_module, rules_tree)
+    el9 = results["el9"]["controls"]
+    probe = {"controls": [{"id": c["id"], "catalog_id": c["catalog_id"], "status": "not_recorded",
+                           "reason": "no record with the rule's key"} for c in el9]}
+    probe["controls"][0].update(status="recorded", reason="every event recorded (keys: module_chng)")
+    report = R.build_report(results, generated_at="2026-11-22T00:00:00Z",
+                            probes={"el9": probe, "el8": {"skipped": True}})
+    jsonschema.validate(json.loads(R.render_json(report)), _schema())
+    hosts = dict((h["name"], h) for h in report["hosts"])
+    assert [c["probe"]["status"] for c in hosts["el9"]["controls"]] == ["recorded"] + ["not_recorded"] * (len(el9) - 1)
+    assert all(c["probe"] is None for c in hosts["el8"]["controls"])  # a skipped probe is no probe
+    first = hosts["el9"]["controls"][0]["id"]
+    assert "Probe (kernel records) |" in R.render_markdown(report)
+    assert "| el9 | %s | fail |" % first in R.render_markdown(report)
+    assert "recorded: every event recorded (keys: module_chng)" in R.render_markdown(report)
+    rows = list(csv.DictReader(io.StringIO(R.render_csv(report))))
+    assert [r["probe"] for r in rows if r["host"] == "el9"][0] == "recorded: every event recorded (keys: module_chng)"
+    assert all(r["probe"] == "" for r in rows if r["host"] == "el8")
+    cklb = json.loads(R.render_cklb(report, hosts["el9"]))
+    assert "Probe (audit records of the fired action): recorded" in cklb["stigs"][0]["rules"][0]["finding_details"]
+    from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
+    assert render_html(report).count('<div class="probe">') == len(el9)
+    assert "Probe (kernel records)" not in R.render_markdown(R.build_report(results, generated_at=None))
