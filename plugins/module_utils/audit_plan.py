@@ -197,6 +197,23 @@ def apply_plan(snapshot, plan):
                       snapshot.names, snapshot.awk, snapshot.audit_version)
 
 
+def plan_of_changes(snapshot, added=(), removed=()):
+    """The Plan that audit_rules reported as RV(added)/RV(removed) in check mode, rebuilt on this
+    snapshot: removed lines (file, line number) dropped, added rules placed before a trailing -e
+    line of their file. What audit_rules_load predicts a load against, in check mode."""
+    texts = dict((f.path, f.text) for f in snapshot.files)
+    drop = set((r["file"], int(r["line"])) for r in removed)
+    plan = Plan()
+    for path in sorted(set([r["file"] for r in removed] + [a["file"] for a in added])):
+        lines = [line for number, line in enumerate(chunks(texts.get(path) or ""), 1) if (path, number) not in drop]
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        at = _insert_at(lines)
+        lines[at:at] = [a["rule"] + "\n" for a in added if a["file"] == path]
+        plan.texts[path] = "".join(lines)
+    return plan
+
+
 def suppressors(requirements, snapshot, match="strict", key_policy="any"):
     """The never rules on disk that suppress a requirement: {(file, line): LoadedRule}."""
     context = E.Context(snapshot, match, key_policy)

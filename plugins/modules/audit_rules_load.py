@@ -54,6 +54,13 @@ options:
         a load that then fails part-way is rolled back when O(rollback) is set.
     type: bool
     default: true
+  planned:
+    description:
+      - In check mode only (ignored otherwise), predict the load against the files as
+        M(auditkit.auditd.audit_rules) in check mode plans them, not as they are; pass its
+        RV(auditkit.auditd.audit_rules#module:added) and RV(auditkit.auditd.audit_rules#module:removed) as C(added)
+        and C(removed). Then RV(missing_in_kernel) lists the planned rules the kernel does not have yet.
+    type: dict
 notes:
   - Use it as the handler of M(auditkit.auditd.audit_rules).
 seealso:
@@ -134,6 +141,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 
 ERROR_LINE = re.compile(r"There was an error in line (\d+) of (\S+)")
@@ -224,6 +232,14 @@ def _missing_in_kernel(context, listing, snapshot):
     return missing
 
 
+def _planned_snapshot(snapshot, planned):
+    """The files as audit_rules (check mode) plans them, with this host's kernel state."""
+    planned_files = P.apply_plan(snapshot, P.plan_of_changes(snapshot, planned.get("added") or [],
+                                                             planned.get("removed") or []))
+    planned_files.kernel = snapshot.kernel
+    return planned_files
+
+
 def _listing(module, auditctl):
     rc, out, err = module.run_command([auditctl, "-l"])
     if rc != 0:
@@ -295,7 +311,8 @@ def _fail_load(module, snapshot, auditctl, command, before, output):
 
 def main():
     spec = M.argument_spec(with_profile=False, with_matching=False, required=dict(type="bool", default=False), rollback=dict(type="bool", default=True),
-                           verify=dict(type="bool", default=True), validate=dict(type="bool", default=True))
+                           verify=dict(type="bool", default=True), validate=dict(type="bool", default=True),
+                           planned=dict(type="dict"))
     module = M.guard(AnsibleModule(argument_spec=spec, supports_check_mode=True))
     params = module.params
     machine = M.target_machine(module)
@@ -307,6 +324,8 @@ def main():
     try:
         with H.locked(lock):
             snapshot = H.snapshot(module, machine, params["rules_dir"], params["compiled_file"], loader)
+            if module.check_mode and params["planned"]:
+                snapshot = _planned_snapshot(snapshot, params["planned"])
             context = E.Context(snapshot, "strict", "any")
             errors = validation_errors(context) if params["validate"] else []
             if errors:

@@ -287,7 +287,7 @@ def test_check_mode_load_prediction_uses_the_planned_files(fleet):
                    auditkit_load=True, auditkit_read_kernel=True)
     assert dry.returncode == 0, dry.stdout
     prediction = dry.stdout.split("Predict the load against the planned files")[1]
-    assert "loading would bring into the kernel" in prediction and DISA_RHEL9[1] in prediction
+    assert "loading the planned files would bring into the kernel" in prediction and DISA_RHEL9[1] in prediction
     assert re.search(r"RUNNING HANDLER \[auditkit.auditd.module_loading : Load audit rules\] \**\nchanged: \[h-empty\]",
                      dry.stdout), dry.stdout
     assert not (fleet / "h-empty" / "rules.d" / "audit.rules").exists()

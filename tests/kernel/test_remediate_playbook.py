@@ -52,3 +52,21 @@ def test_remediate_loads_the_rules_it_writes(tmp_path, kernel):
     if unset:
         assert [c["probe"]["status"] for c in controls] == ["recorded"] * 3, controls
     assert "Probe (kernel records)" in (tmp_path / "report" / "summary.md").read_text()
+
+
+def test_check_mode_predicts_the_load_against_the_planned_files(tmp_path, kernel):
+    """A planned rule the kernel already holds (loaded by hand, never written) is not predicted
+    as new: the prediction compares the kernel with the planned files, not with the plan."""
+    assert auditctl("-D").returncode == 0
+    assert auditctl(*EXPECTED[0].split()).returncode == 0
+    common = {"auditkit_load": True, "auditkit_read_kernel": True, "auditkit_profile": "stig_rhel9"}
+    fleet = make_fleet(tmp_path, {"web1": {"files": {"00-base.rules": "-D\n"}}}, common=common)
+    dry = playbook(fleet, "remediate", "--check", auditkit_report_dir=str(tmp_path / "report"))
+    assert dry.returncode == 0, dry.stdout
+    prediction = dry.stdout.split("Predict the load against the planned files")[1].split("PLAY RECAP")[0]
+    assert "loading the planned files would bring into the kernel" in prediction, dry.stdout
+    assert "-S delete_module" in prediction and "path=/usr/bin/kmod" in prediction, prediction
+    assert "arch=b32 -S init_module" in prediction, prediction  # the STIG's b32 rule is planned, not loaded
+    assert "arch=b64 -S init_module" not in prediction, prediction  # already in the kernel
+    assert loaded_lines() == [EXPECTED[0]]  # check mode loaded nothing
+    assert not (tmp_path / "web1" / "rules.d" / "audit.rules").exists()

@@ -76,3 +76,15 @@ def test_absent_leaves_other_files_unless_asked():
 
 def test_chunks_split_on_newlines_only():
     assert P.chunks("a\x0bb\r\nc\u2028d") == ["a\x0bb\r\n", "c\u2028d"]
+
+
+def test_plan_of_changes_rebuilds_what_audit_rules_reported():
+    """audit_rules_load --check predicts against these texts: removed lines dropped by number,
+    added rules before the trailing -e line, a new file created, other files untouched."""
+    text = "-D\n-a never,task\n-e 1"
+    snapshot = _snapshot([(DEST, text), ("/r/10.rules", "-b 8192\n")])
+    plan = P.plan_of_changes(snapshot, added=[{"file": DEST, "rule": INIT}, {"file": "/r/new.rules", "rule": DELETE}],
+                             removed=[{"file": DEST, "line": 2, "rule": "-a never,task"}])
+    assert plan.texts == {DEST: "-D\n%s\n-e 1\n" % INIT, "/r/new.rules": DELETE + "\n"}
+    after = P.apply_plan(snapshot, plan)
+    assert [f.path for f in after.files] == ["/r/10.rules", DEST, "/r/new.rules"]  # augenrules order
