@@ -29,12 +29,15 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
-    def _collect(self, hostvars, hosts, var):
-        """{host: its registered var, or None when the host has none}."""
-        collected = {}
+    @staticmethod
+    def _collect(hostvars, hosts, names):
+        """{var: {host: its value, or None when the host has none}} for each var name (or None);
+        each host's variables are built once (a hostvars lookup computes all of them)."""
+        collected = dict((name, {}) for name in names)
         for host in hosts:
             host_vars = hostvars[host] if host in hostvars else {}
-            collected[host] = _plain(host_vars[var]) if var and var in host_vars else None
+            for name in names:
+                collected[name][host] = _plain(host_vars[name]) if name and name in host_vars else None
         return collected
 
     def run(self, tmp=None, task_vars=None):
@@ -44,11 +47,11 @@ class ActionModule(ActionBase):
         _validation, params = self.validate_argument_spec(argument_spec=F.OPTIONS)
         hostvars = task_vars.get("hostvars", {})
         hosts = params["hosts"] if params["hosts"] is not None else list(task_vars.get("ansible_play_hosts_all", []))
-        results = params["results"] if params["results"] is not None else self._collect(
-            hostvars, hosts, params["result_var"])
-        plans = params["plans"] if params["plans"] is not None else self._collect(hostvars, hosts, params["plan_var"])
-        rules_files = self._collect(hostvars, hosts, params["rules_file_var"])
-        probes = self._collect(hostvars, hosts, params["probe_var"])
+        names = (params["result_var"], params["plan_var"], params["rules_file_var"], params["probe_var"])
+        found = self._collect(hostvars, hosts, names)
+        results = params["results"] if params["results"] is not None else found[params["result_var"]]
+        plans = params["plans"] if params["plans"] is not None else found[params["plan_var"]]
+        rules_files, probes = found[params["rules_file_var"]], found[params["probe_var"]]
         now = datetime.datetime.now(datetime.timezone.utc)
         try:
             result.update(F.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes))

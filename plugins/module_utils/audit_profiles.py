@@ -98,7 +98,7 @@ def _unknown_error(option, unknown):
 
 def check_ids(wanted=None, skipped=None):
     """Raise ProfileError, naming close matches, for an ID that no bundled profile has. The role
-    also calls this once on the controller (filter unknown_control_ids), before it changes anything."""
+    also calls this once on the controller (filter control_id_error), before it changes anything."""
     index = _catalog_index()
     for option, given in (("controls", split_ids(wanted)), ("skip_controls", split_ids(skipped))):
         unknown = [i for i in given if i.upper() not in index]

@@ -93,7 +93,8 @@ def merge_reports(slices, hosts=None, slice_count=None, title=None, generated_at
         controls += [c for c in s["report"]["controls"] if c["catalog_id"] not in known]
         waivers.update(s["report"].get("waivers") or {})
     names = list(hosts) if hosts is not None else sorted(entries)
-    names += sorted(n for n in entries if n not in set(names))  # a slice's host outside hosts stays in the report
+    listed = set(names)
+    names += sorted(n for n in entries if n not in listed)  # a slice's host outside hosts stays in the report
     rows = _slice_rows(slices, names, slice_count)
     positions = dict((name, index) for index, name in enumerate(hosts or []))
     profiles = set((e.get("profile") or {}).get("name") for e in entries.values() if e.get("controls") and

@@ -209,7 +209,14 @@ def main():
                 test_loginuid=dict(type="int", default=1000),
                 change_loginuid=dict(type="bool", default=True),
                 timeout=dict(type="float", default=5.0))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = M.guard(AnsibleModule(argument_spec=spec, supports_check_mode=True))
+    try:
+        probe(module)
+    except Exception:  # pylint: disable=broad-except  # a bug: report it as a failure with its traceback
+        M.fail_unexpected(module)
+
+
+def probe(module):
     params = module.params
     if not 0 < params["timeout"] <= 300:
         module.fail_json(msg="timeout must be between 0 and 300 seconds, not %s" % params["timeout"])

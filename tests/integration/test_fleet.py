@@ -264,6 +264,16 @@ def test_every_host_failed_still_writes_the_report(fleet):
     assert statuses == {"h-down": "unreachable", "h-noaudit": "error"}
 
 
+def test_every_host_failed_with_the_probe_on_still_writes_the_report(fleet):
+    """The probe (auditkit_probe) runs only on judged hosts and never drops one before the report."""
+    failed = playbook(fleet, "drift_report", "--limit", "h-down,h-noaudit", auditkit_report_dir=str(fleet / "probe"),
+                      auditkit_probe=True, auditkit_probe_required=True)
+    assert failed.returncode != 0, failed.stdout
+    status = dict((h["name"], h["status"]) for h in json.loads(_read(fleet / "probe", "report.json"))["hosts"])
+    assert status == {"h-down": "unreachable", "h-noaudit": "error"}
+    assert "Fire each required action" not in failed.stdout  # nothing fired at hosts that were not judged
+
+
 def test_report_files_mode_and_mode_only_diff(fleet):
     """Report files get auditkit_report_mode atomically; a mode change shows in --diff."""
     first = playbook(fleet, "drift_report", "--limit", "h-compliant", auditkit_report_dir=str(fleet / "m"),
