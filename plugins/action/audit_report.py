@@ -53,12 +53,10 @@ class ActionModule(ActionBase):
         plans = params["plans"] if params["plans"] is not None else found[params["plan_var"]]
         rules_files, probes = found[params["rules_file_var"]], found[params["probe_var"]]
         now = datetime.datetime.now(datetime.timezone.utc)
-        try:
-            result.update(F.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes))
-        except ValueError as exc:
-            return dict(result, failed=True, msg=str(exc))
-        except OSError as exc:
-            return dict(result, failed=True, msg="cannot write the report to %s: %s" % (params["dest"], exc))
-        if not self._task.diff:
-            result.pop("diff")
+        written, error = F.outcome(
+            lambda: F.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes),
+            "report", params["dest"], self._task.diff)
+        if error:
+            return dict(result, failed=True, msg=error)
+        result.update(written)
         return result

@@ -11,6 +11,7 @@ import datetime
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.auditkit.auditd.plugins.action.audit_report import _plain
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as M
 
 
@@ -28,12 +29,9 @@ class ActionModule(ActionBase):
         published = dict((name[len(prefix):], _plain(task_vars[name])) for name in sorted(task_vars)
                          if prefix and name.startswith(prefix) and name != prefix)
         now = datetime.datetime.now(datetime.timezone.utc)
-        try:
-            result.update(M.run_merge(params, published, now, self._task.check_mode))
-        except ValueError as exc:
-            return dict(result, failed=True, msg=str(exc))
-        except OSError as exc:
-            return dict(result, failed=True, msg="cannot write the merged report to %s: %s" % (params["dest"], exc))
-        if not self._task.diff:
-            result.pop("diff")
+        written, error = F.outcome(lambda: M.run_merge(params, published, now, self._task.check_mode),
+                                   "merged report", params["dest"], self._task.diff)
+        if error:
+            return dict(result, failed=True, msg=error)
+        result.update(written)
         return result

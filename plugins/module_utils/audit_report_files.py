@@ -145,6 +145,21 @@ def default_dest(now):
     return os.path.join(".", "auditkit-reports", now.strftime("%Y%m%dT%H%M%SZ"))
 
 
+def outcome(write, what, dest, diff_mode):
+    """Run a report writer (a call returning the result) for a module or an action plugin:
+    (result, None), or (None, the failure message) for bad input or a file that cannot be
+    written. The diff stays only in diff mode."""
+    try:
+        result = write()
+    except ValueError as exc:
+        return None, str(exc)
+    except (IOError, OSError) as exc:
+        return None, "cannot write the %s to %s: %s" % (what, dest, exc)
+    if not diff_mode:
+        result.pop("diff")
+    return result, None
+
+
 def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""

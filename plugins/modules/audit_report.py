@@ -188,15 +188,11 @@ def main():
         module.fail_json(msg="results is required when audit_report runs as a module (the action plugin collects "
                              "result_var from every host of the play)")
     now = datetime.datetime.now(datetime.timezone.utc)
-    try:
-        result = F.run_report(params, params["results"], params["plans"] or {}, params["hosts"], {}, now,
-                              module.check_mode)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot write the report to %s: %s" % (params["dest"], exc))
-    if not module._diff:
-        result.pop("diff")
+    result, error = F.outcome(lambda: F.run_report(params, params["results"], params["plans"] or {}, params["hosts"], {},
+                                                   now, module.check_mode),
+                              "report", params["dest"], module._diff)
+    if error:
+        module.fail_json(msg=error)
     module.exit_json(**result)
 
 

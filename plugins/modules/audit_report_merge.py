@@ -132,20 +132,17 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as M
 
 
 def main():
     module = AnsibleModule(argument_spec=M.OPTIONS, supports_check_mode=True)
     now = datetime.datetime.now(datetime.timezone.utc)
-    try:
-        result = M.run_merge(module.params, {}, now, module.check_mode)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot write the merged report to %s: %s" % (module.params["dest"], exc))
-    if not module._diff:
-        result.pop("diff")
+    result, error = F.outcome(lambda: M.run_merge(module.params, {}, now, module.check_mode),
+                              "merged report", module.params["dest"], module._diff)
+    if error:
+        module.fail_json(msg=error)
     module.exit_json(**result)
 
 
