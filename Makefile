@@ -26,7 +26,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Steps of `make test`, cheap ones first (setup runs before them).
 TEST_STEPS := vermin lint unit install importer sanity matrix audit-userspace kernel integration reliability openscap molecule
 
-.PHONY: bench help setup vermin lint stage sanity matrix build install importer unit audit-userspace kernel integration reliability openscap molecule image test demo clean
+.PHONY: no-stale-install bench help setup vermin lint stage sanity matrix build install importer unit audit-userspace kernel integration reliability openscap molecule image test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
@@ -65,7 +65,15 @@ $(NS_LINK):
 	mkdir -p $(dir $(NS_LINK))
 	ln -sfn $(ROOT) $(NS_LINK)
 
-lint: $(NS_LINK)
+# A copy of this collection installed in ~/.ansible/collections (Molecule's prerun used to put
+# one there) comes first on ansible-lint's and galaxy-importer's collection path and would be
+# judged instead of this tree: remove it (a symlink to this tree is kept).
+STALE_INSTALL := $(HOME)/.ansible/collections/ansible_collections/auditkit/auditd
+no-stale-install:
+	@if [[ -e "$(STALE_INSTALL)" && "$$(readlink -f "$(STALE_INSTALL)")" != "$(ROOT)" ]]; then \
+	  echo "removing $(STALE_INSTALL): an installed copy would shadow this tree"; rm -rf "$(STALE_INSTALL)"; fi
+
+lint: $(NS_LINK) no-stale-install
 	cd $(ROOT) && $(BIN)/yamllint --strict .
 	cd $(ROOT) && shellcheck .ci/run scripts/*.sh
 	cd $(ROOT) && ANSIBLE_COLLECTIONS_PATH=$(NS_ROOT) $(BIN)/ansible-lint --offline --profile production --strict
@@ -114,7 +122,7 @@ install: build
 	  echo "ansible-doc auditkit.auditd.$$module: rendered"; \
 	done
 
-importer: build
+importer: build no-stale-install
 	mkdir -p $(BUILD)/importer
 	cd $(BUILD)/importer && GALAXY_IMPORTER_CONFIG=$(ROOT)/tests/galaxy-importer.cfg \
 	  $(BIN)/python $(ROOT)/scripts/run_importer.py $(TARBALL)
