@@ -4,6 +4,7 @@
 own rules directory, and ansible-playbook run against this working tree."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -54,3 +55,19 @@ def report_statuses(report_dir):
         report = json.load(handle)
     return dict((h["name"], dict((c["id"], (c["status"], c.get("reason", ""))) for c in h.get("controls", [])))
                 for h in report["hosts"])
+
+
+def awx_private_data_dir(tmp_path, job, inventory, extravars, collections=None):
+    """What AWX hands ansible-runner for one job: project/ (the project checkout with the
+    collection's playbooks/), inventory/, env/extravars (survey answers, the template's
+    extra_vars, artifacts of earlier workflow nodes) and env/envvars."""
+    data = tmp_path / "jobs" / job
+    for sub in ("project", "inventory", "env"):
+        (data / sub).mkdir(parents=True)
+    shutil.copytree(os.path.join(ROOT, "playbooks"), str(data / "project" / "playbooks"))
+    (data / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    (data / "env" / "envvars").write_text(yaml.safe_dump({
+        "ANSIBLE_COLLECTIONS_PATH": collections or COLLECTIONS, "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_HOST_KEY_CHECKING": "0", "PATH": BIN + os.pathsep + os.environ["PATH"]}))
+    return data

@@ -6,7 +6,6 @@ templates as code."""
 import importlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -21,6 +20,7 @@ from ansible.template import Templar, trust_as_template
 from ansible_collections.awx.awx.plugins.module_utils.controller_api import ControllerModule
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from sandbox import awx_private_data_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
@@ -45,22 +45,6 @@ def _fleet(tmp_path):
     return {"all": {"children": {"fleet": {"hosts": hosts}}, "vars": SANDBOX}}
 
 
-def _private_data_dir(tmp_path, node, inventory, extravars):
-    """What AWX hands ansible-runner for one job: project/ (the project checkout with the
-    collection's playbooks/), inventory/, env/extravars (survey answers, the template's
-    extra_vars, artifacts of earlier workflow nodes) and env/envvars."""
-    data = tmp_path / "jobs" / node
-    for sub in ("project", "inventory", "env"):
-        (data / sub).mkdir(parents=True)
-    shutil.copytree(os.path.join(ROOT, "playbooks"), str(data / "project" / "playbooks"))
-    (data / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
-    (data / "env" / "envvars").write_text(yaml.safe_dump({
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".build", "pytest"), "ANSIBLE_NOCOLOR": "1",
-        "PATH": BIN + os.pathsep + os.environ["PATH"]}))
-    return data
-
-
 def _template(name):
     with open(os.path.join(ROOT, "awx", "job_templates.yml")) as handle:
         play = yaml.safe_load(handle)[0]
@@ -73,7 +57,7 @@ def run_node(tmp_path, node, template_name, inventory, survey, artifacts):
     template = _template(template_name)
     extravars = dict(template["extra_vars"], **artifacts)
     extravars.update(survey)
-    data = _private_data_dir(tmp_path, node, inventory, extravars)
+    data = awx_private_data_dir(tmp_path, node, inventory, extravars)
     cmdline = "--diff" + (" --check" if template["job_type"] == "check" else "")
     run = ansible_runner.run(private_data_dir=str(data), playbook=template["playbook"], cmdline=cmdline, quiet=True)
     return run, data
@@ -148,7 +132,7 @@ def private_data_dir(tmp_path):
     """A remediate job on the sandbox fleet (survey validation)."""
     inventory = _fleet(tmp_path)
     extravars = dict(SURVEY, target="fleet", auditkit_report_dir=str(tmp_path / "reports"))
-    data = _private_data_dir(tmp_path, "remediate", inventory, extravars)
+    data = awx_private_data_dir(tmp_path, "remediate", inventory, extravars)
     (data / "project" / "remediate.yml").write_text(
         "---\n- name: Run remediate\n  import_playbook: auditkit.auditd.remediate\n")
     return data

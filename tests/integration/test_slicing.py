@@ -9,16 +9,14 @@ slice fails before its report or never runs, its hosts must be reported as error
 named, and the other hosts unchanged."""
 import json
 import os
-import shutil
 import sys
 
 import ansible_runner
 import jsonschema
 import pytest
-import yaml
+from sandbox import awx_private_data_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.dirname(sys.executable)
 K = 4
 DISA = [
     "-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
@@ -67,19 +65,6 @@ def _awx_slice(hosts, number):
     return dict((name, hosts[name]) for name in names)
 
 
-def _private_data_dir(tmp_path, job, inventory, extravars, collections=None):
-    data = tmp_path / "jobs" / job
-    for sub in ("project", "inventory", "env"):
-        (data / sub).mkdir(parents=True)
-    shutil.copytree(os.path.join(ROOT, "playbooks"), str(data / "project" / "playbooks"))
-    (data / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    (data / "env" / "extravars").write_text(yaml.safe_dump(extravars))
-    (data / "env" / "envvars").write_text(yaml.safe_dump({
-        "ANSIBLE_COLLECTIONS_PATH": collections or os.path.join(ROOT, ".build", "pytest"), "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_HOST_KEY_CHECKING": "0", "PATH": BIN + os.pathsep + os.environ["PATH"]}))
-    return data
-
-
 def _start(data, playbook, cmdline):
     thread, runner = ansible_runner.run_async(private_data_dir=str(data), playbook=playbook, cmdline=cmdline,
                                               quiet=True)
@@ -111,14 +96,14 @@ def sliced_runs(tmp_path_factory):
     report (an execution environment without the collection), all running at the same time."""
     tmp_path = tmp_path_factory.mktemp("slicing")
     hosts = _fleet(tmp_path)
-    jobs = {"unsliced": _private_data_dir(tmp_path, "unsliced", _inventory(hosts), dict(SURVEY, awx_job_id=100))}
+    jobs = {"unsliced": awx_private_data_dir(tmp_path, "unsliced", _inventory(hosts), dict(SURVEY, awx_job_id=100))}
     for number in range(1, K + 1):
-        jobs["slice%d" % number] = _private_data_dir(
+        jobs["slice%d" % number] = awx_private_data_dir(
             tmp_path, "slice%d" % number, _inventory(_awx_slice(hosts, number)),
             dict(SURVEY, awx_job_id=100 + number, auditkit_report_slice=True))
     empty = tmp_path / "ee-without-collection"
     empty.mkdir()
-    jobs["slice2-broken"] = _private_data_dir(tmp_path, "slice2-broken", _inventory(_awx_slice(hosts, 2)),
+    jobs["slice2-broken"] = awx_private_data_dir(tmp_path, "slice2-broken", _inventory(_awx_slice(hosts, 2)),
                                               dict(SURVEY, awx_job_id=202, auditkit_report_slice=True),
                                               collections=str(empty))
     started = dict((name, _start(data, "playbooks/drift_report.yml", "--check --diff")) for name, data in jobs.items())
@@ -129,7 +114,7 @@ def sliced_runs(tmp_path_factory):
 
 
 def _merge(tmp_path, name, hosts, artifacts, **extravars):
-    data = _private_data_dir(tmp_path, name, _inventory(hosts), dict(artifacts, auditkit_slice_count=K, **extravars))
+    data = awx_private_data_dir(tmp_path, name, _inventory(hosts), dict(artifacts, auditkit_slice_count=K, **extravars))
     thread, runner = _start(data, "playbooks/merge_reports.yml", "")
     thread.join()
     return runner, data
