@@ -103,9 +103,9 @@ def sliced_runs(tmp_path_factory):
             dict(SURVEY, awx_job_id=100 + number, auditkit_report_slice=True))
     empty = tmp_path / "ee-without-collection"
     empty.mkdir()
-    jobs["slice2-broken"] = awx_private_data_dir(tmp_path, "slice2-broken", _inventory(_awx_slice(hosts, 2)),
-                                              dict(SURVEY, awx_job_id=202, auditkit_report_slice=True),
-                                              collections=str(empty))
+    jobs["slice2-broken"] = awx_private_data_dir(
+        tmp_path, "slice2-broken", _inventory(_awx_slice(hosts, 2)),
+        dict(SURVEY, awx_job_id=202, auditkit_report_slice=True), collections=str(empty))
     started = dict((name, _start(data, "playbooks/drift_report.yml", "--check --diff")) for name, data in jobs.items())
     for thread, _runner in started.values():
         thread.join()
