@@ -503,6 +503,7 @@ def engine_benchmark(lines=10000):
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
     text = "".join("-a always,exit -F arch=b64 -S openat,init_module -F auid=%d -k bench\n" % i for i in range(lines))
     start = time.perf_counter()
     files = [R.RulesFile("/bench/rules.d/%02d.rules" % i, "".join(text.splitlines(True)[i::10])) for i in range(10)]
@@ -510,7 +511,7 @@ def engine_benchmark(lines=10000):
     for name in P.names():
         rules, _notes = P.profile_rules(name, "x86_64")
         requirements = Q.parse_requirements([r.text for r in rules], "x86_64")
-        E.evaluate(E.Snapshot("x86_64", rules_dir="/bench/rules.d", files=files), requirements)
+        E.evaluate(N.Snapshot("x86_64", rules_dir="/bench/rules.d", files=files), requirements)
     done = time.perf_counter()
     return lines, parsed - start, (done - parsed) / len(P.names()), len(P.names())
 

@@ -19,8 +19,8 @@ import stat
 import tempfile
 from contextlib import contextmanager
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 
 SYSTEMD_UNITS = ("/etc/systemd/system/auditd.service", "/run/systemd/system/auditd.service",
@@ -175,14 +175,14 @@ def _id_of(kind, name):
 def resolve_names(rules):
     """Replace user and group names in uid/gid fields by their numbers, as auditctl does before
     the kernel sees them (so ``uid=nobody`` compares equal to the kernel's ``uid=65534``).
-    Returns the facts for evaluate.Snapshot.names; names that do not resolve stay names."""
+    Returns the facts for Snapshot.names (audit_snapshot); names that do not resolve stay names."""
     facts = {}
     for rule in rules:
-        for kind, name in E.rule_names(rule):
+        for kind, name in N.rule_names(rule):
             if (kind, name) not in facts:
                 number = _id_of(kind, name)
                 facts[(kind, name)] = False if number is None else number
-    E.apply_names(rules, facts)
+    N.apply_names(rules, facts)
     return facts
 
 
@@ -226,21 +226,21 @@ def kernel_state(module):
     """KernelState from ``auditctl -s`` and ``auditctl -l`` (or the reason it is unavailable)."""
     auditctl = auditctl_path(module)
     if not auditctl:
-        return E.KernelState(reason="auditctl is not installed (package audit / auditd)")
+        return N.KernelState(reason="auditctl is not installed (package audit / auditd)")
     if os.geteuid() != 0:
-        return E.KernelState(reason="not root: reading the kernel's audit rules needs root (become: true)")
+        return N.KernelState(reason="not root: reading the kernel's audit rules needs root (become: true)")
     rc, out, err = module.run_command([auditctl, "-s"])
     if rc != 0:
-        return E.KernelState(reason=_why_unreadable((err or out).strip()))
+        return N.KernelState(reason=_why_unreadable((err or out).strip()))
     status = parse_status(out)
     rc, listing, err = module.run_command([auditctl, "-l"])
     if rc != 0:
-        return E.KernelState(status=status, reason=_why_unreadable((err or listing).strip()))
-    return E.KernelState(listing=listing, status=status)
+        return N.KernelState(status=status, reason=_why_unreadable((err or listing).strip()))
+    return N.KernelState(listing=listing, status=status)
 
 
 def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kernel=True):
-    """Gather an evaluate.Snapshot of the host. A missing rules_dir is a HostError."""
+    """Gather an audit_snapshot.Snapshot of the host. A missing rules_dir is a HostError."""
     if loader == "auto":
         loader, evidence = detect_loader(rules_dir, compiled_path)
     else:
@@ -251,10 +251,11 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
     else:
         files, skipped = read_rules_dir(rules_dir)
     kernel = kernel_state(module) if read_kernel else None
-    paths = path_facts(E.watched_paths(files))
-    names = resolve_names(E.file_rules(files + ([compiled] if compiled is not None else [])))
-    return E.Snapshot(machine, loader, rules_dir, files, skipped, compiled_path, compiled, kernel, paths, evidence,
-                      names, awk_flavour(), auditctl_version(module))
+    paths = path_facts(N.watched_paths(files))
+    names = resolve_names(N.file_rules(files + ([compiled] if compiled is not None else [])))
+    return N.Snapshot(machine, mode=loader, rules_dir=rules_dir, files=files, skipped=skipped,
+                      compiled_path=compiled_path, compiled=compiled, kernel=kernel, paths=paths,
+                      mode_evidence=evidence, names=names, awk=awk_flavour(), audit_version=auditctl_version(module))
 
 
 # --- writing -----------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ import sys
 import traceback
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 
@@ -241,7 +241,7 @@ def bind_to_host(selection, snapshot):
     the snapshot (for host_problem)."""
     rules = [r.effective for r in selection.requirements if r.effective is not None]
     snapshot.names.update(H.resolve_names(rules))
-    new_paths = sorted(set(p for rule in rules for p, _needs in E.rule_paths(rule)) - set(snapshot.paths))
+    new_paths = sorted(set(p for rule in rules for p, _needs in N.rule_paths(rule)) - set(snapshot.paths))
     snapshot.paths.update(H.path_facts(new_paths))
     for requirement in selection.requirements:
         if requirement.effective is not None:

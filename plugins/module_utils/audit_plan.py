@@ -17,6 +17,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_cover
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser import parse_line
 
@@ -69,7 +70,7 @@ def _new_lines(additions):
 
 def _planned_rule(text, machine, snapshot, dest):
     rule = parse_line(text, Location(dest, None))
-    E.apply_names([rule], snapshot.names)
+    N.apply_names([rule], snapshot.names)
     return R.LoadedRule(rule, S.canonical(rule, machine, snapshot.is_dir), rule.location)
 
 
@@ -186,15 +187,13 @@ def apply_plan(snapshot, plan):
     files = dict((f.path, f) for f in snapshot.files)
     for path, text in plan.texts.items():
         files[path] = R.RulesFile(path, text, invalid_utf8=_undecodable(text))
-        E.apply_names(E.file_rules([files[path]]), snapshot.names)
+        N.apply_names(N.file_rules([files[path]]), snapshot.names)
     if snapshot.mode == "auditctl":
         ordered = list(files.values())
     else:
         names, _skipped = R.augenrules_order([os.path.basename(p) for p in files])
         ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
-    return E.Snapshot(snapshot.machine, snapshot.mode, snapshot.rules_dir, ordered, snapshot.skipped,
-                      snapshot.compiled_path, snapshot.compiled, None, snapshot.paths, snapshot.mode_evidence,
-                      snapshot.names, snapshot.awk, snapshot.audit_version)
+    return snapshot.replace(files=ordered, kernel=None)
 
 
 def plan_of_changes(snapshot, added=(), removed=()):

@@ -22,7 +22,7 @@ import pytest
 
 from kernel_helpers import KernelGuard
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
@@ -264,7 +264,7 @@ def kernel(tool, tmp_path_factory):
 def _host_problem(rule, version):
     """What the host layer knows: missing directories, names that do not resolve, and what this
     auditctl version refuses."""
-    snapshot = E.Snapshot(MACHINE, paths=H.path_facts([p for p, _needs in E.rule_paths(rule)]),
+    snapshot = N.Snapshot(MACHINE, paths=H.path_facts([p for p, _needs in N.rule_paths(rule)]),
                           names=H.resolve_names([rule]), audit_version=version)
     return snapshot.host_problem(rule)
 

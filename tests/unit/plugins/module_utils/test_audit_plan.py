@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Planning edits: only what is missing, where it goes, and every other byte kept."""
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
@@ -12,7 +12,7 @@ DEST = "/r/audit.rules"
 
 
 def _snapshot(files):
-    return E.Snapshot("x86_64", rules_dir="/r", files=[R.RulesFile(path, text) for path, text in files])
+    return N.Snapshot("x86_64", rules_dir="/r", files=[R.RulesFile(path, text) for path, text in files])
 
 
 def _present(files, rules, dest_text, controls=None):

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 from ansible_collections.auditkit.auditd.plugins.module_utils import syscall_tables
@@ -93,7 +93,7 @@ def test_missing_syscalls_match_the_versions_tables(version):
 
 
 def _snapshot(version, text):
-    return E.Snapshot("x86_64", files=[R.RulesFile("/r/a.rules", text)], rules_dir="/r", audit_version=version)
+    return N.Snapshot("x86_64", files=[R.RulesFile("/r/a.rules", text)], rules_dir="/r", audit_version=version)
 
 
 def test_snapshot_host_problem_uses_the_version():

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules_info, audit_rules_load
 
@@ -21,7 +21,7 @@ LOADED = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -
 @pytest.fixture
 def kernel_says(monkeypatch):
     def given(listing, enabled=1):
-        state = E.KernelState(listing=listing, status={"enabled": enabled})
+        state = N.KernelState(listing=listing, status={"enabled": enabled})
         monkeypatch.setattr(H, "kernel_state", lambda module: state)
     return given
 
@@ -63,7 +63,7 @@ def test_info_reports_immutable_kernel_missing_minus_d_and_unreadable_listing_li
 
 
 def test_info_with_unreadable_kernel_judges_the_files(run_module, rules_tree, monkeypatch):
-    state = E.KernelState(reason="no audit capability (CAP_AUDIT_CONTROL): not root, or a container")
+    state = N.KernelState(reason="no audit capability (CAP_AUDIT_CONTROL): not root, or a container")
     monkeypatch.setattr(H, "kernel_state", lambda module: state)
     rules_tree.write({"10.rules": INIT + "\n"})
     result = run_module(audit_rules_info, **rules_tree.args(rules=[INIT]))

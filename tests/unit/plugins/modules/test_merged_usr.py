@@ -8,7 +8,7 @@ import os
 import pytest
 
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 SEEDS = os.path.join(ROOT, "tests", "fixtures", "seeds")
@@ -70,9 +70,9 @@ def test_same_entry_decision_from_host_facts():
         "/opt/sbin/insmod": {"parent_id": [1, 99]},
         "/gone/insmod": {"parent_id": None},
     }
-    assert E.same_entry_paths("/usr/sbin/insmod", paths) == ["/sbin/insmod"]
-    assert E.same_entry_paths("/sbin/insmod", paths) == ["/usr/sbin/insmod"]
-    assert E.same_entry_paths("/gone/insmod", paths) == [] and E.same_entry_paths("/unknown", paths) == []
+    assert N.same_entry_paths("/usr/sbin/insmod", paths) == ["/sbin/insmod"]
+    assert N.same_entry_paths("/sbin/insmod", paths) == ["/usr/sbin/insmod"]
+    assert N.same_entry_paths("/gone/insmod", paths) == [] and N.same_entry_paths("/unknown", paths) == []
 
 
 def test_this_host_cis_rhel7_sbin_watches_meet_cis_rhel8_usr_sbin_watches(run_module, rules_tree):
