@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Build a local test image with mmdebstrap and import it into docker.
-# No container registry is reachable from CI, so nothing here pulls an image: the root
-# filesystem comes from Debian's package mirror. The image is rebuilt only when this
-# recipe changes (its hash is stored as the image label auditkit.recipe).
+# Build a local test image from Debian packages (scripts/debian_image.sh: mmdebstrap + docker
+# import, nothing pulled from a registry), rebuilt only when this recipe changes (its hash is
+# stored as the image label auditkit.recipe).
 #
 #   scripts/build_image.sh [image-name] [recipe]
 #
@@ -42,27 +41,11 @@ case "${RECIPE_NAME}" in
         exit 2
         ;;
 esac
-MIRROR="${AUDITKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-RECIPE="$({ cat "${HERE}/build_image.sh"; echo "${RECIPE_NAME}"; } | sha256sum | cut -c1-16)"
+# shellcheck source=scripts/debian_image.sh
+source "${HERE}/debian_image.sh"
 
 bash "${HERE}/ensure_docker.sh"
-
-current="$(docker image inspect --format '{{ index .Config.Labels "auditkit.recipe" }}' "${IMAGE}" 2>/dev/null || true)"
-if [[ "${current}" == "${RECIPE}" ]]; then
-    echo "build_image: ${IMAGE} is up to date (recipe ${RECIPE_NAME} ${RECIPE})"
-    exit 0
-fi
-
-WORK="$(mktemp -d)"
-trap 'rm -rf "${WORK}"' EXIT
-echo "build_image: building ${IMAGE} from Debian ${SUITE} (recipe ${RECIPE_NAME} ${RECIPE})"
-mmdebstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" \
-    "${SUITE}" "${WORK}/rootfs.tar" "deb ${MIRROR} ${SUITE} main" "deb ${MIRROR} ${SUITE}-updates main"
-docker import \
-    --change "LABEL auditkit.recipe=${RECIPE}" \
+build_debian_image build_image "${IMAGE}" "$(recipe_hash "${HERE}/build_image.sh" "${RECIPE_NAME}")" "${SUITE}" "$(IFS=,; echo "${PACKAGES[*]}")" -- \
     --change "LABEL auditkit.recipe.name=${RECIPE_NAME}" \
-    --change 'CMD ["sleep", "infinity"]' \
-    "${WORK}/rootfs.tar" "${IMAGE}" >/dev/null
-echo "build_image: ${IMAGE} built"
+    --change 'CMD ["sleep", "infinity"]'

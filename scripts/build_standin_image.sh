@@ -17,13 +17,14 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/.." && pwd)"
+# shellcheck source=scripts/debian_image.sh
+source "${HERE}/debian_image.sh"
 BASE=auditkit/standin-base:test
 SUITE=bookworm
-MIRROR="${AUDITKIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # systemd-sysv: systemd as PID 1; python3-apt: the role's package task stays a local no-op;
 # kmod: the path the STIG rules name; procps: ps for testinfra and debugging
 PACKAGES=(systemd-sysv auditd python3 python3-apt kmod procps)
-RECIPE="$(sha256sum < "${HERE}/build_standin_image.sh" | cut -c1-16)"
+RECIPE="$(recipe_hash "${HERE}/build_standin_image.sh")"
 
 # platform -> "audit version|what the stand-in stands in for"
 declare -A PLATFORMS=(
@@ -32,29 +33,14 @@ declare -A PLATFORMS=(
     [rhel8]="3.1.2|RHEL 8"
 )
 
-label() {  # label <image> <name>: the label's value, empty when the image or label is absent
-    docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
-}
-
+# The base image: mmdebstrap + docker import (scripts/debian_image.sh), rebuilt when the recipe changes.
 build_base() {
-    if [[ "$(label "${BASE}" auditkit.recipe)" == "${RECIPE}" ]]; then
-        echo "build_standin_image: ${BASE} is up to date (recipe ${RECIPE})"
-        return
-    fi
-    local work="${WORK}/base"
-    mkdir -p "${work}"
-    echo "build_standin_image: building ${BASE} from Debian ${SUITE} (recipe ${RECIPE})"
     # --customize-hook: no getty or logind in a container ($1 is the hook's rootfs, not ours)
     # shellcheck disable=SC2016
-    mmdebstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" \
-        --customize-hook='chroot "$1" systemctl mask getty@tty1.service console-getty.service systemd-logind.service' \
-        "${SUITE}" "${work}/rootfs.tar" "deb ${MIRROR} ${SUITE} main" "deb ${MIRROR} ${SUITE}-updates main"
-    docker import \
-        --change "LABEL auditkit.recipe=${RECIPE}" \
+    build_debian_image build_standin_image "${BASE}" "${RECIPE}" "${SUITE}" "$(IFS=,; echo "${PACKAGES[*]}")" \
+        --customize-hook='chroot "$1" systemctl mask getty@tty1.service console-getty.service systemd-logind.service' -- \
         --change 'CMD ["/lib/systemd/systemd"]' \
-        --change 'ENV container=docker' \
-        "${work}/rootfs.tar" "${BASE}" >/dev/null
-    echo "build_standin_image: ${BASE} built"
+        --change 'ENV container=docker'
 }
 
 # The auditctl/augenrules of one audit version: built (cached) by scripts/build_audit_userspace.sh
@@ -91,7 +77,7 @@ build_platform() {
     fi
     local want
     want="$(docker image inspect --format '{{ .Id }}' "${BASE}")/${content_hash}/${RECIPE}"
-    if [[ "$(label "${image}" auditkit.standin)" == "${want}" ]]; then
+    if [[ "$(image_label "${image}" auditkit.standin)" == "${want}" ]]; then
         echo "build_standin_image: ${image} is up to date"
         return
     fi
