@@ -31,7 +31,7 @@ TEST_STEPS := vermin lint unit install importer sanity matrix audit-userspace ke
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
 	@echo "make vermin    module code must run on Python 3.6"
-	@echo "make lint      yamllint, shellcheck, ansible-lint (production, offline)"
+	@echo "make lint      yamllint, shellcheck, syscall tables up to date, ansible-lint (production, offline)"
 	@echo "make sanity    ansible-test sanity on a copy in .build/ansible_collections/auditkit/auditd"
 	@echo "make matrix    ansible-core 2.15-2.18: sanity, module unit tests, smoke fleet (scripts/core_matrix.sh)"
 	@echo "make build     ansible-galaxy collection build -> .build/dist"
@@ -76,6 +76,8 @@ no-stale-install:
 lint: $(NS_LINK) no-stale-install
 	cd $(ROOT) && $(BIN)/yamllint --strict .
 	cd $(ROOT) && shellcheck .ci/run scripts/*.sh
+	@# the committed syscall tables are what this machine's ausyscall generates
+	cd $(ROOT) && $(BIN)/python scripts/gen_syscall_tables.py --check
 	cd $(ROOT) && ANSIBLE_COLLECTIONS_PATH=$(NS_ROOT) $(BIN)/ansible-lint --offline --profile production --strict
 
 # Copy the tracked + untracked-not-ignored files into a fresh

@@ -1,21 +1,33 @@
 """Regenerate plugins/module_utils/syscall_tables.py from ``ausyscall <arch> --dump``.
 
-Run on a machine with the ``auditd`` package (it ships ausyscall, whose tables are
-compiled from audit-userspace's lib/*_table.h):
+Run on a machine with the ``auditd`` package (scripts/setup.sh installs it; it ships ausyscall,
+whose tables are compiled from audit-userspace's lib/*_table.h):
 
     python3 scripts/gen_syscall_tables.py > plugins/module_utils/syscall_tables.py
+    python3 scripts/gen_syscall_tables.py --check
+
+``--check`` fails, naming the differences, when the committed file is not what this machine's
+ausyscall generates; without ausyscall it says so and checks nothing.
 """
+import argparse
+import difflib
+import os
+import shutil
 import subprocess
 import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.path.join("plugins", "module_utils", "syscall_tables.py")
 
 # Table name in this collection -> argument for ausyscall.
 # "ppc" (32-bit PowerPC) uses the same table as ppc64le in audit-userspace.
 ARCHES = ["x86_64", "i386", "aarch64", "arm", "ppc64le", "s390x", "s390"]
+MAX_DIFF_LINES = 40
 
 
 def dump(arch):
     out = subprocess.run(["ausyscall", arch, "--dump"], check=True,
-                         capture_output=True, text=True).stdout
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True).stdout
     table = {}
     for line in out.splitlines()[1:]:  # first line: "Using <arch> syscall table:"
         number, name = line.split()
@@ -23,27 +35,71 @@ def dump(arch):
     return table
 
 
-def main():
-    version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "auditd"],
-                             capture_output=True, text=True, check=False).stdout or "unknown"
-    w = sys.stdout.write
-    w("# -*- coding: utf-8 -*-\n")
-    w("# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)\n")
-    w("# SPDX-License-Identifier: GPL-3.0-or-later\n")
-    w('"""Syscall name -> number tables per audit machine.\n\n')
-    w("GENERATED FILE, do not edit. Source: ``ausyscall <arch> --dump`` from the Debian\n")
-    w("package auditd %s (audit-userspace lib/*_table.h). Regenerate with\n" % version)
-    w("``python3 scripts/gen_syscall_tables.py > plugins/module_utils/syscall_tables.py``.\n")
-    w('"""\n\n')
-    w("SYSCALLS = {\n")
+def auditd_version():
+    done = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "auditd"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
+    return done.stdout or "unknown"
+
+
+def generate():
+    lines = [
+        "# -*- coding: utf-8 -*-",
+        "# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)",
+        "# SPDX-License-Identifier: GPL-3.0-or-later",
+        '"""Syscall name -> number tables per audit machine.',
+        "",
+        "GENERATED FILE, do not edit. Source: ``ausyscall <arch> --dump`` from the Debian",
+        "package auditd %s (audit-userspace lib/*_table.h). Regenerate with" % auditd_version(),
+        "``python3 scripts/gen_syscall_tables.py > plugins/module_utils/syscall_tables.py``.",
+        '"""',
+        "",
+        "SYSCALLS = {",
+    ]
     for arch in ARCHES:
-        table = dump(arch)
-        w("    %r: {\n" % arch)
-        for name, number in sorted(table.items(), key=lambda kv: (kv[1], kv[0])):
-            w("        %r: %d,\n" % (name, number))
-        w("    },\n")
-    w("}\n")
+        lines.append("    %r: {" % arch)
+        for name, number in sorted(dump(arch).items(), key=lambda kv: (kv[1], kv[0])):
+            lines.append("        %r: %d," % (name, number))
+        lines.append("    },")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def check(text):
+    """0 when the committed file equals ``text``, else 1 after printing the differences."""
+    with open(os.path.join(ROOT, TARGET)) as handle:
+        committed = handle.read()
+    if committed == text:
+        print("%s is up to date (ausyscall of auditd %s)" % (TARGET, auditd_version()))
+        return 0
+    diff = list(difflib.unified_diff(committed.splitlines(), text.splitlines(),
+                                     "%s (committed)" % TARGET, "%s (generated)" % TARGET, lineterm=""))
+    sys.stderr.write("%s is out of date: it differs from what ausyscall of auditd %s generates "
+                     "(%d changed lines):\n" % (TARGET, auditd_version(),
+                                                sum(1 for line in diff[2:] if line[:1] in "+-")))
+    sys.stderr.write("\n".join(diff[:MAX_DIFF_LINES]) + "\n")
+    if len(diff) > MAX_DIFF_LINES:
+        sys.stderr.write("... (%d more diff lines)\n" % (len(diff) - MAX_DIFF_LINES))
+    sys.stderr.write("Regenerate: python3 scripts/gen_syscall_tables.py > %s\n" % TARGET)
+    return 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="fail, naming the differences, if %s is not what ausyscall generates" % TARGET)
+    args = parser.parse_args()
+    if shutil.which("ausyscall") is None:
+        message = "ausyscall not found (Debian package auditd; scripts/setup.sh installs it)"
+        if args.check:
+            print("%s --check skipped: %s" % (TARGET, message))
+            return 0
+        sys.exit(message)
+    text = generate()
+    if args.check:
+        return check(text)
+    sys.stdout.write(text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
