@@ -38,8 +38,8 @@ def target_names(found, canon):
     return names
 
 
-def _covered_targets(existing, required, match, key_policy):
-    covered = S.covered_syscalls(existing, required, match, key_policy)
+def _covered_targets(existing, required, policy):
+    covered = S.covered_syscalls(existing, required, policy.match, policy.key_policy)
     if required.syscalls is None:
         return set([WHOLE]) if covered is None else set()
     if covered == A.ALL_SYSCALLS:
@@ -182,8 +182,9 @@ class Verdict(object):
         return "partial" if self.evidence else "missing"
 
 
-def judge(required, rules, task_rules=(), match="strict", key_policy="any", honour_never=True):
-    """Walk ``rules`` (LoadedRule, kernel order) as the kernel does for ``required`` (Canonical)."""
+def judge(required, rules, task_rules=(), policy=S.DEFAULT_POLICY, honour_never=True):
+    """Walk ``rules`` (LoadedRule, kernel order) as the kernel does for ``required`` (Canonical);
+    ``policy`` (S.MatchPolicy) says how closely a rule must match to cover it."""
     verdict = Verdict(required)
     suppressor = _task_suppressor(required, task_rules) if honour_never else None
     if suppressor is not None:
@@ -193,7 +194,7 @@ def judge(required, rules, task_rules=(), match="strict", key_policy="any", hono
         if not verdict.missing:
             break
         if loaded.canon.action == required.action:
-            found = _covered_targets(loaded.canon, required, match, key_policy) & verdict.missing
+            found = _covered_targets(loaded.canon, required, policy) & verdict.missing
             bucket = verdict.evidence
         elif honour_never and loaded.canon.action == "never":
             found = _never_hits(loaded.canon, required, verdict.missing)

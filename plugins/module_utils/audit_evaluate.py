@@ -140,22 +140,20 @@ def _same_entry_forms(canon, paths):
     return forms
 
 
-def covered_as_same_entry(canon, rules, paths, match, key_policy):
+def covered_as_same_entry(canon, rules, paths, policy):
     """True when ``rules`` cover the requirement spelled through another path to the same
     directory entry (what audit_rules need not write again)."""
-    return any(not C.judge(form, rules, (), match, key_policy, honour_never=False).missing
+    return any(not C.judge(form, rules, (), policy, honour_never=False).missing
                for _alias, _path, form in _same_entry_forms(canon, paths))
 
 
 def _judge_views(canon, context):
     """(disk, kernel or None, anywhere) verdicts of one canonical requirement."""
-    disk = C.judge(canon, context.disk.rules(canon.list), context.disk.rules("task"), context.match,
-                   context.key_policy)
+    disk = C.judge(canon, context.disk.rules(canon.list), context.disk.rules("task"), context.policy)
     kernel = None
     if context.kernel is not None:
-        kernel = C.judge(canon, context.kernel.rules(canon.list), context.kernel.rules("task"), context.match,
-                         context.key_policy)
-    anywhere = C.judge(canon, context.all_rules, (), context.match, context.key_policy, honour_never=False)
+        kernel = C.judge(canon, context.kernel.rules(canon.list), context.kernel.rules("task"), context.policy)
+    anywhere = C.judge(canon, context.all_rules, (), context.policy, honour_never=False)
     return disk, kernel, anywhere
 
 
@@ -233,12 +231,12 @@ def evaluate_setting(requirement, context):
 
 
 class Context(object):
-    """The shared, computed views of a snapshot (built once per evaluation)."""
+    """The shared, computed views of a snapshot (built once per evaluation), judged with
+    ``policy`` (S.MatchPolicy)."""
 
-    def __init__(self, snapshot, match, key_policy):
+    def __init__(self, snapshot, policy=S.DEFAULT_POLICY):
         self.snapshot = snapshot
-        self.match = match
-        self.key_policy = key_policy
+        self.policy = policy
         self.items = snapshot.load_items()
         self.texts = dict((location, R.item_text(item)) for rules_file in snapshot.files
                           for location, item in rules_file.items)
@@ -472,9 +470,10 @@ def _summary(requirements, findings):
     return counts
 
 
-def evaluate(snapshot, requirements, match="strict", key_policy="any"):
-    """The full result for one host: settings, kernel state, verdicts and findings."""
-    context = Context(snapshot, match, key_policy)
+def evaluate(snapshot, requirements, policy=S.DEFAULT_POLICY):
+    """The full result for one host: settings, kernel state, verdicts and findings, judged with
+    ``policy`` (S.MatchPolicy)."""
+    context = Context(snapshot, policy)
     verdicts = [evaluate_setting(r, context) if r.is_control else evaluate_requirement(r, context)
                 for r in requirements]
     findings = (_file_findings(snapshot) + _load_findings(context) + _duplicate_findings(context)

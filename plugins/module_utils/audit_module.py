@@ -114,9 +114,14 @@ COMMON_SPEC = dict(
 
 # Matches plugins/doc_fragments/matching.py.
 MATCHING_SPEC = dict(
-    match=dict(type="str", choices=list(S.MATCH_MODES), default="strict"),
-    key_policy=dict(type="str", choices=list(S.KEY_POLICIES), default="any"),
+    match=dict(type="str", choices=list(S.MATCH_MODES), default=S.DEFAULT_POLICY.match),
+    key_policy=dict(type="str", choices=list(S.KEY_POLICIES), default=S.DEFAULT_POLICY.key_policy),
 )
+
+
+def match_policy(params):
+    """The S.MatchPolicy of the match and key_policy options."""
+    return S.MatchPolicy(params["match"], params["key_policy"])
 
 
 def argument_spec(with_profile=True, with_matching=True, **extra):

@@ -74,7 +74,7 @@ def _planned_rule(text, machine, snapshot, dest):
     return R.LoadedRule(rule, S.canonical(rule, machine, snapshot.is_dir), rule.location)
 
 
-def plan_present(requirements, snapshot, dest, dest_text, match="strict", key_policy="any"):
+def plan_present(requirements, snapshot, dest, dest_text, policy=S.DEFAULT_POLICY):
     """Plan adding what the files of ``snapshot`` do not cover to ``dest`` (current text or None)."""
     machine = snapshot.machine
     plan = Plan()
@@ -82,7 +82,7 @@ def plan_present(requirements, snapshot, dest, dest_text, match="strict", key_po
     settings = R.simulate_load(snapshot.load_items(), machine, snapshot.is_dir, continue_on_error=True).settings
     additions = []
     for requirement in requirements:
-        line = _missing_line(requirement, rules, settings, machine, match, key_policy, snapshot.paths)
+        line = _missing_line(requirement, rules, settings, machine, policy, snapshot.paths)
         if line is None:
             plan.kept.append(requirement.text)
             continue
@@ -104,14 +104,14 @@ def plan_present(requirements, snapshot, dest, dest_text, match="strict", key_po
     return plan
 
 
-def _missing_line(requirement, rules, settings, machine, match, key_policy, paths):
+def _missing_line(requirement, rules, settings, machine, policy, paths):
     if requirement.not_applicable:
         return None
     if requirement.is_control:
         current = settings.get(requirement.rule.option)
         return None if current and current[0] == requirement.rule.value else requirement.text
-    verdict = C.judge(requirement.canon, rules, (), match, key_policy, honour_never=False)
-    if verdict.missing and E.covered_as_same_entry(requirement.canon, rules, paths, match, key_policy):
+    verdict = C.judge(requirement.canon, rules, (), policy, honour_never=False)
+    if verdict.missing and E.covered_as_same_entry(requirement.canon, rules, paths, policy):
         return None  # watched through another path to the same directory entry (merged /usr)
     return E.missing_rule(requirement, verdict, machine)
 
@@ -138,8 +138,9 @@ def _matches(item, requirements, machine, key_policy, is_dir):
     return False
 
 
-def plan_absent(requirements, snapshot, paths, key_policy="any"):
-    """Plan removing lines equivalent to ``requirements`` from the files named in ``paths``."""
+def plan_absent(requirements, snapshot, paths, policy=S.DEFAULT_POLICY):
+    """Plan removing lines equivalent to ``requirements`` from the files named in ``paths``
+    (keys compared as ``policy.key_policy`` says)."""
     plan = Plan()
     for rules_file in snapshot.files:
         if rules_file.path not in paths or not rules_file.readable:
@@ -147,7 +148,7 @@ def plan_absent(requirements, snapshot, paths, key_policy="any"):
         lines = chunks(rules_file.text)
         drop = set()
         for (location, item), _line in zip(rules_file.items, lines):
-            if _matches(item, requirements, snapshot.machine, key_policy, snapshot.is_dir):
+            if _matches(item, requirements, snapshot.machine, policy.key_policy, snapshot.is_dir):
                 drop.add(location.line - 1)
                 plan.removed.append({"rule": item.text.strip(), "file": rules_file.path, "line": location.line,
                                      "controls": []})
@@ -213,21 +214,21 @@ def plan_of_changes(snapshot, added=(), removed=()):
     return plan
 
 
-def suppressors(requirements, snapshot, match="strict", key_policy="any"):
+def suppressors(requirements, snapshot, policy=S.DEFAULT_POLICY):
     """The never rules on disk that suppress a requirement: {(file, line): LoadedRule}."""
-    context = E.Context(snapshot, match, key_policy)
+    context = E.Context(snapshot, policy)
     found = {}
     for requirement in requirements:
         if requirement.canon is None or requirement.is_control:
             continue
         verdict = C.judge(requirement.canon, context.disk.rules(requirement.canon.list), context.disk.rules("task"),
-                          match, key_policy)
+                          policy)
         for loaded, _targets in verdict.suppressed:
             found[(loaded.source.file, loaded.source.line)] = loaded
     return found
 
 
-def plan_remove_suppressors(requirements, snapshot, match="strict", key_policy="any"):
+def plan_remove_suppressors(requirements, snapshot, policy=S.DEFAULT_POLICY):
     """Plan removing the never rules that suppress requirements, wherever they are.
 
     A ``never,task`` rule hides the ``never,exit`` rules behind it, so this repeats until
@@ -235,7 +236,7 @@ def plan_remove_suppressors(requirements, snapshot, match="strict", key_policy="
     found = {}
     plan, current = Plan(), snapshot
     while True:
-        more = suppressors(requirements, current, match, key_policy)
+        more = suppressors(requirements, current, policy)
         if not more:
             break
         for (path, line), loaded in more.items():

@@ -19,6 +19,25 @@ from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors impor
 MATCH_MODES = ("strict", "coverage")
 KEY_POLICIES = ("any", "exact")
 
+
+class MatchPolicy(namedtuple("MatchPolicy", "match key_policy")):
+    """How closely a rule must match a requirement to cover it (the module options of the same
+    names). match: "strict" (the same arch and filters) or "coverage" (a subset of them: broader
+    rules cover); key_policy: "any" (keys ignored) or "exact" (the required key must be among
+    the rule's). The defaults live here only."""
+
+    __slots__ = ()
+
+    def __new__(cls, match="strict", key_policy="any"):
+        if match not in MATCH_MODES:
+            raise ValueError("match must be one of %s, not %r" % (", ".join(MATCH_MODES), match))
+        if key_policy not in KEY_POLICIES:
+            raise ValueError("key_policy must be one of %s, not %r" % (", ".join(KEY_POLICIES), key_policy))
+        return super(MatchPolicy, cls).__new__(cls, match, key_policy)
+
+
+DEFAULT_POLICY = MatchPolicy()
+
 Canonical = namedtuple("Canonical", "list action arch table syscalls filters keys")
 Canonical.__doc__ = """Machine-resolved meaning of a rule.
 
@@ -114,7 +133,7 @@ def _same_syscalls(ca, cb):
     return ca.table == cb.table and ca.syscalls == cb.syscalls
 
 
-def covered_syscalls(existing, required, match="strict", key_policy="any"):
+def covered_syscalls(existing, required, match=DEFAULT_POLICY.match, key_policy=DEFAULT_POLICY.key_policy):
     """The part of ``required.syscalls`` that the canonical rule ``existing`` audits.
 
     Both arguments are Canonical. Returns a frozenset of syscall numbers (empty when the
@@ -185,7 +204,8 @@ def _covered(existing, required):
     return required.syscalls & existing.syscalls
 
 
-def covers(existing, required, machine, match="strict", key_policy="any", is_dir=None):
+def covers(existing, required, machine, match=DEFAULT_POLICY.match, key_policy=DEFAULT_POLICY.key_policy,
+           is_dir=None):
     """True when parsed rule ``existing`` audits everything parsed rule ``required`` asks for."""
     if existing.operation == "delete" or required.operation == "delete":
         return False

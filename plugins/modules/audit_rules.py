@@ -242,13 +242,12 @@ def _plan(module, snapshot, requirements, dest):
     if params["state"] == "present":
         first = P.Plan()
         if params["remove_suppressing"]:
-            first = P.plan_remove_suppressors(requirements, snapshot, params["match"], params["key_policy"])
+            first = P.plan_remove_suppressors(requirements, snapshot, M.match_policy(params))
             snapshot = P.apply_plan(snapshot, first)
-        second = P.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest),
-                                params["match"], params["key_policy"])
+        second = P.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest), M.match_policy(params))
         return P.then(first, second)
     paths = [f.path for f in snapshot.files] if params["remove_everywhere"] else [dest]
-    return P.plan_absent(requirements, snapshot, paths, params["key_policy"])
+    return P.plan_absent(requirements, snapshot, paths, M.match_policy(params))
 
 
 def _apply(module, plan):
@@ -311,13 +310,12 @@ def run(module):
             _refuse_unloadable(module, snapshot, requirements)
         plan = _plan(module, snapshot, requirements, dest)
         # The whole result first: nothing is written unless it can be returned.
-        after = M.with_controls(E.evaluate(P.apply_plan(snapshot, plan), requirements, params["match"],
-                                           params["key_policy"]), selection)
+        policy = M.match_policy(params)
+        after = M.with_controls(E.evaluate(P.apply_plan(snapshot, plan), requirements, policy), selection)
         # current: the files as they are when the module returns; in check mode never the plan
         current = after
         if module.check_mode:
-            current = M.with_controls(E.evaluate(snapshot, requirements, params["match"], params["key_policy"]),
-                                      selection)
+            current = M.with_controls(E.evaluate(snapshot, requirements, policy), selection)
         result = dict(changed=plan.changed, added=plan.added, removed=plan.removed, dest=dest,
                       reload_required=plan.changed, requirements=current["requirements"],
                       findings=current["findings"], controls=current["controls"], profile=after["profile"],

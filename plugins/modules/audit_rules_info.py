@@ -223,7 +223,7 @@ def main():
     except H.HostError as exc:
         module.fail_json(msg=str(exc))
     M.bind_to_host(selection, snapshot)
-    result = E.evaluate(snapshot, selection.requirements, params["match"], params["key_policy"])
+    result = E.evaluate(snapshot, selection.requirements, M.match_policy(params))
     result = M.with_controls(result, selection)
     module.exit_json(changed=False, **(D.for_report(result) if params["detail"] == "report" else result))
 

@@ -326,7 +326,7 @@ def main():
             snapshot = H.snapshot(module, machine, params["rules_dir"], params["compiled_file"], loader)
             if module.check_mode and params["planned"]:
                 snapshot = _planned_snapshot(snapshot, params["planned"])
-            context = E.Context(snapshot, "strict", "any")
+            context = E.Context(snapshot)
             errors = validation_errors(context) if params["validate"] else []
             if errors:
                 module.fail_json(msg="not loaded: auditctl would reject %s" % errors[0], errors=errors,

@@ -11,10 +11,11 @@ from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser impor
 STIG = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng"
 
 
-def _judge(required, lines, **kwargs):
+def _judge(required, lines, honour_never=True, **policy):
     result = R.simulate_load(R.parse_items("\n".join(lines) + "\n", "f"), "x86_64", continue_on_error=True)
     canon = S.canonical(parse_rule(required), "x86_64")
-    return C.judge(canon, result.rules(canon.list), result.rules("task"), **kwargs)
+    return C.judge(canon, result.rules(canon.list), result.rules("task"), S.MatchPolicy(**policy),
+                   honour_never=honour_never)
 
 
 def test_two_rules_together_cover_one_requirement():
