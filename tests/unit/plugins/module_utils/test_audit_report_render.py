@@ -1,0 +1,223 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The report renderers of module_utils/audit_report.py (Markdown, CSV, JUnit, CKLB) and
+audit_report_html.py, on one fleet built from real audit_rules / audit_rules_info results:
+a compliant host, a failing host with one control waived, an unreachable host and a failed
+host whose inventory name is hostile to every format (| = < > & quotes). Each format is read
+back by its own parser (csv, ElementTree, json, html.parser), not by searching our own text."""
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
+from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
+
+PROFILE = "stig_rhel9"
+HOSTILE = '=cmd|"<script>alert(1)</script>" & co'
+
+
+@pytest.fixture
+def fleet(run_module, rules_tree, tmp_path):
+    """(report, per-host results) of the fleet described in the module docstring."""
+    failing = run_module(audit_rules_info, **rules_tree.args(profile=PROFILE, loaded=False))
+    compliant_tree = tmp_path / "compliant.d"
+    compliant_tree.mkdir()
+    compliant_args = dict(rules_dir=str(compliant_tree), compiled_file=str(tmp_path / "compliant.rules"),
+                          arch="x86_64", profile=PROFILE)
+    written = run_module(audit_rules, dest=str(compliant_tree / "audit.rules"), **compliant_args)
+    assert written["changed"], written
+    compliant = run_module(audit_rules_info, loaded=False, **compliant_args)
+    assert [c["status"] for c in compliant["controls"]] == ["pass"] * len(compliant["controls"])
+    waived = failing["controls"][0]["id"]
+    results = {"ok": compliant, "bad": failing, "down": {"unreachable": True, "msg": "ssh: no route"},
+               HOSTILE: {"failed": True, "msg": "a <b>bold</b> & | failure"}}
+    report = R.build_report(results, hosts=["ok", "bad", "down", HOSTILE], waivers={waived: "ticket <42>"},
+                            generated_at="2026-12-03T00:00:00Z")
+    return report
+
+
+def _rows(report):
+    return [(host, control) for host in report["hosts"] for control in R.rows(host)]
+
+
+def test_fleet_has_every_status_the_renderers_branch_on(fleet):
+    statuses = dict((h["name"], h["status"]) for h in fleet["hosts"])
+    assert statuses == {"ok": "pass", "bad": "fail", "down": "unreachable", HOSTILE: "error"}
+    bad = next(h for h in fleet["hosts"] if h["name"] == "bad")
+    assert [c["status"] for c in bad["controls"]] == ["waived"] + ["fail"] * (len(bad["controls"]) - 1)
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+
+def _markdown_tables(text):
+    """Each Markdown table as a list of rows of cells (an escaped \\| stays inside its cell)."""
+    tables, current = [], None
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip().replace("\\|", "|") for c in line.strip("|").replace("\\|", "\0").split("|")]
+            cells = [c.replace("\0", "|") for c in cells]
+            if current is None:
+                current = []
+                tables.append(current)
+            if not set("".join(cells)) <= set("-"):
+                current.append(cells)
+        else:
+            current = None
+    return tables
+
+
+def test_markdown_tables_keep_their_columns_whatever_the_host_name(fleet):
+    matrix, counts, details = _markdown_tables(R.render_markdown(fleet))
+    ids = [c["id"] for c in fleet["controls"]]
+    assert matrix[0] == ["Host", "Status"] + ids
+    assert [row[0] for row in matrix[1:]] == ["ok", "bad", "down", HOSTILE]
+    assert all(len(row) == len(matrix[0]) for row in matrix)
+    assert dict((row[0], int(row[1])) for row in counts[1:]) == fleet["summary"]["controls"]
+    assert details[0] == ["Host", "Control", "Status", "Reason"]
+    assert len(details) - 1 == len(_rows(fleet))
+    assert all(len(row) == 4 for row in details)
+    hostile = [row for row in details if row[0] == HOSTILE]
+    assert hostile and all(row[3] == "a <b>bold</b> & | failure" for row in hostile)
+    waived = [row for row in details if row[2] == "waived"]
+    assert len(waived) == 1 and waived[0][3].startswith("waived: ticket <42> (")
+
+
+def test_markdown_of_a_dry_run_says_nothing_was_written_and_adds_the_planned_column(fleet):
+    dry = R.assemble_report(fleet["hosts"], fleet["controls"], "remediate_check", {}, generated_at=None)
+    text = R.render_markdown(dry)
+    assert "Check mode: nothing was written." in text
+    assert _markdown_tables(text)[2][0][-1] == "Planned (not applied)"
+    assert "Check mode" not in R.render_markdown(fleet)
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+def test_csv_has_one_row_per_host_control_and_no_cell_a_spreadsheet_would_evaluate(fleet):
+    table = list(csv.reader(io.StringIO(R.render_csv(fleet))))
+    assert tuple(table[0]) == R.CSV_HEADER
+    assert len(table) - 1 == len(_rows(fleet))
+    assert all(len(row) == len(R.CSV_HEADER) for row in table)
+    for row in table[1:]:
+        for cell in row:
+            assert not cell.startswith(R.FORMULA_STARTS), cell
+    hostile = [dict(zip(R.CSV_HEADER, row)) for row in table[1:] if row[0] == "'" + HOSTILE]
+    assert hostile and all(r["host_status"] == "error" for r in hostile)
+    missing = [dict(zip(R.CSV_HEADER, row))["missing"] for row in table[1:] if row[0] == "bad"]
+    assert any(m.startswith("'-a ") or m.startswith("'-w ") for m in missing)  # rule lines start with -
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+def test_csv_safe_neutralises_each_formula_start(text):
+    assert R.csv_safe(text) == "'" + text
+
+
+@pytest.mark.parametrize("value, expected", [(None, ""), (3, "3"), ("a=b", "a=b"), ("'quoted", "'quoted")])
+def test_csv_safe_leaves_other_values_as_text(value, expected):
+    assert R.csv_safe(value) == expected
+
+
+# --- JUnit --------------------------------------------------------------------------------------
+
+def test_junit_counts_match_the_testcases_the_xml_holds(fleet):
+    suite = ET.fromstring(R.render_junit(fleet).encode("utf-8")).find("testsuite")
+    cases = suite.findall("testcase")
+    assert int(suite.get("tests")) == len(cases) == len(_rows(fleet))
+    for tag, attribute in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
+        assert int(suite.get(attribute)) == sum(1 for case in cases if case.find(tag) is not None), tag
+    summary = fleet["summary"]["controls"]
+    assert int(suite.get("failures")) == summary["fail"]
+    assert int(suite.get("errors")) == summary["error"] + summary["unreachable"]
+    assert int(suite.get("skipped")) == summary["waived"] + summary["not_applicable"]
+    assert suite.get("name") == fleet["title"] and suite.get("timestamp") == "2026-12-03T00:00:00Z"
+    hostile = [case for case in cases if case.get("classname") == HOSTILE]
+    assert hostile and all(case.find("error").get("message") == "error: a <b>bold</b> & | failure" for case in hostile)
+    failed = [case for case in cases if case.find("failure") is not None]
+    assert all(case.find("failure").text for case in failed)  # the missing lines
+
+
+# --- CKLB (STIG Viewer 3) -----------------------------------------------------------------------
+
+def test_cklb_one_checklist_per_judged_host_with_stable_ids(fleet):
+    hosts = dict((h["name"], h) for h in fleet["hosts"])
+    ok = json.loads(R.render_cklb(fleet, hosts["ok"]))
+    bad = json.loads(R.render_cklb(fleet, hosts["bad"]))
+    assert ok == json.loads(R.render_cklb(fleet, hosts["ok"]))  # deterministic
+    for document, host in ((ok, hosts["ok"]), (bad, hosts["bad"])):
+        stig = document["stigs"][0]
+        assert len(document["stigs"]) == 1 and stig["size"] == len(stig["rules"]) == len(host["controls"])
+        assert document["target_data"]["host_name"] == host["name"]
+        assert all(rule["stig_uuid"] == stig["uuid"] for rule in stig["rules"])
+        assert all(rule["rule_version"].startswith("RHEL-09-") for rule in stig["rules"])
+        assert all(rule["severity"] in ("low", "medium", "high") for rule in stig["rules"])
+    assert [r["status"] for r in ok["stigs"][0]["rules"]] == ["not_a_finding"] * len(hosts["ok"]["controls"])
+    assert [r["status"] for r in bad["stigs"][0]["rules"]] == ["open"] * len(hosts["bad"]["controls"])
+    assert bad["stigs"][0]["rules"][0]["comments"].startswith("Waived: ticket <42>")
+    assert ok["id"] != bad["id"] and ok["stigs"][0]["uuid"] != bad["stigs"][0]["uuid"]
+    assert set(r["uuid"] for r in ok["stigs"][0]["rules"]).isdisjoint(r["uuid"] for r in bad["stigs"][0]["rules"])
+    unjudged = json.loads(R.render_cklb(fleet, hosts["down"]))
+    assert set(r["status"] for r in unjudged["stigs"][0]["rules"]) == {"not_reviewed"}
+
+
+def test_render_files_names_one_checklist_per_host_with_a_safe_file_name(fleet):
+    files = R.render_files(fleet, R.FORMATS, render_html)
+    checklists = sorted(name for name in files if name.endswith(".cklb"))
+    assert checklists == sorted(R.safe_name(h) + ".cklb" for h in ("ok", "bad", "down", HOSTILE))
+    assert all("/" not in name and not name.startswith(".") for name in checklists)
+    assert set(files) - set(checklists) == {"report.json", "summary.md", "junit.xml", "report.csv", "report.html"}
+    assert json.loads(files["report.json"]) == json.loads(R.render_json(fleet))
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+class _Page(HTMLParser):
+    """Tags, attributes and text as a browser's parser sees them."""
+
+    def __init__(self):
+        HTMLParser.__init__(self, convert_charrefs=True)
+        self.tags, self.text, self.text_after = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+        self.text_after.append((self.tags[-1][0] if self.tags else None, data))
+
+
+def _page(report):
+    page = _Page()
+    page.feed(render_html(report))
+    page.close()
+    return page
+
+
+def test_html_escapes_every_host_name_reason_and_waiver(fleet):
+    page = _page(fleet)
+    scripts = [attrs for tag, attrs in page.tags if tag == "script"]
+    assert len(scripts) == 1  # only the page's own filter script, none from the host name
+    assert ("b", "bold") not in page.text_after  # the reason's <b> stays text
+    text = "".join(page.text)
+    assert HOSTILE in text and "a <b>bold</b> & | failure" in text and "ticket <42>" in text
+    rows = [attrs for tag, attrs in page.tags if tag == "tr" and "data-host" in attrs]
+    assert len(rows) == len(_rows(fleet))
+    assert [attrs["data-host"] for attrs in rows].count(HOSTILE) == sum(1 for h, _ in _rows(fleet) if h["name"] == HOSTILE)
+    matrix_hosts = [attrs["data-matrix-host"] for tag, attrs in page.tags if "data-matrix-host" in attrs]
+    assert matrix_hosts == ["ok", "bad", "down", HOSTILE]
+
+
+def test_html_counts_and_chart_agree_with_the_summary(fleet):
+    page = _page(fleet)
+    ids = dict((attrs["id"], None) for tag, attrs in page.tags if attrs.get("id"))
+    assert set("count-%s" % s for s in R.STATUSES) <= set(ids)
+    bars = [attrs for tag, attrs in page.tags if tag == "rect" and attrs.get("class") == "bar"]
+    for status in R.STATUSES:
+        in_chart = sum(int(bar["data-count"]) for bar in bars if bar["data-status"] == status)
+        assert in_chart == fleet["summary"]["controls"][status], status
+    assert "dry-run" not in ids
+    dry = R.assemble_report(fleet["hosts"], fleet["controls"], "remediate_check", {}, generated_at=None)
+    assert "dry-run" in set(attrs.get("id") for tag, attrs in _page(dry).tags)
