@@ -365,23 +365,13 @@ def _compiled_findings(context):
 def _drift_findings(context):
     if context.kernel is None:
         return []
-    on_disk = {}
-    for loaded in context.disk.rules():
-        on_disk.setdefault(loaded.canon, []).append(loaded)
-    findings = []
-    for loaded in context.kernel.rules():
-        if on_disk.get(loaded.canon):
-            on_disk[loaded.canon].pop(0)
-        else:
-            findings.append(_finding("loaded_not_persisted", "warning",
-                                     "in the kernel but not in the persisted rules: lost at the next load or boot",
-                                     loaded.source, loaded.rule.text.strip()))
-    for rules in on_disk.values():
-        for loaded in rules:
-            findings.append(_finding("persisted_not_loaded", "warning",
-                                     "persisted but not in the kernel: load the rules (augenrules --load)",
-                                     loaded.source, loaded.rule.text.strip()))
-    return findings
+    not_loaded, not_persisted = R.unmatched(context.disk.rules(), context.kernel.rules())
+    return ([_finding("loaded_not_persisted", "warning",
+                      "in the kernel but not in the persisted rules: lost at the next load or boot",
+                      loaded.source, loaded.rule.text.strip()) for loaded in not_persisted]
+            + [_finding("persisted_not_loaded", "warning",
+                        "persisted but not in the kernel: load the rules (augenrules --load)",
+                        loaded.source, loaded.rule.text.strip()) for loaded in not_loaded])
 
 
 def _kernel_findings(context):

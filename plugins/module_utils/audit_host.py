@@ -17,6 +17,7 @@ import pwd
 import re
 import stat
 import tempfile
+from collections import namedtuple
 from contextlib import contextmanager
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
@@ -256,6 +257,85 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
     return N.Snapshot(machine, mode=loader, rules_dir=rules_dir, files=files, skipped=skipped,
                       compiled_path=compiled_path, compiled=compiled, kernel=kernel, paths=paths,
                       mode_evidence=evidence, names=names, awk=awk_flavour(), audit_version=auditctl_version(module))
+
+
+# --- where the modules work ----------------------------------------------------------------------
+
+RulesTarget = namedtuple("RulesTarget", "loader directory dest")
+
+
+def rules_target(params, with_dest=False):
+    """Where audit_rules and audit_rules_load work, from their options: a RulesTarget of
+
+    loader: the loader option, detected when "auto";
+    directory: the real directory of the files that loader reads (rules_dir for augenrules,
+      the compiled file's directory for auditctl). Both modules lock it (locked()), so they
+      never edit or load the same files at once;
+    dest: with ``with_dest``, the real path of the dest option (default: the compiled file
+      for auditctl, else rules_dir/audit.rules), a visible *.rules file directly inside
+      directory; else None.
+    Raises HostError naming what is wrong with dest."""
+    loader = params["loader"]
+    if loader == "auto":
+        loader = detect_loader(params["rules_dir"], params["compiled_file"])[0]
+    if loader == "auditctl":
+        directory = os.path.dirname(os.path.realpath(params["compiled_file"]))
+    else:
+        directory = os.path.realpath(params["rules_dir"])
+    dest = _checked_dest(params, loader, directory) if with_dest else None
+    return RulesTarget(loader, directory, dest)
+
+
+def _checked_dest(params, loader, directory):
+    dest = params["dest"] or (params["compiled_file"] if loader == "auditctl"
+                              else os.path.join(params["rules_dir"], "audit.rules"))
+    if not dest.endswith(R.RULES_SUFFIX) or os.path.basename(dest).startswith("."):
+        raise HostError("dest %s must be a visible *%s file: augenrules reads no other" % (dest, R.RULES_SUFFIX))
+    real = os.path.realpath(dest)
+    if os.path.dirname(real) != directory:
+        raise HostError("dest %s resolves to %s, which is not directly inside %s" % (dest, real, directory))
+    if not real.endswith(R.RULES_SUFFIX):
+        raise HostError("dest %s is a symlink to %s, which is not a *%s file" % (dest, real, R.RULES_SUFFIX))
+    if os.path.isdir(real):
+        raise HostError("dest %s is a directory" % real)
+    return real
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+def load_command(module, snapshot):
+    """The command that loads ``snapshot``'s rules: ``augenrules --load`` when the host uses
+    augenrules with the default paths, else ``auditctl -R`` of the compiled file."""
+    if (snapshot.mode == "augenrules" and snapshot.rules_dir == R.DEFAULT_RULES_DIR
+            and snapshot.compiled_path == R.DEFAULT_COMPILED_FILE):
+        script = module.get_bin_path("augenrules", opt_dirs=["/sbin", "/usr/sbin"])
+        if script:
+            return [script, "--load"]
+    return [auditctl_path(module), "-R", snapshot.compiled_path]
+
+
+def kernel_listing(module, auditctl):
+    """``auditctl -l`` output; HostError when it fails."""
+    rc, out, err = module.run_command([auditctl, "-l"])
+    if rc != 0:
+        raise HostError("auditctl -l failed: %s" % (err or out).strip())
+    return out
+
+
+def restore_kernel_rules(module, auditctl, listing):
+    """Load the kernel's previous rules again: -D, -c and the lines of their old ``auditctl -l``
+    output ``listing``, through a temporary file and ``auditctl -R``. Returns (restored,
+    problem text or "")."""
+    fd, path = tempfile.mkstemp(prefix="auditkit-rollback-", suffix=".rules")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write("-D\n-c\n" + "".join(rule + "\n" for rule in R.listed_rules(listing)))
+        rc, out, err = module.run_command([auditctl, "-R", path])
+    finally:
+        os.unlink(path)
+    if rc == 0:
+        return True, ""
+    return False, "kernel rules: %s" % (err or out).strip()
 
 
 # --- writing -----------------------------------------------------------------------------------

@@ -368,3 +368,28 @@ def kernel_items(listing):
     if listing.strip() == "No rules":
         return []
     return parse_items(listing, KERNEL_LABEL)
+
+
+def listed_rules(listing):
+    """The rule lines of ``auditctl -l`` output (no blank lines, no "No rules")."""
+    return [line for line in split_lines(listing) if line.strip() and line.strip() != "No rules"]
+
+
+def unmatched(rules, others):
+    """(the LoadedRules of ``rules`` that ``others`` lacks, those of ``others`` that ``rules``
+    lacks): the multiset difference of their canonical forms, both ways. Each rule matches at
+    most one other; of several equal rules the first ones match. Each list keeps its order."""
+    return _surplus(rules, others), _surplus(others, rules)
+
+
+def _surplus(rules, others):
+    available = {}
+    for loaded in others:
+        available[loaded.canon] = available.get(loaded.canon, 0) + 1
+    surplus = []
+    for loaded in rules:
+        if available.get(loaded.canon):
+            available[loaded.canon] -= 1
+        else:
+            surplus.append(loaded)
+    return surplus

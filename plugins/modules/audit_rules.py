@@ -197,26 +197,6 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evalu
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
-
-
-def resolve_dest(params, loader):
-    """The real file to edit; raises ValueError unless it is a *.rules file inside rules_dir."""
-    rules_dir = os.path.realpath(params["rules_dir"])
-    dest = params["dest"] or (params["compiled_file"] if loader == "auditctl"
-                              else os.path.join(params["rules_dir"], "audit.rules"))
-    if loader == "auditctl":
-        rules_dir = os.path.dirname(os.path.realpath(params["compiled_file"]))
-    if not dest.endswith(R.RULES_SUFFIX) or os.path.basename(dest).startswith("."):
-        raise ValueError("dest %s must be a visible *%s file: augenrules reads no other" % (dest, R.RULES_SUFFIX))
-    real = os.path.realpath(dest)
-    if os.path.dirname(real) != rules_dir:
-        raise ValueError("dest %s resolves to %s, which is not directly inside %s" % (dest, real, rules_dir))
-    if not real.endswith(R.RULES_SUFFIX):
-        raise ValueError("dest %s is a symlink to %s, which is not a *%s file" % (dest, real, R.RULES_SUFFIX))
-    if os.path.isdir(real):
-        raise ValueError("dest %s is a directory" % real)
-    return real
 
 
 def _file_text(snapshot, path):
@@ -291,20 +271,14 @@ def run(module):
     machine = M.target_machine(module)
     selection = M.requirements(module, machine, params["allow_never"], params["allow_control_lines"])
     requirements = selection.requirements
-    loader = params["loader"]
-    if loader == "auto":
-        loader = H.detect_loader(params["rules_dir"], params["compiled_file"])[0]
-    try:
-        dest = resolve_dest(params, loader)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    directory = os.path.dirname(dest)
+    target = H.rules_target(params, with_dest=True)
+    dest, directory = target.dest, target.directory
     M.check_rules_dir(module, directory)
     with H.locked(directory):
         if not module.check_mode:
             H.remove_stale_temps(directory)
         snapshot = H.snapshot(module, machine, os.path.realpath(params["rules_dir"]),
-                              os.path.realpath(params["compiled_file"]), loader, read_kernel=False)
+                              os.path.realpath(params["compiled_file"]), target.loader, read_kernel=False)
         M.bind_to_host(selection, snapshot)
         if params["state"] == "present":
             _refuse_unloadable(module, snapshot, requirements)

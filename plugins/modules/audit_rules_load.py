@@ -132,44 +132,14 @@ mode:
   type: str
 """
 
-import os
-import re
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_load as L
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
-
-ERROR_LINE = re.compile(r"There was an error in line (\d+) of (\S+)")
-
-
-def validation_errors(context):
-    """Every line auditctl would reject, as "file:line: reason" (empty when all load)."""
-    errors = ["%s:%s: %s" % (error.file, error.line, error.reason) for error in context.all_rejected]
-    if "-D" not in context.disk.settings and context.kernel is not None:
-        loaded = set(rule.canon for rule in context.kernel.rules())
-        for rule in context.disk.rules():
-            if rule.canon in loaded:
-                errors.append("%s:%s: already in the kernel and no -D clears it first: auditctl would stop "
-                              "(Rule exists); add -D at the top of the rules" % (rule.source.file, rule.source.line))
-    return errors
-
-
-def _uses_augenrules_script(module, snapshot):
-    return (snapshot.mode == "augenrules" and snapshot.rules_dir == R.DEFAULT_RULES_DIR
-            and snapshot.compiled_path == R.DEFAULT_COMPILED_FILE
-            and module.get_bin_path("augenrules", opt_dirs=["/sbin", "/usr/sbin"]))
-
-
-def _command(module, snapshot, auditctl):
-    script = _uses_augenrules_script(module, snapshot)
-    if script:
-        return [script, "--load"]
-    return [auditctl, "-R", snapshot.compiled_path]
 
 
 def _compile_if_needed(module, snapshot, command):
@@ -184,67 +154,17 @@ def _compile_if_needed(module, snapshot, command):
         H.write_atomic(module, snapshot.compiled_path, text, new_mode=0o640)
 
 
-def _source_of_error(snapshot, output):
-    """Map auditctl's "error in line N of FILE" to the rules file and line it came from."""
-    match = ERROR_LINE.search(output)
-    if not match:
-        return None
-    number = int(match.group(1))
-    if snapshot.mode == "augenrules":
-        compiled = snapshot.compile()
-        if 0 < number <= len(compiled) and compiled[number - 1].source is not None:
-            source = compiled[number - 1].source
-            return "%s:%s (line %d of %s)" % (source.file, source.line, number, match.group(2))
-    return "%s:%d" % (match.group(2), number)
-
-
-def _restore_kernel(module, auditctl, listing):
-    """Load the kernel's previous rules again (-D, -c, the old auditctl -l lines)."""
-    fd, path = tempfile.mkstemp(prefix="auditkit-rollback-", suffix=".rules")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write("-D\n-c\n" + "".join(rule + "\n" for rule in _lines(listing)))
-        rc, out, err = module.run_command([auditctl, "-R", path])
-    finally:
-        os.unlink(path)
-    return "" if rc == 0 else "kernel rules: %s" % (err or out).strip()
-
-
-def _rollback(module, auditctl, listing):
-    """The kernel's previous rules; the previous compiled file follows when the task fails (the
-    undo step _compile_if_needed registered). Returns (restored, problem)."""
-    problem = _restore_kernel(module, auditctl, listing)
-    return not problem, problem
-
-
-def _missing_in_kernel(context, listing, snapshot):
-    kernel = R.simulate_load(R.kernel_items(listing), snapshot.machine, snapshot.is_dir, continue_on_error=True)
-    present = {}
-    for loaded in kernel.rules():
-        present[loaded.canon] = present.get(loaded.canon, 0) + 1
-    missing = []
-    for loaded in context.disk.rules():
-        if present.get(loaded.canon):
-            present[loaded.canon] -= 1
-        else:
-            missing.append({"file": loaded.source.file, "line": loaded.source.line,
-                            "text": loaded.rule.text.strip()})
-    return missing
+def _rollback(module, auditctl, before):
+    """Put the kernel's previous rules back (the previous compiled file follows when the task
+    fails: the undo step of _compile_if_needed). Returns (restored, what to add to the message)."""
+    restored, problem = H.restore_kernel_rules(module, auditctl, before)
+    return restored, "previous rules %s" % ("restored" if restored else "NOT fully restored: %s" % problem)
 
 
 def _planned_snapshot(snapshot, planned):
     """The files as audit_rules (check mode) plans them, with this host's kernel state."""
-    planned_files = P.apply_plan(snapshot, P.plan_of_changes(snapshot, planned.get("added") or [],
-                                                             planned.get("removed") or []))
-    planned_files.kernel = snapshot.kernel
-    return planned_files
-
-
-def _listing(module, auditctl):
-    rc, out, err = module.run_command([auditctl, "-l"])
-    if rc != 0:
-        module.fail_json(msg="auditctl -l failed: %s" % (err or out).strip())
-    return out
+    plan = P.plan_of_changes(snapshot, planned.get("added") or [], planned.get("removed") or [])
+    return P.apply_plan(snapshot, plan).replace(kernel=snapshot.kernel)
 
 
 def _result(snapshot, **values):
@@ -252,10 +172,6 @@ def _result(snapshot, **values):
                   kernel_rules=[], rolled_back=False, mode=snapshot.mode)
     result.update(values)
     return result
-
-
-def _lines(listing):
-    return [line for line in R.split_lines(listing) if line.strip() and line.strip() != "No rules"]
 
 
 def load(module, snapshot, context):
@@ -266,68 +182,64 @@ def load(module, snapshot, context):
             module.fail_json(msg="cannot load audit rules: %s" % kernel.reason, **_result(snapshot, reason=kernel.reason))
         module.exit_json(**_result(snapshot, reason=kernel.reason))
     auditctl = H.auditctl_path(module)
-    command = _command(module, snapshot, auditctl)
+    command = H.load_command(module, snapshot)
     before = kernel.listing
     if kernel.enabled == 2:
         module.warn("the kernel's audit rules are locked (enabled 2): reboot to apply the persisted rules")
         module.exit_json(**_result(snapshot, reason="kernel rules are immutable (enabled 2)", reboot_required=True,
-                                   command=command, kernel_rules=_lines(before)))
+                                   command=command, kernel_rules=R.listed_rules(before)))
     if module.check_mode:
-        missing = _missing_in_kernel(context, before, snapshot)
+        missing = L.missing_in_kernel(context, before)
         would_change = bool(missing) or len(context.kernel.rules()) != len(context.disk.rules())
         module.exit_json(**_result(snapshot, changed=would_change, command=command, reason="check mode",
-                                   missing_in_kernel=missing, kernel_rules=_lines(before)))
+                                   missing_in_kernel=missing, kernel_rules=R.listed_rules(before)))
     _compile_if_needed(module, snapshot, command)
     rc, out, err = module.run_command(command)
     if rc != 0:
         _fail_load(module, snapshot, auditctl, command, before, out + err)
-    after = _listing(module, auditctl)
-    missing = _missing_in_kernel(context, after, snapshot)
+    after = H.kernel_listing(module, auditctl)
+    missing = L.missing_in_kernel(context, after)
     result = _result(snapshot, loaded=True, changed=after != before, command=command, missing_in_kernel=missing,
-                     kernel_rules=_lines(after))
+                     kernel_rules=R.listed_rules(after))
     if missing and params["verify"]:
         msg = "the kernel does not show %d persisted rule(s) after loading" % len(missing)
         if params["rollback"]:
-            rolled_back, detail = _rollback(module, auditctl, before)
-            msg += "; previous rules %s" % ("restored" if rolled_back else "NOT fully restored: %s" % detail)
-            after = _listing(module, auditctl)
-            result.update(rolled_back=rolled_back, changed=after != before, kernel_rules=_lines(after))
+            rolled_back, note = _rollback(module, auditctl, before)
+            msg += "; " + note
+            after = H.kernel_listing(module, auditctl)
+            result.update(rolled_back=rolled_back, changed=after != before, kernel_rules=R.listed_rules(after))
         module.fail_json(msg=msg, **result)
     module.exit_json(**result)
 
 
 def _fail_load(module, snapshot, auditctl, command, before, output):
-    where = _source_of_error(snapshot, output)
-    rolled_back, detail = False, ""
+    where = L.source_of_error(snapshot, output)
+    rolled_back, note = False, ""
     if module.params["rollback"]:
-        rolled_back, detail = _rollback(module, auditctl, before)
-    after = _listing(module, auditctl)
+        rolled_back, note = _rollback(module, auditctl, before)
+    after = H.kernel_listing(module, auditctl)
     msg = "%s failed%s: %s" % (" ".join(command), " at %s" % where if where else "", output.strip())
     if module.params["rollback"]:
-        msg += "; previous rules %s" % ("restored" if rolled_back else "NOT fully restored: %s" % detail)
+        msg += "; " + note
     module.fail_json(msg=msg, **_result(snapshot, command=command, rolled_back=rolled_back, reason="load failed",
-                                        changed=after != before, kernel_rules=_lines(after)))
+                                        changed=after != before, kernel_rules=R.listed_rules(after)))
 
 
 def main():
-    spec = M.argument_spec(with_profile=False, with_matching=False, required=dict(type="bool", default=False), rollback=dict(type="bool", default=True),
-                           verify=dict(type="bool", default=True), validate=dict(type="bool", default=True),
-                           planned=dict(type="dict"))
+    spec = M.argument_spec(with_profile=False, with_matching=False, required=dict(type="bool", default=False),
+                           rollback=dict(type="bool", default=True), verify=dict(type="bool", default=True),
+                           validate=dict(type="bool", default=True), planned=dict(type="dict"))
     module = M.guard(AnsibleModule(argument_spec=spec, supports_check_mode=True))
     params = module.params
     machine = M.target_machine(module)
-    loader = params["loader"]
-    if loader == "auto":
-        loader = H.detect_loader(params["rules_dir"], params["compiled_file"])[0]
-    # the directory audit_rules locks for the same files: rules_dir, or the compiled file's
-    lock = params["rules_dir"] if loader == "augenrules" else os.path.dirname(os.path.realpath(params["compiled_file"]))
     try:
-        with H.locked(lock):
-            snapshot = H.snapshot(module, machine, params["rules_dir"], params["compiled_file"], loader)
+        target = H.rules_target(params)
+        with H.locked(target.directory):
+            snapshot = H.snapshot(module, machine, params["rules_dir"], params["compiled_file"], target.loader)
             if module.check_mode and params["planned"]:
                 snapshot = _planned_snapshot(snapshot, params["planned"])
             context = E.Context(snapshot)
-            errors = validation_errors(context) if params["validate"] else []
+            errors = L.validation_errors(context) if params["validate"] else []
             if errors:
                 module.fail_json(msg="not loaded: auditctl would reject %s" % errors[0], errors=errors,
                                  **_result(snapshot, reason="validation failed"))

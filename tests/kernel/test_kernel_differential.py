@@ -22,10 +22,10 @@ import pytest
 
 from kernel_helpers import KernelGuard
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError
 

@@ -9,8 +9,8 @@ import tarfile
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 from ansible_collections.auditkit.auditd.plugins.module_utils import syscall_tables
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser import parse_line

@@ -1,0 +1,120 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""audit_evaluate and the pure parts around it: the Snapshot it judges (audit_snapshot), the
+MatchPolicy it judges with, drift between disk and kernel, and the judgement of a load
+(audit_load), which counts the same multiset difference as the drift findings."""
+import pytest
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_load as L
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
+
+INIT = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng"
+INIT_LISTED = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -F key=module_chng"
+WATCH = "-w /sbin/insmod -p x -k modules"
+WATCH_LISTED = "-w /sbin/insmod -p x -k modules"
+REORDERED = "-a always,exit -F arch=b64 -S finit_module,init_module -F auid!=unset -F auid>=1000 -k module_chng"
+
+
+def _snapshot(text, listing=None, mode="auditctl"):
+    files = [R.RulesFile("/r/audit.rules", text)]
+    kernel = N.KernelState(listing=listing, status={"enabled": 1}) if listing is not None else None
+    return N.Snapshot("x86_64", mode=mode, rules_dir="/r", files=files, compiled_path="/r/audit.rules",
+                      kernel=kernel)
+
+
+# --- Snapshot ------------------------------------------------------------------------------------
+
+def test_snapshot_is_built_by_keyword_and_replace_keeps_every_other_fact():
+    snapshot = _snapshot("-D\n" + INIT + "\n", INIT_LISTED + "\n")
+    with pytest.raises(TypeError):
+        N.Snapshot("x86_64", "auditctl")  # only the machine may be positional
+    copy = snapshot.replace(kernel=None)
+    assert copy is not snapshot and copy.kernel is None and snapshot.kernel is not None
+    assert [getattr(copy, f) for f in N.Snapshot.FIELDS if f != "kernel"] == \
+        [getattr(snapshot, f) for f in N.Snapshot.FIELDS if f != "kernel"]
+    with pytest.raises(TypeError, match="no field colour"):
+        snapshot.replace(colour="blue")
+
+
+def test_host_facts_of_a_rule():
+    rule = R.parse_items("-a always,exit -F dir=/var/log -F uid=nobody -F gid=adm -S all -k x\n", "f")[0][1]
+    assert N.rule_paths(rule) == [("/var/log", "dir")]
+    assert N.rule_names(rule) == [("user", "nobody"), ("group", "adm")]
+    N.apply_names([rule], {("user", "nobody"): 65534, ("group", "adm"): False})
+    assert N.rule_names(rule) == [("group", "adm")]  # a name that does not resolve stays a name
+    assert N.watched_paths([R.RulesFile("/r/a.rules", WATCH + "\n-a always,exit -F path=/bin/kmod -F perm=x\n")]) == \
+        ["/bin/kmod", "/sbin/insmod"]
+
+
+# --- MatchPolicy ---------------------------------------------------------------------------------
+
+def test_match_policy_has_its_defaults_in_one_place_and_refuses_unknown_values():
+    assert S.MatchPolicy() == S.DEFAULT_POLICY == S.MatchPolicy("strict", "any")
+    assert S.MatchPolicy(key_policy="exact").match == "strict"
+    with pytest.raises(ValueError, match="match must be one of strict, coverage"):
+        S.MatchPolicy("loose")
+    with pytest.raises(ValueError, match="key_policy must be one of any, exact"):
+        S.MatchPolicy(key_policy="some")
+
+
+def test_evaluate_judges_with_the_policy_it_is_given():
+    broader = "-a always,exit -F arch=b64 -S init_module,finit_module -k other"
+    snapshot = _snapshot("-D\n" + broader + "\n")
+    requirements = Q.parse_requirements([INIT], "x86_64")
+    for requirement in requirements:
+        requirement.canon = S.canonical(requirement.effective, "x86_64")
+    statuses = dict((policy, E.evaluate(snapshot, requirements, policy)["requirements"][0]["status"])
+                    for policy in (S.MatchPolicy(), S.MatchPolicy("coverage"), S.MatchPolicy("coverage", "exact")))
+    assert statuses == {S.MatchPolicy(): "fail", S.MatchPolicy("coverage"): "pass",
+                        S.MatchPolicy("coverage", "exact"): "fail"}
+    assert E.evaluate(snapshot, requirements)["requirements"][0]["status"] == "fail"  # strict, any by default
+
+
+# --- drift and what a load left out: one multiset difference -------------------------------------
+
+def test_unmatched_is_a_multiset_difference_both_ways():
+    disk = R.simulate_load(R.parse_items("-D\n%s\n%s\n%s\n" % (INIT, WATCH, REORDERED), "f"), "x86_64").rules()
+    kernel = R.simulate_load(R.kernel_items("%s\n-w /sbin/modprobe -p x -k modules\n" % INIT_LISTED), "x86_64",
+                             continue_on_error=True).rules()
+    only_disk, only_kernel = R.unmatched(disk, kernel)
+    assert [(l.source.line, l.rule.text) for l in only_disk] == [(3, WATCH), (4, REORDERED)]  # the 2nd INIT
+    assert [l.rule.text for l in only_kernel] == ["-w /sbin/modprobe -p x -k modules"]
+
+
+def test_drift_findings_and_missing_in_kernel_count_the_same_rules():
+    text = "-D\n%s\n%s\n%s\n" % (INIT, WATCH, REORDERED)
+    listing = "%s\n-w /sbin/modprobe -p x -k modules\n" % INIT_LISTED
+    snapshot = _snapshot(text, listing)
+    findings = E.evaluate(snapshot, [])["findings"]
+    drift = dict((kind, [(f["line"], f["text"]) for f in findings if f["kind"] == kind])
+                 for kind in ("persisted_not_loaded", "loaded_not_persisted"))
+    assert drift == {"persisted_not_loaded": [(3, WATCH), (4, REORDERED)],
+                     "loaded_not_persisted": [(2, "-w /sbin/modprobe -p x -k modules")]}
+    missing = L.missing_in_kernel(E.Context(snapshot), listing)
+    assert [(m["line"], m["text"]) for m in missing] == drift["persisted_not_loaded"]
+    reordered_listed = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid!=-1 -F auid>=1000 -F key=module_chng"
+    assert L.missing_in_kernel(E.Context(snapshot), "%s\n%s\n%s\n" % (INIT_LISTED, WATCH_LISTED, reordered_listed)) == []
+
+
+# --- judging a load --------------------------------------------------------------------------------
+
+def test_validation_errors_name_every_line_auditctl_would_reject():
+    snapshot = _snapshot("%s\n-a always,exit -S nosuchcall\n" % INIT, INIT_LISTED + "\n")
+    errors = L.validation_errors(E.Context(snapshot))
+    assert len(errors) == 2 and errors[0].startswith("/r/audit.rules:2: ") and "nosuchcall" in errors[0]
+    assert errors[1].startswith("/r/audit.rules:1: already in the kernel and no -D clears it first")
+    assert L.validation_errors(E.Context(_snapshot("-D\n%s\n" % INIT, INIT_LISTED + "\n"))) == []
+
+
+def test_source_of_error_follows_the_compiled_file_back_to_rules_d():
+    files = [R.RulesFile("/r/10-base.rules", "-D\n"), R.RulesFile("/r/50-new.rules", "# new\n%s\n" % INIT)]
+    snapshot = N.Snapshot("x86_64", rules_dir="/r", files=files, compiled_path="/etc/audit/audit.rules")
+    number = R.compiled_text(snapshot.compile()).split("\n").index(INIT) + 1
+    output = "There was an error in line %d of /etc/audit/audit.rules" % number
+    assert L.source_of_error(snapshot, output) == "/r/50-new.rules:2 (line %d of /etc/audit/audit.rules)" % number
+    assert L.source_of_error(snapshot.replace(mode="auditctl"), output) == "/etc/audit/audit.rules:%d" % number
+    assert L.source_of_error(snapshot, "Error sending add rule data request") is None
