@@ -30,6 +30,7 @@ author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.attributes
+  - auditkit.auditd.report_files
 attributes:
   check_mode:
     description: In check mode nothing is written and C(changed) says whether a file would change. The role runs
@@ -80,12 +81,6 @@ options:
     description: Control ID (V-274091, a STIG ID, a catalog ID) to the written justification for accepting its failure.
     type: dict
     default: {}
-  formats:
-    description: The files to write.
-    type: list
-    elements: str
-    choices: [json, markdown, html, junit, csv, cklb]
-    default: [json, markdown, html, junit, csv, cklb]
   title:
     description: Title of the report. Default names the kind, for example C(auditkit.auditd remediate dry run (check
       mode) - current state and planned changes).
@@ -95,10 +90,6 @@ options:
     type: str
     choices: [drift_report, remediate_check]
     default: drift_report
-  mode:
-    description: Permissions of every report file (octal string such as C('0640')).
-    type: raw
-    default: '0640'
   return_report:
     description: Also return the report document (RV(report)), for example to publish one slice's report of an AWX
       sliced job for M(auditkit.auditd.audit_report_merge).

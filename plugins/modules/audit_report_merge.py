@@ -22,6 +22,7 @@ author:
   - auditkit.auditd maintainers (@auditkit)
 extends_documentation_fragment:
   - auditkit.auditd.attributes
+  - auditkit.auditd.report_files
 attributes:
   check_mode:
     description: In check mode nothing is written and C(changed) says whether a file would change.
@@ -57,19 +58,9 @@ options:
     description: How many slices the job had (the job template's C(job_slice_count)); slices that never reported are
       listed as missing, by number when O(hosts) tells which hosts each slice had.
     type: int
-  formats:
-    description: The files to write.
-    type: list
-    elements: str
-    choices: [json, markdown, html, junit, csv, cklb]
-    default: [json, markdown, html, junit, csv, cklb]
   title:
     description: Title of the report. Default names the kind of the slices' reports.
     type: str
-  mode:
-    description: Permissions of every report file (octal string such as C('0640')).
-    type: raw
-    default: '0640'
 seealso:
   - module: auditkit.auditd.audit_report
 """
