@@ -263,20 +263,11 @@ def _file_findings(snapshot):
         if not rules_file.readable:
             findings.append(_finding("unreadable_file", "error", rules_file.problem, Location(rules_file.path)))
         elif rules_file.invalid_utf8:
-            number, line = _first_undecodable_line(rules_file.text)
+            number, line = R.first_undecodable_line(rules_file.text)
             findings.append(_finding("invalid_utf8", "warning", "not valid UTF-8 (from this line on, undecodable bytes"
                                      " are shown as \\xNN escapes); the file keeps its bytes as they are",
                                      Location(rules_file.path, number), line))
     return findings
-
-
-def _first_undecodable_line(text):
-    """(1-based number, text) of the first line holding a byte that was not UTF-8 (kept as a
-    lone surrogate by the host layer)."""
-    for number, line in enumerate(text.split("\n"), 1):
-        if any(u"\udc80" <= char <= u"\udcff" for char in line):
-            return number, line
-    return None, None
 
 
 def _load_findings(context):

@@ -5,7 +5,6 @@
 
 import json
 import os
-import re
 import sys
 import traceback
 
@@ -19,10 +18,9 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requi
 
 # --- results the controller accepts ---------------------------------------------------------------
 
-# Text read from files keeps undecodable bytes as lone surrogates (surrogateescape), so that a
+# Text read from files keeps undecodable bytes as lone surrogates (R.UNDECODABLE), so that a
 # rewritten file keeps them exactly. The controller refuses such strings in a result; every result
 # leaves through guard(), which shows each such byte as a visible \\xNN escape instead.
-_SURROGATE = re.compile(u"[\ud800-\udfff]")
 
 
 def _escape(match):
@@ -33,7 +31,7 @@ def _escape(match):
 def printable(value):
     """``value`` with every undecodable byte in its strings (and dict keys) shown as ``\\xNN``."""
     if isinstance(value, str):
-        return _SURROGATE.sub(_escape, value)
+        return R.UNDECODABLE.sub(_escape, value)
     if isinstance(value, dict):
         return dict((printable(key), printable(item)) for key, item in value.items())
     if isinstance(value, (list, tuple)):

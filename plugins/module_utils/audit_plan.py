@@ -174,20 +174,11 @@ def _orphaned_markers(lines, drop):
     return orphans
 
 
-def _undecodable(text):
-    """Whether ``text`` holds bytes that were not UTF-8 (kept as lone surrogates when read)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def apply_plan(snapshot, plan):
     """The snapshot as it is once ``plan`` is applied (for planning on and judging the result)."""
     files = dict((f.path, f) for f in snapshot.files)
     for path, text in plan.texts.items():
-        files[path] = R.RulesFile(path, text, invalid_utf8=_undecodable(text))
+        files[path] = R.RulesFile(path, text, invalid_utf8=bool(R.UNDECODABLE.search(text)))
         N.apply_names(N.file_rules([files[path]]), snapshot.names)
     if snapshot.mode == "auditctl":
         ordered = list(files.values())

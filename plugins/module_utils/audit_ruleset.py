@@ -118,6 +118,21 @@ def augenrules_order(names):
 
 # --- files and their lines ----------------------------------------------------------------------
 
+# A byte that was not UTF-8 survives reading as a lone surrogate (surrogateescape, see
+# audit_host.decode), so that a rewritten file keeps it; such text cannot leave a module as it
+# is (audit_module.printable shows each one as \\xNN).
+UNDECODABLE = re.compile(u"[\ud800-\udfff]")
+
+
+def first_undecodable_line(text):
+    """(1-based number, text) of the first line of ``text`` holding an undecodable byte, or
+    (None, None) when every byte was UTF-8."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if UNDECODABLE.search(line):
+            return number, line
+    return None, None
+
+
 class RulesFile(object):
     """One rules file: its path, text and parsed lines (or why it could not be read)."""
 

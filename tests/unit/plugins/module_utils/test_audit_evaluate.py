@@ -7,6 +7,8 @@ import pytest
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_load as L
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
@@ -118,3 +120,22 @@ def test_source_of_error_follows_the_compiled_file_back_to_rules_d():
     assert L.source_of_error(snapshot, output) == "/r/50-new.rules:2 (line %d of /etc/audit/audit.rules)" % number
     assert L.source_of_error(snapshot.replace(mode="auditctl"), output) == "/etc/audit/audit.rules:%d" % number
     assert L.source_of_error(snapshot, "Error sending add rule data request") is None
+
+
+# --- undecodable bytes: one detector for findings, plans and results ----------------------------------
+
+def test_one_detector_of_undecodable_bytes_serves_findings_plans_and_results():
+    text = b"-D\n# r\xe9gle\n-w /sbin/insmod -p x -k modules\n".decode("utf-8", "surrogateescape")
+    assert R.first_undecodable_line(text) == (2, text.split("\n")[1])
+    assert R.first_undecodable_line("-D\n\u00e9\n") == (None, None)  # decoded UTF-8 is not undecodable
+    snapshot = N.Snapshot("x86_64", rules_dir="/r", files=[R.RulesFile("/r/a.rules", text, invalid_utf8=True)])
+    finding = [f for f in E.evaluate(snapshot, [])["findings"] if f["kind"] == "invalid_utf8"][0]
+    assert (finding["file"], finding["line"]) == ("/r/a.rules", 2)
+    plan = P.Plan()
+    plan.texts = {"/r/b.rules": text, "/r/c.rules": "-D\n"}
+    planned = dict((f.path, f.invalid_utf8) for f in P.apply_plan(snapshot, plan).files)
+    assert planned == {"/r/a.rules": True, "/r/b.rules": True, "/r/c.rules": False}
+    M.check_result({"text": text})  # guard() shows the bytes as \xNN at exit
+    assert M.printable(text).split("\n")[1] == "# r\\xe9gle"
+    with pytest.raises(TypeError):
+        M.check_result({"text": b"bytes"})
