@@ -40,9 +40,10 @@ def printable(value):
 
 
 def check_result(result):
-    """Raise ValueError unless ``result`` becomes valid UTF-8 JSON: call it before writing, so that
-    a result that cannot be returned is found while nothing has changed yet."""
-    json.dumps(printable(result), ensure_ascii=False).encode("utf-8")
+    """Raise TypeError or ValueError unless ``result`` can be returned as JSON: call it before
+    writing, so that a result that cannot be returned is found while nothing has changed yet.
+    One serialisation: json.dumps escapes lone surrogates, which guard() shows as \\xNN at exit."""
+    json.dumps(result)
 
 
 class _ResultGuard(object):
