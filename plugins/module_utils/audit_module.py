@@ -204,8 +204,7 @@ def _profile_part(params, machine):
     if profile == P.AUTO:
         profile, picked_by = P.auto_profile(H.os_release())
     controls, not_in_profile = P.resolve(profile, params["controls"], params["skip_controls"])
-    rules, notes = P.profile_rules(profile, machine, params["controls"], params["skip_controls"],
-                                   params["b32_twins"], params["b32_on_aarch64"])
+    rules, notes = P.control_rules(profile, controls, machine, params["b32_twins"], params["b32_on_aarch64"])
     return profile, picked_by, controls, notes, rules, not_in_profile
 
 

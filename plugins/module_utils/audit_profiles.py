@@ -171,10 +171,16 @@ def _on_32bit_machine(line, lines, machine):
 
 def profile_rules(profile, machine, wanted=None, skipped=None, b32_twins=True, b32_on_aarch64=False):
     """([ProfileRule], {control: [notes]}) for ``profile`` on ``machine``."""
+    return control_rules(profile, select(profile, wanted, skipped), machine, b32_twins, b32_on_aarch64)
+
+
+def control_rules(profile, controls, machine, b32_twins=True, b32_on_aarch64=False):
+    """([ProfileRule], {control: [notes]}) for the catalog IDs ``controls`` of ``profile`` (as
+    resolve() selects them) on ``machine``."""
     machine = A.normalize_machine(machine)
     twin_policy = PROFILES[profile]["b32_twins"] if profile in PROFILES else None
     rules, notes = [], {}
-    for control in select(profile, wanted, skipped):
+    for control in controls:
         lines = CONTROLS[control]["rules"]
         for line in lines:
             if _bits(line) == "b64" and is_32bit(machine):
