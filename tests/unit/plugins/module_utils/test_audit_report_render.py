@@ -205,7 +205,8 @@ def test_html_escapes_every_host_name_reason_and_waiver(fleet):
     assert HOSTILE in text and "a <b>bold</b> & | failure" in text and "ticket <42>" in text
     rows = [attrs for tag, attrs in page.tags if tag == "tr" and "data-host" in attrs]
     assert len(rows) == len(_rows(fleet))
-    assert [attrs["data-host"] for attrs in rows].count(HOSTILE) == sum(1 for h, _ in _rows(fleet) if h["name"] == HOSTILE)
+    hostile_rows = sum(1 for host, _control in _rows(fleet) if host["name"] == HOSTILE)
+    assert [attrs["data-host"] for attrs in rows].count(HOSTILE) == hostile_rows
     matrix_hosts = [attrs["data-matrix-host"] for tag, attrs in page.tags if "data-matrix-host" in attrs]
     assert matrix_hosts == ["ok", "bad", "down", HOSTILE]
 
@@ -214,9 +215,9 @@ def test_html_counts_and_chart_agree_with_the_summary(fleet):
     page = _page(fleet)
     ids = dict((attrs["id"], None) for tag, attrs in page.tags if attrs.get("id"))
     assert set("count-%s" % s for s in R.STATUSES) <= set(ids)
-    bars = [attrs for tag, attrs in page.tags if tag == "rect" and attrs.get("class") == "bar"]
+    rects = [attrs for tag, attrs in page.tags if tag == "rect" and attrs.get("class") == "bar"]
     for status in R.STATUSES:
-        in_chart = sum(int(bar["data-count"]) for bar in bars if bar["data-status"] == status)
+        in_chart = sum(int(rect["data-count"]) for rect in rects if rect["data-status"] == status)
         assert in_chart == fleet["summary"]["controls"][status], status
     assert "dry-run" not in ids
     dry = R.assemble_report(fleet["hosts"], fleet["controls"], "remediate_check", {}, generated_at=None)
