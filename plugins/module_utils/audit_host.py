@@ -223,6 +223,15 @@ def auditctl_version(module):
     return V.parse_version(out or err) if rc == 0 else None
 
 
+def kernel_status(module):
+    """``auditctl -s`` as {name: int or text}; empty when it cannot be read."""
+    auditctl = auditctl_path(module)
+    if not auditctl:
+        return {}
+    rc, out, _err = module.run_command([auditctl, "-s"])
+    return parse_status(out) if rc == 0 else {}
+
+
 def kernel_state(module):
     """KernelState from ``auditctl -s`` and ``auditctl -l`` (or the reason it is unavailable)."""
     auditctl = auditctl_path(module)

@@ -127,7 +127,8 @@ probe:
       records: [{serial: 1517, syscall: 176, arch: x86_64, exit: -38, auid: 1000, keys: [module_chng]}]
 controls:
   description: One entry per control of O(profile) (C(id), C(catalog_id), C(status), C(reason)); the worst status
-    of its non-advisory rules (not_recorded, inconclusive, recorded); empty without a profile.
+    of its non-advisory rules (not_recorded, inconclusive, recorded); empty without a profile. Controls of other
+    profiles named in O(controls) follow as V(not_applicable), with the reason.
   returned: always
   type: list
   elements: dict
@@ -167,6 +168,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_probe as PR
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
 
 SEVERITY = {"not_recorded": 0, "inconclusive": 1, "recorded": 2, "not_applicable": 3}
@@ -186,9 +188,13 @@ def _kernel(module):
     return state.status, rules, None
 
 
-def _lost_reader(module):
+def _lost_reader(module, status):
+    """Reads of the kernel's lost-record counter before and after firing: the first is the
+    ``auditctl -s`` already read (-l is not asked again), the next ones read ``auditctl -s`` alone."""
+    first = [status.get("lost")]
+
     def read():
-        return H.kernel_state(module).status.get("lost")
+        return first.pop() if first else H.kernel_status(module).get("lost")
     return read
 
 
@@ -200,7 +206,9 @@ def _controls(selection, results):
         reasons = ["%s: %s" % (r["requirement"], r["reason"]) for r in mine if r["status"] == worst]
         verdicts.append({"id": CONTROLS[control]["id"], "catalog_id": control, "status": worst,
                          "reason": "; ".join(reasons)})
-    return verdicts
+    # controls of other profiles that the controls option named: not_applicable, as audit_rules_info says
+    return verdicts + [dict((key, verdict[key]) for key in ("id", "catalog_id", "status", "reason"))
+                       for verdict in P.not_in_profile_verdicts(selection.not_in_profile)]
 
 
 def main():
@@ -236,7 +244,7 @@ def probe(module):
     if reason is None:
         try:
             results, info = PR.run(selection.requirements, facts, module.run_command, kernel_rules,
-                                   params["timeout"], _lost_reader(module))
+                                   params["timeout"], _lost_reader(module, status))
             auditing.update(info, ran=True)
         except PR.ProbeUnavailable as exc:
             reason = auditing["reason"] = str(exc)
