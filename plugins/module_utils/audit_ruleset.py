@@ -397,12 +397,13 @@ def unmatched(rules, others):
     return _surplus(rules, others), _surplus(others, rules)
 
 
-def _surplus(rules, others):
+def _surplus(candidates, counterparts):
+    """The candidates left over once each counterpart has matched one equal candidate."""
     available = {}
-    for loaded in others:
+    for loaded in counterparts:
         available[loaded.canon] = available.get(loaded.canon, 0) + 1
     surplus = []
-    for loaded in rules:
+    for loaded in candidates:
         if available.get(loaded.canon):
             available[loaded.canon] -= 1
         else:
