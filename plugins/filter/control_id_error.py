@@ -12,19 +12,20 @@ description:
   - Returns the error message, naming close matches, for IDs that no bundled profile has; an empty string when every
     ID is known. An ID of another distribution's profile is known (it is C(not_applicable) on hosts of other profiles).
   - The role C(auditkit.auditd.module_loading) uses it to stop the run once, on the controller, before anything is
-    installed or written.
+    installed or written; it passes every play host's selection at once, so an item may itself be a list (or a
+    comma-separated string) of IDs.
 author:
   - auditkit.auditd maintainers (@auditkit)
 options:
   _input:
-    description: The control IDs to select (the role's C(auditkit_controls)).
+    description: The control IDs to select (the role's C(auditkit_controls)); items may be lists of IDs.
     type: list
-    elements: str
+    elements: raw
     required: true
   skipped:
-    description: The control IDs to skip (the role's C(auditkit_skip_controls)).
+    description: The control IDs to skip (the role's C(auditkit_skip_controls)); items may be lists of IDs.
     type: list
-    elements: str
+    elements: raw
     default: []
 """
 
@@ -48,12 +49,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles
 
 
-def _as_list(value):
-    """A survey or -e gives one comma-separated string; the role's variables are lists."""
+def _as_list(value, nested=True):
+    """A survey or -e gives one comma-separated string; the role's variables are lists; the role
+    passes the lists of every play host, so one level of nesting is flattened."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, (list, tuple)):
-        return list(value)
+        if not nested:
+            return list(value)
+        return [i for item in value for i in _as_list(item, nested=False)]
     raise AnsibleFilterError("control_id_error: control IDs must be a list of strings, not %s" % type(value).__name__)
 
 

@@ -94,3 +94,20 @@ def test_unknown_id_stops_the_run_before_anything_is_installed(fleet):
     assert "TASK [auditkit.auditd.module_loading : Refuse control IDs" in run.stdout, run.stdout
     assert "did you mean" in run.stdout and "V-274091" in run.stdout, run.stdout
     assert "Install the audit userspace tools" not in run.stdout, run.stdout
+
+
+def test_unknown_id_in_one_hosts_inventory_stops_every_host(tmp_path):
+    """The check runs once for the play, yet reads each host's own (inventory) selection: a bad
+    ID in the last host's host_vars stops the run before any host is written, in a dry run too."""
+    hosts = dict((name, {"vars": dict(spec.get("vars", {}))}) for name, spec in HOSTS.items())
+    hosts["rh-ok"]["vars"]["auditkit_skip_controls"] = ["RHEL-09-65410"]
+    fleet = make_fleet(tmp_path, hosts)
+    for args in ((), ("--check",)):
+        run = playbook(fleet, "remediate", *args)
+        assert run.returncode != 0, run.stdout
+        assert "RHEL-09-65410" in run.stdout and "did you mean" in run.stdout.lower(), run.stdout
+        assert "Write the audit rules" not in run.stdout, run.stdout
+        assert _files(fleet) == dict((host, []) for host in HOSTS)
+    drift = playbook(fleet, "drift_report")
+    assert drift.returncode != 0 and "RHEL-09-65410" in drift.stdout, drift.stdout
+    assert "Judge the kernel-module audit rules" not in drift.stdout, drift.stdout
