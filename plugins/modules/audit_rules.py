@@ -219,15 +219,16 @@ def _refuse_unloadable(module, snapshot, requirements):
 
 def _plan(module, snapshot, requirements, dest):
     params = module.params
+    policy = M.match_policy(params)
     if params["state"] == "present":
         first = P.Plan()
         if params["remove_suppressing"]:
-            first = P.plan_remove_suppressors(requirements, snapshot, M.match_policy(params))
+            first = P.plan_remove_suppressors(requirements, snapshot, policy)
             snapshot = P.apply_plan(snapshot, first)
-        second = P.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest), M.match_policy(params))
+        second = P.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest), policy)
         return P.then(first, second)
     paths = [f.path for f in snapshot.files] if params["remove_everywhere"] else [dest]
-    return P.plan_absent(requirements, snapshot, paths, M.match_policy(params))
+    return P.plan_absent(requirements, snapshot, paths, policy)
 
 
 def _apply(module, plan):
