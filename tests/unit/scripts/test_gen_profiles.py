@@ -19,8 +19,8 @@ GEN = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(GEN)
 
 OUTPUTS = sorted(os.path.relpath(path, ROOT) for path in GEN.build())
-REGION_FILES = sorted(os.path.relpath(path, ROOT) for path in (GEN.TAGS_TASKS, GEN.TAGS_VARS, GEN.ROLE_SPECS,
-                                                                 GEN.PROFILE_FRAGMENT))
+REGION_FILES = sorted(os.path.relpath(path, ROOT)
+                      for path in (GEN.TAGS_TASKS, GEN.TAGS_VARS, GEN.ROLE_SPECS, GEN.PROFILE_FRAGMENT))
 
 
 @pytest.fixture
