@@ -58,7 +58,11 @@ class ModuleRunner(object):
 
 
 @pytest.fixture
-def run_module(capsys):
+def run_module(capsys, monkeypatch):
+    # Importing controller code (a filter or action plugin test in the same session) marks the
+    # process as the controller, and modules would then send warnings to Display, not the result.
+    from ansible.module_utils import _internal
+    monkeypatch.setattr(_internal, "is_controller", False)
     return ModuleRunner(capsys)
 
 
