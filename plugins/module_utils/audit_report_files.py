@@ -163,7 +163,7 @@ def outcome(write, what, dest, diff_mode):
 def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
-    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
     from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 
     mode = parse_mode(params["mode"])

@@ -12,8 +12,8 @@ failure, and the evidence folded in <details>. Last, each control's IDs and chec
 
 from html import escape
 
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import STATUSES, planned_text, probe_text, reason_of
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report import rows as host_rows
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import STATUSES, planned_text, probe_text, reason_of
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import rows as host_rows
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "waived": "#ef6c00", "not_applicable": "#757575",
            "error": "#ad1457", "unreachable": "#6a1b9a"}

@@ -9,14 +9,14 @@ decided by the slice with the same code as an unsliced run), checks that each ho
 one slice only, gives every expected host that no slice reported the status ``error`` through
 the same ``host_outcome`` as a host without a result, names the slices that failed or never
 reported, and builds the document with the same ``assemble_report``: the renderers of
-audit_report.py write it unchanged.
+audit_report_document.py write it unchanged.
 
 AWX slices an inventory of hosts sorted by name by index modulo the slice count (host i goes to
 slice i % count + 1); with ``hosts`` in that order and ``slice_count``, a missing slice is named
 by its number.
 """
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
 
 SLICE_STATUSES = ("reported", "failed", "missing")
 

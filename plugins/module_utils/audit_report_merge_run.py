@@ -8,7 +8,7 @@ report set with the renderers and the file writer of audit_report."""
 import json
 import os
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge as MERGE
 

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The per-host result that travels back to the controller, bounded (private to auditkit.auditd).
 
-``detail=report`` keeps what the fleet report reads (audit_report.py: statuses, reasons,
+``detail=report`` keeps what the fleet report reads (audit_report_document.py: statuses, reasons,
 evidence file:line:text, missing lines, findings) and drops what only a reader of one host's
 full result needs: the catalog text of each control (the controller has the catalog), the
 files read, settings, kernel status, canonical rule forms. Findings are capped at

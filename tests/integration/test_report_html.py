@@ -14,7 +14,7 @@ from html import escape
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
 

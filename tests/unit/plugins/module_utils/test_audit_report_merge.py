@@ -10,7 +10,7 @@ import os
 import jsonschema
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge as M
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as MR
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_result_detail as D

@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The report renderers of module_utils/audit_report.py (Markdown, CSV, JUnit, CKLB) and
+"""The report renderers of module_utils/audit_report_document.py (Markdown, CSV, JUnit, CKLB) and
 audit_report_html.py, on one fleet built from real audit_rules / audit_rules_info results:
 a compliant host, a failing host with one control waived, an unreachable host and a failed
 host whose inventory name is hostile to every format (| = < > & quotes). Each format is read
@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
 

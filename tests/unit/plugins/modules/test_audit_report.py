@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
 from ansible_collections.auditkit.auditd.plugins.modules import audit_report, audit_rules, audit_rules_info
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
