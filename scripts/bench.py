@@ -384,16 +384,16 @@ def synthetic_results(count, detail="report"):
 def report_step(count, detail="report"):
     """In this process: generate the results, then run the report as the action plugin does
     (audit_report_files.run_report: build, render the six formats, write). Prints JSON."""
-    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
     start = time.perf_counter()
     results = synthetic_results(count, detail)
     generated = time.perf_counter()
     before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     dest = tempfile.mkdtemp(prefix="auditkit-report-%d-" % count)
-    params = dict((k, v.get("default")) for k, v in F.OPTIONS.items())
+    params = dict((k, v.get("default")) for k, v in RF.OPTIONS.items())
     params.update(dest=dest, kind="drift_report")
     now = datetime.datetime.now(datetime.timezone.utc)
-    result = F.run_report(params, results, {}, list(results), {}, now, False)
+    result = RF.run_report(params, results, {}, list(results), {}, now, False)
     done = time.perf_counter()
     size = sum(os.path.getsize(p) for p in result["files"])
     shutil.rmtree(dest)
@@ -500,7 +500,7 @@ def payload_benchmark(runs=5):
 
 def engine_benchmark(lines=10000):
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
-    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
@@ -508,12 +508,12 @@ def engine_benchmark(lines=10000):
     start = time.perf_counter()
     files = [R.RulesFile("/bench/rules.d/%02d.rules" % i, "".join(text.splitlines(True)[i::10])) for i in range(10)]
     parsed = time.perf_counter()
-    for name in P.names():
-        rules, _notes = P.profile_rules(name, "x86_64")
+    for name in PF.names():
+        rules, _notes = PF.profile_rules(name, "x86_64")
         requirements = Q.parse_requirements([r.text for r in rules], "x86_64")
         E.evaluate(N.Snapshot("x86_64", rules_dir="/bench/rules.d", files=files), requirements)
     done = time.perf_counter()
-    return lines, parsed - start, (done - parsed) / len(P.names()), len(P.names())
+    return lines, parsed - start, (done - parsed) / len(PF.names()), len(PF.names())
 
 
 # --- the report -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import datetime
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
 
 
 def _plain(value):
@@ -44,7 +44,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        _validation, params = self.validate_argument_spec(argument_spec=F.OPTIONS)
+        _validation, params = self.validate_argument_spec(argument_spec=RF.OPTIONS)
         hostvars = task_vars.get("hostvars", {})
         hosts = params["hosts"] if params["hosts"] is not None else list(task_vars.get("ansible_play_hosts_all", []))
         names = (params["result_var"], params["plan_var"], params["rules_file_var"], params["probe_var"])
@@ -53,8 +53,8 @@ class ActionModule(ActionBase):
         plans = params["plans"] if params["plans"] is not None else found[params["plan_var"]]
         rules_files, probes = found[params["rules_file_var"]], found[params["probe_var"]]
         now = datetime.datetime.now(datetime.timezone.utc)
-        written, error = F.outcome(
-            lambda: F.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes),
+        written, error = RF.outcome(
+            lambda: RF.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes),
             "report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)

@@ -11,8 +11,8 @@ import datetime
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.auditkit.auditd.plugins.action.audit_report import _plain
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as M
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as RMR
 
 
 class ActionModule(ActionBase):
@@ -24,12 +24,12 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        _validation, params = self.validate_argument_spec(argument_spec=M.OPTIONS)
+        _validation, params = self.validate_argument_spec(argument_spec=RMR.OPTIONS)
         prefix = params["slice_var_prefix"]
         published = dict((name[len(prefix):], _plain(task_vars[name])) for name in sorted(task_vars)
                          if prefix and name.startswith(prefix) and name != prefix)
         now = datetime.datetime.now(datetime.timezone.utc)
-        written, error = F.outcome(lambda: M.run_merge(params, published, now, self._task.check_mode),
+        written, error = RF.outcome(lambda: RMR.run_merge(params, published, now, self._task.check_mode),
                                    "merged report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)

@@ -46,7 +46,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 
 
 def _as_list(value, nested=True):
@@ -63,8 +63,8 @@ def _as_list(value, nested=True):
 
 def control_id_error(wanted, skipped=None):
     try:
-        audit_profiles.check_ids(_as_list(wanted), _as_list(skipped or []))
-    except audit_profiles.ProfileError as exc:
+        PF.check_ids(_as_list(wanted), _as_list(skipped or []))
+    except PF.ProfileError as exc:
         return str(exc)
     return ""
 

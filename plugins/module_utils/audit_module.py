@@ -10,7 +10,7 @@ import traceback
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
@@ -96,7 +96,7 @@ def fail_unexpected(module):
 
 # Matches plugins/doc_fragments/profile.py.
 PROFILE_SPEC = dict(
-    profile=dict(type="str", choices=[P.AUTO] + P.names()),
+    profile=dict(type="str", choices=[PF.AUTO] + PF.names()),
     controls=dict(type="list", elements="str", default=[]),
     skip_controls=dict(type="list", elements="str", default=[]),
     b32_twins=dict(type="bool", default=True),
@@ -173,7 +173,7 @@ class Selection(object):
     def profile_data(self):
         if not self.profile:
             return None
-        return {"name": self.profile, "title": P.PROFILES[self.profile]["title"], "picked_by": self.picked_by}
+        return {"name": self.profile, "title": PF.PROFILES[self.profile]["title"], "picked_by": self.picked_by}
 
 
 MAX_CONTROL_IDS = 200
@@ -184,10 +184,10 @@ def _check_control_ids(params):
     for option in ("controls", "skip_controls"):
         given = params[option] or []
         if len(given) > MAX_CONTROL_IDS:
-            raise P.ProfileError("%s: %d IDs given; the limit is %d" % (option, len(given), MAX_CONTROL_IDS))
+            raise PF.ProfileError("%s: %d IDs given; the limit is %d" % (option, len(given), MAX_CONTROL_IDS))
         for item in given:
             if len(item) > MAX_CONTROL_ID_LENGTH or any(ord(char) < 32 for char in item):
-                raise P.ProfileError("%s: %r is not a control ID" % (option, item[:MAX_CONTROL_ID_LENGTH]))
+                raise PF.ProfileError("%s: %r is not a control ID" % (option, item[:MAX_CONTROL_ID_LENGTH]))
 
 
 def _profile_part(params, machine):
@@ -197,14 +197,14 @@ def _profile_part(params, machine):
     _check_control_ids(params)
     profile = params["profile"]
     if not profile:
-        if P.split_ids(params["controls"]) or P.split_ids(params["skip_controls"]):
-            raise P.ProfileError("controls and skip_controls need a profile")
+        if PF.split_ids(params["controls"]) or PF.split_ids(params["skip_controls"]):
+            raise PF.ProfileError("controls and skip_controls need a profile")
         return None, None, [], {}, [], []
     picked_by = "profile given"
-    if profile == P.AUTO:
-        profile, picked_by = P.auto_profile(H.os_release())
-    controls, not_in_profile = P.resolve(profile, params["controls"], params["skip_controls"])
-    rules, notes = P.control_rules(profile, controls, machine, params["b32_twins"], params["b32_on_aarch64"])
+    if profile == PF.AUTO:
+        profile, picked_by = PF.auto_profile(H.os_release())
+    controls, not_in_profile = PF.resolve(profile, params["controls"], params["skip_controls"])
+    rules, notes = PF.control_rules(profile, controls, machine, params["b32_twins"], params["b32_on_aarch64"])
     return profile, picked_by, controls, notes, rules, not_in_profile
 
 
@@ -215,10 +215,10 @@ def requirements(module, machine, allow_never=False, allow_control=False):
     try:
         profile, picked_by, controls, notes, profile_rules, not_in_profile = _profile_part(params, machine)
         texts = [r.text for r in profile_rules] + list(params["rules"] or [])
-        labels = dict((i, P.labels(r.control)) for i, r in enumerate(profile_rules))
+        labels = dict((i, PF.labels(r.control)) for i, r in enumerate(profile_rules))
         parsed = Q.parse_requirements(texts, machine, controls=labels, allow_never=allow_never,
                                       allow_control=allow_control)
-    except (P.ProfileError, Q.RequirementError) as exc:
+    except (PF.ProfileError, Q.RequirementError) as exc:
         module.fail_json(msg=str(exc))
     for requirement, rule in zip(parsed, profile_rules):
         requirement.catalog_controls = (rule.control,)
@@ -229,9 +229,9 @@ def requirements(module, machine, allow_never=False, allow_control=False):
 def with_controls(result, selection):
     """Add the profile and per-control verdicts to an evaluate() result."""
     result["profile"] = selection.profile_data()
-    result["controls"] = (P.control_verdicts(selection.controls, result["requirements"], selection.notes)
-                          + P.not_in_profile_verdicts(selection.not_in_profile))
-    counts = dict((status, 0) for status in P.STATUS_ORDER)
+    result["controls"] = (PF.control_verdicts(selection.controls, result["requirements"], selection.notes)
+                          + PF.not_in_profile_verdicts(selection.not_in_profile))
+    counts = dict((status, 0) for status in PF.STATUS_ORDER)
     for verdict in result["controls"]:
         counts[verdict["status"]] += 1
     result["summary"]["controls"] = counts

@@ -163,7 +163,7 @@ def outcome(write, what, dest, diff_mode):
 def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
-    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
     from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 
     mode = parse_mode(params["mode"])
@@ -171,12 +171,12 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
     if bad:
         raise ValueError("results: the values for %s are not module results" % ", ".join(bad))
     dest = params.get("dest") or default_dest(now)
-    report = R.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
+    report = RD.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
                             generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
                             rules_files=rules_files, probes=probes)
-    paths, changed, diffs = write_files(dest, R.render_files(report, params["formats"], render_html), mode, check_mode)
-    result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=R.drift(report),
-                  headline=R.headline(report), artifacts=R.artifacts(report, dest, paths), diff=diffs)
+    paths, changed, diffs = write_files(dest, RD.render_files(report, params["formats"], render_html), mode, check_mode)
+    result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=RD.drift(report),
+                  headline=RD.headline(report), artifacts=RD.artifacts(report, dest, paths), diff=diffs)
     if params.get("return_report"):
         result["report"] = report
     return result

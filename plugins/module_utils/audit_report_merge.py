@@ -16,7 +16,7 @@ slice i % count + 1); with ``hosts`` in that order and ``slice_count``, a missin
 by its number.
 """
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
 
 SLICE_STATUSES = ("reported", "failed", "missing")
 
@@ -24,10 +24,10 @@ SLICE_STATUSES = ("reported", "failed", "missing")
 def _check_document(name, report):
     if not isinstance(report, dict) or not isinstance(report.get("hosts"), list):
         raise ValueError("slice %s: not a report document (report.json of audit_report)" % name)
-    if report.get("schema_version") != R.SCHEMA_VERSION:
+    if report.get("schema_version") != RD.SCHEMA_VERSION:
         raise ValueError("slice %s: report schema_version %r, expected %d (run every slice with the same collection)"
-                         % (name, report.get("schema_version"), R.SCHEMA_VERSION))
-    if report.get("kind") not in R.KINDS:
+                         % (name, report.get("schema_version"), RD.SCHEMA_VERSION))
+    if report.get("kind") not in RD.KINDS:
         raise ValueError("slice %s: unknown report kind %r" % (name, report.get("kind")))
 
 
@@ -101,10 +101,10 @@ def merge_reports(slices, hosts=None, slice_count=None, title=None, generated_at
                    e.get("profile"))
     expected = [c["catalog_id"] for c in controls] if len(profiles) == 1 else []
     merged = [entries[n] if n in entries else
-              R.host_outcome(n, {"failed": True, "msg": _unreported_message(n, positions, slice_count, rows)},
+              RD.host_outcome(n, {"failed": True, "msg": _unreported_message(n, positions, slice_count, rows)},
                              expected=expected)
               for n in names]
-    document = R.assemble_report(merged, controls, kind, waivers, title, generated_at)
+    document = RD.assemble_report(merged, controls, kind, waivers, title, generated_at)
     document["slices"] = rows
     return document
 
@@ -112,7 +112,7 @@ def merge_reports(slices, hosts=None, slice_count=None, title=None, generated_at
 def slice_headline(document):
     """The headline of the merged report with the slices that did not report."""
     problems = [r["name"] for r in document.get("slices", []) if r["status"] != "reported"]
-    text = R.headline(document)
+    text = RD.headline(document)
     if problems:
         text += "; slices without a report: %s" % ", ".join(problems)
     return text

@@ -8,9 +8,9 @@ report set with the renderers and the file writer of audit_report."""
 import json
 import os
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge as MERGE
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge as RM
 
 OPTIONS = dict(
     dest=dict(type="path"),
@@ -19,7 +19,7 @@ OPTIONS = dict(
     slice_var_prefix=dict(type="str", default="auditkit_report_slice_"),
     hosts=dict(type="list", elements="str"),
     slice_count=dict(type="int"),
-    formats=dict(type="list", elements="str", default=list(R.FORMATS), choices=list(R.FORMATS)),
+    formats=dict(type="list", elements="str", default=list(RD.FORMATS), choices=list(RD.FORMATS)),
     title=dict(type="str"),
     mode=dict(type="raw", default="0640"),
 )
@@ -63,13 +63,13 @@ def run_merge(params, published, now, check_mode):
     """Merge, render and write; returns the audit_report_merge result."""
     from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 
-    mode = F.parse_mode(params["mode"])
+    mode = RF.parse_mode(params["mode"])
     slices = gather(params, published)
-    document = MERGE.merge_reports(slices, hosts=params["hosts"], slice_count=params["slice_count"],
+    document = RM.merge_reports(slices, hosts=params["hosts"], slice_count=params["slice_count"],
                                    title=params["title"], generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    dest = params.get("dest") or F.default_dest(now)
-    paths, changed, diffs = F.write_files(dest, R.render_files(document, params["formats"], render_html), mode,
+    dest = params.get("dest") or RF.default_dest(now)
+    paths, changed, diffs = RF.write_files(dest, RD.render_files(document, params["formats"], render_html), mode,
                                           check_mode)
-    return dict(changed=changed, report_dir=dest, files=paths, summary=document["summary"], drift=R.drift(document),
-                headline=MERGE.slice_headline(document), slices=document["slices"],
-                artifacts=dict(R.artifacts(document, dest, paths), slices=document["slices"]), diff=diffs)
+    return dict(changed=changed, report_dir=dest, files=paths, summary=document["summary"], drift=RD.drift(document),
+                headline=RM.slice_headline(document), slices=document["slices"],
+                artifacts=dict(RD.artifacts(document, dest, paths), slices=document["slices"]), diff=diffs)

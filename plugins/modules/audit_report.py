@@ -169,17 +169,17 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
 
 
 def main():
-    module = AnsibleModule(argument_spec=F.OPTIONS, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=RF.OPTIONS, supports_check_mode=True)
     params = module.params
     if params["results"] is None:
         module.fail_json(msg="results is required when audit_report runs as a module (the action plugin collects "
                              "result_var from every host of the play)")
     now = datetime.datetime.now(datetime.timezone.utc)
-    result, error = F.outcome(lambda: F.run_report(params, params["results"], params["plans"] or {}, params["hosts"], {},
+    result, error = RF.outcome(lambda: RF.run_report(params, params["results"], params["plans"] or {}, params["hosts"], {},
                                                    now, module.check_mode),
                               "report", params["dest"], module._diff)
     if error:

@@ -123,14 +123,14 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as F
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as M
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as RMR
 
 
 def main():
-    module = AnsibleModule(argument_spec=M.OPTIONS, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=RMR.OPTIONS, supports_check_mode=True)
     now = datetime.datetime.now(datetime.timezone.utc)
-    result, error = F.outcome(lambda: M.run_merge(module.params, {}, now, module.check_mode),
+    result, error = RF.outcome(lambda: RMR.run_merge(module.params, {}, now, module.check_mode),
                               "merged report", module.params["dest"], module._diff)
     if error:
         module.fail_json(msg=error)

@@ -196,7 +196,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as PL
 
 
 def _file_text(snapshot, path):
@@ -221,14 +221,14 @@ def _plan(module, snapshot, requirements, dest):
     params = module.params
     policy = M.match_policy(params)
     if params["state"] == "present":
-        first = P.Plan()
+        first = PL.Plan()
         if params["remove_suppressing"]:
-            first = P.plan_remove_suppressors(requirements, snapshot, policy)
-            snapshot = P.apply_plan(snapshot, first)
-        second = P.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest), policy)
-        return P.then(first, second)
+            first = PL.plan_remove_suppressors(requirements, snapshot, policy)
+            snapshot = PL.apply_plan(snapshot, first)
+        second = PL.plan_present(requirements, snapshot, dest, _file_text(snapshot, dest), policy)
+        return PL.then(first, second)
     paths = [f.path for f in snapshot.files] if params["remove_everywhere"] else [dest]
-    return P.plan_absent(requirements, snapshot, paths, policy)
+    return PL.plan_absent(requirements, snapshot, paths, policy)
 
 
 def _apply(module, plan):
@@ -286,7 +286,7 @@ def run(module):
         plan = _plan(module, snapshot, requirements, dest)
         # The whole result first: nothing is written unless it can be returned.
         policy = M.match_policy(params)
-        after = M.with_controls(E.evaluate(P.apply_plan(snapshot, plan), requirements, policy), selection)
+        after = M.with_controls(E.evaluate(PL.apply_plan(snapshot, plan), requirements, policy), selection)
         # current: the files as they are when the module returns; in check mode never the plan
         current = after
         if module.check_mode:

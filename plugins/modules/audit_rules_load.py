@@ -138,7 +138,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evalu
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_load as L
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as PL
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 
 
@@ -163,8 +163,8 @@ def _rollback(module, auditctl, before):
 
 def _planned_snapshot(snapshot, planned):
     """The files as audit_rules (check mode) plans them, with this host's kernel state."""
-    plan = P.plan_of_changes(snapshot, planned.get("added") or [], planned.get("removed") or [])
-    return P.apply_plan(snapshot, plan).replace(kernel=snapshot.kernel)
+    plan = PL.plan_of_changes(snapshot, planned.get("added") or [], planned.get("removed") or [])
+    return PL.apply_plan(snapshot, plan).replace(kernel=snapshot.kernel)
 
 
 def _result(snapshot, **values):

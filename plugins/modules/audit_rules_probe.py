@@ -168,7 +168,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_probe as PR
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
 
 SEVERITY = {"not_recorded": 0, "inconclusive": 1, "recorded": 2, "not_applicable": 3}
@@ -208,7 +208,7 @@ def _controls(selection, results):
                          "reason": "; ".join(reasons)})
     # controls of other profiles that the controls option named: not_applicable, as audit_rules_info says
     return verdicts + [dict((key, verdict[key]) for key in ("id", "catalog_id", "status", "reason"))
-                       for verdict in P.not_in_profile_verdicts(selection.not_in_profile)]
+                       for verdict in PF.not_in_profile_verdicts(selection.not_in_profile)]
 
 
 def main():

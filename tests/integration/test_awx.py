@@ -19,7 +19,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from ansible_collections.awx.awx.plugins.module_utils.controller_api import ControllerModule
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from sandbox import awx_private_data_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -292,4 +292,4 @@ def _check_survey(survey):
         if question["type"] == "multiplechoice":
             assert question["default"] in question["choices"]
     for profile in [q for q in survey["spec"] if q["variable"] == "auditkit_profile"]:
-        assert profile["choices"][0] == P.AUTO and sorted(profile["choices"][1:]) == P.names()
+        assert profile["choices"][0] == PF.AUTO and sorted(profile["choices"][1:]) == PF.names()

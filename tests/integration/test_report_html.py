@@ -14,7 +14,7 @@ from html import escape
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
 
@@ -68,7 +68,7 @@ def report_html(run_module, rules_tree, tmp_path):
     results["gone"] = {"failed": True, "msg": "rules directory missing: /etc/audit/rules.d does not exist: "
                                               "is the audit package installed?"}
     results["down"] = {"unreachable": True, "msg": "Failed to connect to the host via ssh: Connection refused"}
-    report = R.build_report(results, hosts=list(HOSTS), plans=plans, waivers={"V-274093": "accepted risk (SEC-42)"},
+    report = RD.build_report(results, hosts=list(HOSTS), plans=plans, waivers={"V-274093": "accepted risk (SEC-42)"},
                             generated_at="2026-11-22T00:00:00Z", kind="remediate_check")
     path = tmp_path / "report.html"
     path.write_text(render_html(report))
@@ -104,7 +104,7 @@ def test_layout_legend_apart_ids_on_one_line_evidence_folded_and_screenshot(repo
     measured.write_text(path.read_text().replace("</body>", MEASURE + "</body>"))
     dom = _chromium("--window-size=1280,900", "--dump-dom", "file://%s" % measured)
     layout = json.loads(re.search(r"data-measure=\"([^\"]+)\"", dom).group(1).replace("&quot;", '"'))
-    assert layout["legend"] == len(R.STATUSES) and layout["overlaps"] == 0
+    assert layout["legend"] == len(RD.STATUSES) and layout["overlaps"] == 0
     assert layout["ids"] > 15 and layout["wrapped"] == 0
     assert layout["evidence"] > 0 and layout["folded"] == layout["evidence"]
     shot = tmp_path / "report.png"

@@ -24,7 +24,7 @@ import pytest
 from kernel_helpers import KernelGuard, auditctl, status
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_probe as PR
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules_info
@@ -193,7 +193,7 @@ def fire_everything(listener, own_loginuid):
 
 def in_scope(profile):
     """{control: [(action ident, loginuid)]}: the events the control's non-advisory rules ask for."""
-    rules, _notes = P.profile_rules(profile, MACHINE, [], [], True, False)
+    rules, _notes = PF.profile_rules(profile, MACHINE, [], [], True, False)
     scope = collections.OrderedDict()
     for rule in rules:
         if rule.advisory:

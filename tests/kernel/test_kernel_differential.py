@@ -23,7 +23,7 @@ import pytest
 from kernel_helpers import KernelGuard
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
@@ -189,7 +189,7 @@ def _as_loaded_by(written, version):
     if "-F perm=" not in written.text:
         return written  # -p on a syscall rule is set up by auditctl itself: nothing added
     added = ",".join(PERM_CLASS_SYSCALLS[letter] for letter in perms[0].value)
-    return P.parse_rule(written.text.rstrip() + " -S " + added)
+    return PA.parse_rule(written.text.rstrip() + " -S " + added)
 
 
 ARCHES = ["-F arch=b64", "-F arch=x86_64", "-F arch=b32", "-F arch=i386", "-F arch=i686", ""]
@@ -272,7 +272,7 @@ def _host_problem(rule, version):
 def _engine_accepts(line, version):
     """(accepted, parsed rule or None): accepted means parsed, resolvable and loadable here."""
     try:
-        parsed = P.parse_line(line)
+        parsed = PA.parse_line(line)
         if parsed.kind == "rule":
             if _host_problem(parsed, version):  # also resolves names to numbers, as auditctl does
                 return False, parsed
@@ -307,7 +307,7 @@ def test_engine_agrees_with_kernel(tool, kernel, line):
     if tool.version < EXE_NOT_EQUAL_SHOWN_SINCE and any(f.op == "!=" for f in written.field_values("exe")):
         assert "-F exe=" in loaded[0] and "exe!=" not in loaded[0], loaded[0]
         return
-    shown = P.parse_rule(loaded[0])
+    shown = PA.parse_rule(loaded[0])
     written = _as_loaded_by(written, tool.version)
     assert S.equivalent(written, shown, MACHINE, key_policy="exact", is_dir=os.path.isdir), (line, loaded[0])
     assert S.canonical_text(written, MACHINE, os.path.isdir) == S.canonical_text(shown, MACHINE, os.path.isdir)

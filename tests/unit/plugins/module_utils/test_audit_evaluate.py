@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_load as L
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as PL
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
@@ -131,9 +131,9 @@ def test_one_detector_of_undecodable_bytes_serves_findings_plans_and_results():
     snapshot = N.Snapshot("x86_64", rules_dir="/r", files=[R.RulesFile("/r/a.rules", text, invalid_utf8=True)])
     finding = [f for f in E.evaluate(snapshot, [])["findings"] if f["kind"] == "invalid_utf8"][0]
     assert (finding["file"], finding["line"]) == ("/r/a.rules", 2)
-    plan = P.Plan()
+    plan = PL.Plan()
     plan.texts = {"/r/b.rules": text, "/r/c.rules": "-D\n"}
-    planned = dict((f.path, f.invalid_utf8) for f in P.apply_plan(snapshot, plan).files)
+    planned = dict((f.path, f.invalid_utf8) for f in PL.apply_plan(snapshot, plan).files)
     assert planned == {"/r/a.rules": True, "/r/b.rules": True, "/r/c.rules": False}
     M.check_result({"text": text})  # guard() shows the bytes as \xNN at exit
     assert M.printable(text).split("\n")[1] == "# r\\xe9gle"

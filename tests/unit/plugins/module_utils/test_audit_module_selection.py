@@ -5,7 +5,7 @@ once, and the rules it takes are those profile_rules() gives for the same option
 import pytest
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 
 
 class ParamsOnly(object):
@@ -25,14 +25,14 @@ class ParamsOnly(object):
 ])
 def test_selection_resolves_once_and_takes_the_profile_rules(monkeypatch, profile, controls, skipped, machine):
     calls = []
-    resolve = P.resolve
+    resolve = PF.resolve
 
     def counted(*args):
         calls.append(args)
         return resolve(*args)
-    monkeypatch.setattr(P, "resolve", counted)
+    monkeypatch.setattr(PF, "resolve", counted)
     selection = M.requirements(ParamsOnly(profile=profile, controls=controls, skip_controls=skipped), machine)
     assert len(calls) == 1
-    rules, notes = P.profile_rules(profile, machine, controls, skipped)
+    rules, notes = PF.profile_rules(profile, machine, controls, skipped)
     assert [r.text for r in selection.requirements] == [r.text for r in rules]
     assert selection.notes == notes and selection.controls == resolve(profile, controls, skipped)[0]

@@ -4,12 +4,12 @@
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError, Location
 
 
 def test_rule_parts():
-    rule = P.parse_rule("-a exit,always -F arch=b64 -S init_module -S 313 -F auid>=1000 -C uid!=auid -k a -F key=b")
+    rule = PA.parse_rule("-a exit,always -F arch=b64 -S init_module -S 313 -F auid>=1000 -C uid!=auid -k a -F key=b")
     assert (rule.command, rule.list, rule.action) == ("-a", "exit", "always")
     assert [t for t, _c in rule.syscalls] == ["init_module", "313"]
     assert [(f.name, f.op, f.value) for f in rule.fields] == [("arch", "=", "b64"), ("auid", ">=", 1000)]
@@ -19,14 +19,14 @@ def test_rule_parts():
 
 @pytest.mark.parametrize("op", ["=", "!=", "<", ">", "<=", ">=", "&", "&="])
 def test_every_operator_on_syscall_arguments(op):
-    rule = P.parse_rule("-a always,exit -F arch=b64 -S open -F a0%s0x10" % op)
+    rule = PA.parse_rule("-a always,exit -F arch=b64 -S open -F a0%s0x10" % op)
     assert (rule.fields[1].op, rule.fields[1].value) == (op, 16)
 
 
 @pytest.mark.parametrize("lst", ["exit", "task", "user", "exclude", "filesystem", "io_uring"])
 def test_every_list(lst):
     body = {"filesystem": " -F fstype=tracefs", "exclude": " -F msgtype=CWD"}.get(lst, "")
-    assert P.parse_rule("-a never,%s%s" % (lst, body)).list == lst
+    assert PA.parse_rule("-a never,%s%s" % (lst, body)).list == lst
 
 
 @pytest.mark.parametrize("text,option,value", [
@@ -36,36 +36,36 @@ def test_every_list(lst):
     ("--reset-lost", "--reset-lost", None), ("-q /mnt,/mnt/sub", "-q", "/mnt,/mnt/sub"), ("-t", "-t", None),
 ])
 def test_control_lines(text, option, value):
-    line = P.parse_line(text)
+    line = PA.parse_line(text)
     assert (line.kind, line.option, line.value) == ("control", option, value)
 
 
 def test_delete_all_by_key():
-    line = P.parse_line("-D -k modules")
+    line = PA.parse_line("-D -k modules")
     assert (line.option, line.key) == ("-D", "modules")
 
 
 def test_watch_defaults_to_all_permissions():
-    rule = P.parse_rule("-w /etc/passwd -k identity")
+    rule = PA.parse_rule("-w /etc/passwd -k identity")
     assert (rule.watch, rule.watch_perms, rule.keys) == ("/etc/passwd", "rwxa", ["identity"])
 
 
 @pytest.mark.parametrize("text,kind", [("", "blank"), ("   ", "blank"), ("# x", "comment"), ("  # -a always,exit", "comment")])
 def test_blank_and_comment_lines(text, kind):
-    assert P.parse_line(text).kind == kind
+    assert PA.parse_line(text).kind == kind
 
 
 def test_text_keeps_file_and_line_numbers():
-    lines, errors = P.parse_text("# head\n-D\n\n-a always,exit -F arch=b64 -S init_module -k m\n-a bogus\n", "10-x.rules")
+    lines, errors = PA.parse_text("# head\n-D\n\n-a always,exit -F arch=b64 -S init_module -k m\n-a bogus\n", "10-x.rules")
     assert [(line.kind, line.location.line) for line in lines] == [("comment", 1), ("control", 2), ("blank", 3), ("rule", 4)]
     assert [(e.file, e.line, e.column) for e in errors] == [("10-x.rules", 5, 4)]
     assert str(errors[0]).startswith("10-x.rules:5:4: expected list,action")
 
 
 def test_tab_and_crlf_are_load_issues_not_errors():
-    assert P.parse_line("-a always,exit\t-F arch=b64 -S open").load_issues
-    assert P.parse_line("-a always,exit -F arch=b64 -S open -k k\r").keys == ["k"]
-    assert P.parse_line("-a always,exit -F arch=b64 -S open -k k\r").load_issues
+    assert PA.parse_line("-a always,exit\t-F arch=b64 -S open").load_issues
+    assert PA.parse_line("-a always,exit -F arch=b64 -S open -k k\r").keys == ["k"]
+    assert PA.parse_line("-a always,exit -F arch=b64 -S open -k k\r").load_issues
 
 
 @pytest.mark.parametrize("text,reason,column", [
@@ -109,11 +109,11 @@ def test_tab_and_crlf_are_load_issues_not_errors():
 ])
 def test_errors_name_line_column_and_reason(text, reason, column):
     with pytest.raises(AuditRuleError) as err:
-        P.parse_line(text, Location("99-test.rules", 7))
+        PA.parse_line(text, Location("99-test.rules", 7))
     assert reason in err.value.reason
     assert (err.value.file, err.value.line, err.value.column) == ("99-test.rules", 7, column)
 
 
 def test_parse_rule_refuses_control_lines():
     with pytest.raises(AuditRuleError, match="not a rule"):
-        P.parse_rule("-e 2")
+        PA.parse_rule("-e 2")

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Planning edits: only what is missing, where it goes, and every other byte kept."""
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as PL
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
@@ -18,7 +18,7 @@ def _snapshot(files):
 def _present(files, rules, dest_text, controls=None):
     snapshot = _snapshot(files)
     requirements = Q.parse_requirements(rules, "x86_64", controls=controls, allow_control=True)
-    return P.plan_present(requirements, snapshot, DEST, dest_text)
+    return PL.plan_present(requirements, snapshot, DEST, dest_text)
 
 
 def test_only_the_missing_syscall_is_written_before_the_trailing_e_line():
@@ -62,7 +62,7 @@ def test_absent_removes_equivalent_lines_and_orphaned_markers_only():
             "-a always,exit -F arch=b64 -S finit_module,init_module -F auid!=-1 -F auid>=1000 -k other\n"
             "\n-w /etc/passwd -p wa\n")
     snapshot = _snapshot([(DEST, text)])
-    plan = P.plan_absent(Q.parse_requirements([INIT], "x86_64"), snapshot, [DEST])
+    plan = PL.plan_absent(Q.parse_requirements([INIT], "x86_64"), snapshot, [DEST])
     assert plan.texts[DEST] == "# keep me\n\n-w /etc/passwd -p wa\n"
     assert plan.removed[0]["line"] == 3
 
@@ -70,12 +70,12 @@ def test_absent_removes_equivalent_lines_and_orphaned_markers_only():
 def test_absent_leaves_other_files_unless_asked():
     snapshot = _snapshot([(DEST, INIT + "\n"), ("/r/other.rules", INIT + "\n")])
     requirements = Q.parse_requirements([INIT], "x86_64")
-    assert list(P.plan_absent(requirements, snapshot, [DEST]).texts) == [DEST]
-    assert sorted(P.plan_absent(requirements, snapshot, [DEST, "/r/other.rules"]).texts) == [DEST, "/r/other.rules"]
+    assert list(PL.plan_absent(requirements, snapshot, [DEST]).texts) == [DEST]
+    assert sorted(PL.plan_absent(requirements, snapshot, [DEST, "/r/other.rules"]).texts) == [DEST, "/r/other.rules"]
 
 
 def test_chunks_split_on_newlines_only():
-    assert P.chunks("a\x0bb\r\nc\u2028d") == ["a\x0bb\r\n", "c\u2028d"]
+    assert PL.chunks("a\x0bb\r\nc\u2028d") == ["a\x0bb\r\n", "c\u2028d"]
 
 
 def test_plan_of_changes_rebuilds_what_audit_rules_reported():
@@ -83,8 +83,8 @@ def test_plan_of_changes_rebuilds_what_audit_rules_reported():
     added rules before the trailing -e line, a new file created, other files untouched."""
     text = "-D\n-a never,task\n-e 1"
     snapshot = _snapshot([(DEST, text), ("/r/10.rules", "-b 8192\n")])
-    plan = P.plan_of_changes(snapshot, added=[{"file": DEST, "rule": INIT}, {"file": "/r/new.rules", "rule": DELETE}],
+    plan = PL.plan_of_changes(snapshot, added=[{"file": DEST, "rule": INIT}, {"file": "/r/new.rules", "rule": DELETE}],
                              removed=[{"file": DEST, "line": 2, "rule": "-a never,task"}])
     assert plan.texts == {DEST: "-D\n%s\n-e 1\n" % INIT, "/r/new.rules": DELETE + "\n"}
-    after = P.apply_plan(snapshot, plan)
+    after = PL.apply_plan(snapshot, plan)
     assert [f.path for f in after.files] == ["/r/10.rules", DEST, "/r/new.rules"]  # augenrules order

@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_parser import parse_rule
@@ -52,24 +52,24 @@ def test_control_facts_match_the_catalog(control_id):
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 @pytest.mark.parametrize("machine", ["x86_64", "aarch64", "ppc64le", "s390x"])
 def test_every_profile_rule_resolves_on_every_machine(profile, machine):
-    rules, _notes = P.profile_rules(profile, machine)
+    rules, _notes = PF.profile_rules(profile, machine)
     requirements = Q.parse_requirements([r.text for r in rules], machine)
     assert requirements and all(r.effective is not None or r.not_applicable for r in requirements)
 
 
 def test_al2023_b64_required_and_b32_twins_advisory():
-    rules, _notes = P.profile_rules("stig_al2023", "x86_64")
+    rules, _notes = PF.profile_rules("stig_al2023", "x86_64")
     required = [r.text for r in rules if not r.advisory]
     assert required == [line for c in PROFILES["stig_al2023"]["controls"] for line in CONTROLS[c]["rules"]]
     assert all("arch=b32" in r.text for r in rules if r.advisory) and len([r for r in rules if r.advisory]) == 2
-    assert not [r for r in P.profile_rules("stig_al2023", "x86_64", b32_twins=False)[0] if r.advisory]
+    assert not [r for r in PF.profile_rules("stig_al2023", "x86_64", b32_twins=False)[0] if r.advisory]
 
 
 def test_aarch64_leaves_out_b32_and_create_module_is_not_applicable():
-    rules, notes = P.profile_rules("stig_rhel9", "aarch64")
+    rules, notes = PF.profile_rules("stig_rhel9", "aarch64")
     assert not [r for r in rules if "arch=b32" in r.text] and notes["stig:rhel9:V-258190"]
-    assert [r for r in P.profile_rules("stig_rhel9", "aarch64", b32_on_aarch64=True)[0] if "arch=b32" in r.text]
-    al2023 = P.profile_rules("stig_al2023", "aarch64")[0]
+    assert [r for r in PF.profile_rules("stig_rhel9", "aarch64", b32_on_aarch64=True)[0] if "arch=b32" in r.text]
+    al2023 = PF.profile_rules("stig_al2023", "aarch64")[0]
     create = [r for r in al2023 if r.control == "stig:al2023:V-274092"]
     assert Q.parse_requirements([create[0].text], "aarch64")[0].not_applicable
 
@@ -78,10 +78,10 @@ def test_older_cis_forms_give_b32_for_32_bit_systems_only():
     """CIS RHEL 7 v3.1.1: "For 32 bit systems" the b32 rule, "for 64 bit systems" the b64 one."""
     b32 = "-a always,exit -F arch=b32 -S init_module -S delete_module -k modules"
     b64 = "-a always,exit -F arch=b64 -S init_module -S delete_module -k modules"
-    rules = P.profile_rules("cis_rhel7_v3", "x86_64")[0]
+    rules = PF.profile_rules("cis_rhel7_v3", "x86_64")[0]
     assert [r.text for r in rules if r.advisory] == [b32]
     assert b64 in [r.text for r in rules if not r.advisory] and "-w /sbin/insmod -p x -k modules" in [r.text for r in rules]
-    rules, notes = P.profile_rules("cis_rhel7_v3", "i686")
+    rules, notes = PF.profile_rules("cis_rhel7_v3", "i686")
     assert [r.text for r in rules if "arch=" in r.text] == [b32] and not [r for r in rules if r.advisory]
     assert notes["cis:rhel7:3.1.1:4.1.16"] == ["on 32-bit i386 the b32 form is required in place of: " + b64]
 
@@ -95,43 +95,43 @@ def test_older_cis_forms_give_b32_for_32_bit_systems_only():
     ({"ID": "ubuntu", "VERSION_ID": "22.04"}, "stig_ubuntu2204"),
 ])
 def test_auto_profile(release, profile):
-    name, why = P.auto_profile(release)
+    name, why = PF.auto_profile(release)
     assert name == profile and release["ID"] in why
 
 
 def test_auto_profile_on_an_unsupported_system_names_the_choices():
-    with pytest.raises(P.ProfileError, match="no bundled STIG profile for ID=debian VERSION_ID=12; set profile"):
-        P.auto_profile({"ID": "debian", "VERSION_ID": "12"})
+    with pytest.raises(PF.ProfileError, match="no bundled STIG profile for ID=debian VERSION_ID=12; set profile"):
+        PF.auto_profile({"ID": "debian", "VERSION_ID": "12"})
 
 
 @pytest.mark.parametrize("wanted", ["V-274091", "SV-274091r1120261_rule", "AZLX-23-002135", "stig:al2023:V-274091"])
 def test_controls_are_selected_by_any_id(wanted):
-    assert P.select("stig_al2023", [wanted]) == ["stig:al2023:V-274091"]
+    assert PF.select("stig_al2023", [wanted]) == ["stig:al2023:V-274091"]
 
 
 def test_unknown_control_or_profile_is_refused():
-    with pytest.raises(P.ProfileError, match="V-1 .*not a control of any bundled profile"):
-        P.select("stig_al2023", ["V-1"])
-    with pytest.raises(P.ProfileError, match="unknown profile"):
-        P.select("stig_nope")
-    assert P.select("stig_al2023", skipped=["V-274093"]) == ["stig:al2023:V-274091", "stig:al2023:V-274092"]
+    with pytest.raises(PF.ProfileError, match="V-1 .*not a control of any bundled profile"):
+        PF.select("stig_al2023", ["V-1"])
+    with pytest.raises(PF.ProfileError, match="unknown profile"):
+        PF.select("stig_nope")
+    assert PF.select("stig_al2023", skipped=["V-274093"]) == ["stig:al2023:V-274091", "stig:al2023:V-274092"]
 
 
 def test_advisory_failure_does_not_fail_a_control():
     control = "stig:al2023:V-274091"
     entries = [{"rule": "b64", "status": "pass", "reason": "ok", "advisory": False, "catalog_controls": [control]},
                {"rule": "b32", "status": "fail", "reason": "missing", "advisory": True, "catalog_controls": [control]}]
-    verdict = P.control_verdicts([control], entries)[0]
+    verdict = PF.control_verdicts([control], entries)[0]
     assert verdict["status"] == "pass" and verdict["id"] == "V-274091"
     assert verdict["advisory"] == [{"rule": "b32", "status": "fail", "reason": "missing"}]
     entries[0]["status"] = "not_applicable"
-    assert P.control_verdicts([control], entries)[0]["status"] == "not_applicable"
+    assert PF.control_verdicts([control], entries)[0]["status"] == "not_applicable"
 
 
 def _tag_ids():
     tags = []
     for control in sorted(CONTROLS):
-        for tag in P.labels(control):
+        for tag in PF.labels(control):
             tag = tag.replace("CIS ", "CIS_")
             if tag not in tags:
                 tags.append(tag)
@@ -151,4 +151,4 @@ def test_role_tags_cover_every_control_id():
 def test_role_profile_choices_match_the_bundled_profiles():
     with open(os.path.join(ROOT, "roles", "module_loading", "meta", "argument_specs.yml")) as handle:
         specs = yaml.safe_load(handle)["argument_specs"]
-    assert specs["main"]["options"]["auditkit_profile"]["choices"] == [P.AUTO] + P.names()
+    assert specs["main"]["options"]["auditkit_profile"]["choices"] == [PF.AUTO] + PF.names()

@@ -4,7 +4,7 @@
 
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError
 
@@ -51,7 +51,7 @@ RULES = st.one_of(syscall_rules(), watch_rules())
 
 def _resolved(text, machine):
     """(parsed rule, canonical text), or None when the rule cannot load on this machine."""
-    rule = P.parse_rule(text)
+    rule = PA.parse_rule(text)
     try:
         return rule, S.canonical_text(rule, machine)
     except AuditRuleError:
@@ -66,7 +66,7 @@ def test_render_round_trips(text, machine):
         return
     rule, canon = resolved
     rendered = S.render(rule, machine)
-    again = P.parse_rule(rendered)
+    again = PA.parse_rule(rendered)
     assert S.equivalent(rule, again, machine, key_policy="exact")
     assert S.render(again, machine) == rendered
     assert S.canonical_text(again, machine) == canon
@@ -79,7 +79,7 @@ def test_canonical_form_is_idempotent(text, machine):
     if resolved is None:
         return
     _rule, canon = resolved
-    assert S.canonical_text(P.parse_rule(canon), machine) == canon
+    assert S.canonical_text(PA.parse_rule(canon), machine) == canon
 
 
 @settings(max_examples=400, deadline=None)
@@ -101,7 +101,7 @@ def test_a_rule_covers_itself_and_equivalents_cover_each_other(text, machine):
     if resolved is None or resolved[0].operation == "delete":
         return
     rule = resolved[0]
-    again = P.parse_rule(S.render(rule, machine))
+    again = PA.parse_rule(S.render(rule, machine))
     for match in S.MATCH_MODES:
         assert S.covers(rule, again, machine, match=match, key_policy="exact")
 
@@ -117,7 +117,7 @@ TOKENS = st.sampled_from(["-a", "-A", "-d", "-w", "-W", "-S", "-F", "-C", "-k", 
 def test_fuzz_never_crashes(text, machine):
     """Any input either parses or raises AuditRuleError, and so does resolving it."""
     try:
-        line = P.parse_line(text)
+        line = PA.parse_line(text)
         if line.kind == "rule":
             S.canonical_text(line, machine)
             S.render(line, machine)

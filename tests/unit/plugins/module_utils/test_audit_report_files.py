@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as W
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
 
 FILES = {"report.json": "{}\n", "summary.md": "# r\n", "junit.xml": "<testsuites/>\n"}
 
@@ -24,7 +24,7 @@ def _listing(directory):
 
 def test_check_mode_writes_nothing_and_says_what_would_change(tmp_path):
     dest = str(tmp_path / "reports")
-    paths, changed, diffs = W.write_files(dest, FILES, check_mode=True)
+    paths, changed, diffs = RF.write_files(dest, FILES, check_mode=True)
     assert changed and not os.path.exists(dest)
     assert paths == [os.path.join(dest, name) for name in sorted(FILES)]
     assert [d["before"]["state"] for d in diffs] == ["absent"] * len(FILES)
@@ -33,24 +33,24 @@ def test_check_mode_writes_nothing_and_says_what_would_change(tmp_path):
 
 def test_write_then_rewrite_changes_nothing(tmp_path):
     dest = str(tmp_path / "reports")
-    paths, changed, _diffs = W.write_files(dest, FILES, mode=0o600)
+    paths, changed, _diffs = RF.write_files(dest, FILES, mode=0o600)
     assert changed and _listing(dest) == sorted(FILES)
     assert all(_mode(p) == 0o600 for p in paths)
     assert _mode(dest) == 0o750
     for path in paths:
         with open(path) as handle:
             assert handle.read() == FILES[os.path.basename(path)]
-    again = W.write_files(dest, FILES, mode=0o600)
+    again = RF.write_files(dest, FILES, mode=0o600)
     assert again == (paths, False, [])
 
 
 def test_mode_only_difference_is_a_change_and_keeps_the_content(tmp_path):
     dest = str(tmp_path / "reports")
-    W.write_files(dest, FILES)
+    RF.write_files(dest, FILES)
     path = os.path.join(dest, "summary.md")
     os.chmod(path, 0o644)
     inode = os.stat(path).st_ino
-    _paths, changed, diffs = W.write_files(dest, FILES)
+    _paths, changed, diffs = RF.write_files(dest, FILES)
     assert changed and [d["before_header"] for d in diffs] == [path]
     assert (diffs[0]["before"]["mode"], diffs[0]["after"]["mode"]) == ("0644", "0640")
     assert diffs[0]["before"]["sha1"] == diffs[0]["after"]["sha1"]
@@ -59,8 +59,8 @@ def test_mode_only_difference_is_a_change_and_keeps_the_content(tmp_path):
 
 def test_a_failed_write_replaces_no_file_and_leaves_no_temporary_file(tmp_path, monkeypatch):
     dest = str(tmp_path / "reports")
-    W.write_files(dest, FILES)
-    real_write_temp, calls = W._write_temp, []
+    RF.write_files(dest, FILES)
+    real_write_temp, calls = RF._write_temp, []
 
     def failing_second_write(path, data, mode):
         calls.append(path)
@@ -68,10 +68,10 @@ def test_a_failed_write_replaces_no_file_and_leaves_no_temporary_file(tmp_path, 
             raise OSError(28, "No space left on device")
         return real_write_temp(path, data, mode)
 
-    monkeypatch.setattr(W, "_write_temp", failing_second_write)
+    monkeypatch.setattr(RF, "_write_temp", failing_second_write)
     changed = dict((name, text + "changed\n") for name, text in FILES.items())
     with pytest.raises(OSError):
-        W.write_files(dest, changed)
+        RF.write_files(dest, changed)
     assert _listing(dest) == sorted(FILES)  # no .auditkit-report-*.tmp left
     for name, text in FILES.items():
         with open(os.path.join(dest, name)) as handle:
@@ -80,13 +80,13 @@ def test_a_failed_write_replaces_no_file_and_leaves_no_temporary_file(tmp_path, 
 
 @pytest.mark.parametrize("value", ["0640", "640", " 0640 ", 0o640, 416])
 def test_parse_mode_accepts_octal_text_and_numbers(value):
-    assert W.parse_mode(value) == 0o640
+    assert RF.parse_mode(value) == 0o640
 
 
 @pytest.mark.parametrize("value", ["0999", "", "rw-r-----", "01000", 0o1000, -1, True, None, "0x1a0"])
 def test_parse_mode_refuses_what_is_not_a_file_mode(value):
     with pytest.raises(ValueError) as refused:
-        W.parse_mode(value)
+        RF.parse_mode(value)
     assert "mode" in str(refused.value)
 
 
@@ -97,14 +97,14 @@ def test_outcome_maps_bad_input_and_write_errors_to_messages_and_drops_the_diff_
     def cannot_write():
         raise OSError(30, "Read-only file system")
 
-    assert W.outcome(bad_input, "report", "/r", True) == (None, "results: the values for x are not module results")
-    result, message = W.outcome(cannot_write, "report", "/r", True)
+    assert RF.outcome(bad_input, "report", "/r", True) == (None, "results: the values for x are not module results")
+    result, message = RF.outcome(cannot_write, "report", "/r", True)
     assert result is None and message == "cannot write the report to /r: [Errno 30] Read-only file system"
-    assert W.outcome(lambda: {"changed": True, "diff": [1]}, "report", "/r", False) == ({"changed": True}, None)
-    assert W.outcome(lambda: {"changed": True, "diff": [1]}, "report", "/r", True) == (
+    assert RF.outcome(lambda: {"changed": True, "diff": [1]}, "report", "/r", False) == ({"changed": True}, None)
+    assert RF.outcome(lambda: {"changed": True, "diff": [1]}, "report", "/r", True) == (
         {"changed": True, "diff": [1]}, None)
 
 
 def test_default_dest_is_a_timestamped_directory_under_auditkit_reports():
     now = datetime.datetime(2026, 12, 3, 16, 5, 9)
-    assert W.default_dest(now) == os.path.join(".", "auditkit-reports", "20261203T160509Z")
+    assert RF.default_dest(now) == os.path.join(".", "auditkit-reports", "20261203T160509Z")

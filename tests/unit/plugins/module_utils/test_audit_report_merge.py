@@ -10,9 +10,9 @@ import os
 import jsonschema
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge as M
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as MR
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge as RM
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge_run as RMR
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_result_detail as D
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -31,34 +31,34 @@ def _results(detail="report"):
 
 def _slice(results, hosts, number, count):
     names = sorted(hosts)[number - 1::count]
-    return R.build_report(dict((n, results[n]) for n in names), hosts=names, waivers=WAIVERS)
+    return RD.build_report(dict((n, results[n]) for n in names), hosts=names, waivers=WAIVERS)
 
 
 def test_merge_of_four_slices_equals_the_whole():
     results = _results()
     hosts = sorted(results)
-    whole = R.build_report(results, hosts=hosts, waivers=WAIVERS)
+    whole = RD.build_report(results, hosts=hosts, waivers=WAIVERS)
     slices = [{"name": "job %d" % n, "report": _slice(results, hosts, n, 4)} for n in range(1, 5)]
-    merged = M.merge_reports(slices, hosts=hosts, slice_count=4)
+    merged = RM.merge_reports(slices, hosts=hosts, slice_count=4)
     with open(os.path.join(ROOT, "schemas", "report.schema.json")) as handle:
         jsonschema.validate(merged, json.load(handle))
     assert merged["hosts"] == whole["hosts"] and merged["summary"] == whole["summary"]
     assert merged["controls"] == whole["controls"] and merged["waivers"] == whole["waivers"]
-    assert R.render_csv(dict(merged, generated_at=None)) == R.render_csv(dict(whole, generated_at=None))
+    assert RD.render_csv(dict(merged, generated_at=None)) == RD.render_csv(dict(whole, generated_at=None))
 
 
 def test_missing_slice_is_named_and_its_hosts_are_errors():
     results = _results()
     hosts = sorted(results)
     slices = [{"name": "job %d" % n, "report": _slice(results, hosts, n, 4)} for n in (1, 2, 4)]
-    merged = M.merge_reports(slices, hosts=hosts, slice_count=4)
+    merged = RM.merge_reports(slices, hosts=hosts, slice_count=4)
     missing = [s for s in merged["slices"] if s["status"] == "missing"]
     assert [s["name"] for s in missing] == ["slice 3 of 4"]
     lost = set(hosts[2::4])
     for host in merged["hosts"]:
         if host["name"] in lost:
             assert host["status"] == "error" and "slice 3 of 4" in host["error"]
-    assert R.drift(merged) and "slices without a report: slice 3 of 4" in M.slice_headline(merged)
+    assert RD.drift(merged) and "slices without a report: slice 3 of 4" in RM.slice_headline(merged)
 
 
 def test_overlapping_slices_and_foreign_documents_are_refused():
@@ -66,26 +66,26 @@ def test_overlapping_slices_and_foreign_documents_are_refused():
     hosts = sorted(results)
     first = _slice(results, hosts, 1, 2)
     with pytest.raises(ValueError, match="is in slice a and in slice b"):
-        M.merge_reports([{"name": "a", "report": first}, {"name": "b", "report": first}])
+        RM.merge_reports([{"name": "a", "report": first}, {"name": "b", "report": first}])
     with pytest.raises(ValueError, match="schema_version"):
-        M.merge_reports([{"name": "a", "report": dict(first, schema_version=1)}])
+        RM.merge_reports([{"name": "a", "report": dict(first, schema_version=1)}])
     with pytest.raises(ValueError, match="not a report document"):
-        M.merge_reports([{"name": "a", "report": {"hosts": "x"}}])
+        RM.merge_reports([{"name": "a", "report": {"hosts": "x"}}])
     plan = dict(_slice(results, hosts, 2, 2), kind="remediate_check")
     with pytest.raises(ValueError, match="different kinds"):
-        M.merge_reports([{"name": "a", "report": first}, {"name": "b", "report": plan}])
+        RM.merge_reports([{"name": "a", "report": first}, {"name": "b", "report": plan}])
 
 
 def test_read_slice_from_a_directory_without_report(tmp_path):
-    assert MR.read_slice(str(tmp_path))["error"] == "no report.json in %s" % tmp_path
+    assert RMR.read_slice(str(tmp_path))["error"] == "no report.json in %s" % tmp_path
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "report.json").write_text("{not json")
-    assert "cannot read" in MR.read_slice(str(tmp_path))["error"]
+    assert "cannot read" in RMR.read_slice(str(tmp_path))["error"]
 
 
 def test_detail_report_gives_the_same_report_as_full():
     full, trimmed = _results("full"), _results("report")
-    assert R.build_report(full, waivers=WAIVERS) == R.build_report(trimmed, waivers=WAIVERS)
+    assert RD.build_report(full, waivers=WAIVERS) == RD.build_report(trimmed, waivers=WAIVERS)
     assert all(len(json.dumps(trimmed[h])) < len(json.dumps(full[h])) * 0.6 for h in full if "controls" in full[h])
     findings = [{"severity": "warning", "message": str(i)} for i in range(150)]
     bounded = D.for_report(dict(full["h00"], findings=findings))

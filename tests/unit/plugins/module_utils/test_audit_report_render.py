@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
 
@@ -36,13 +36,13 @@ def fleet(run_module, rules_tree, tmp_path):
     waived = failing["controls"][0]["id"]
     results = {"ok": compliant, "bad": failing, "down": {"unreachable": True, "msg": "ssh: no route"},
                HOSTILE: {"failed": True, "msg": "a <b>bold</b> & | failure"}}
-    report = R.build_report(results, hosts=["ok", "bad", "down", HOSTILE], waivers={waived: "ticket <42>"},
+    report = RD.build_report(results, hosts=["ok", "bad", "down", HOSTILE], waivers={waived: "ticket <42>"},
                             generated_at="2026-12-03T00:00:00Z")
     return report
 
 
 def _rows(report):
-    return [(host, control) for host in report["hosts"] for control in R.rows(host)]
+    return [(host, control) for host in report["hosts"] for control in RD.rows(host)]
 
 
 def test_fleet_has_every_status_the_renderers_branch_on(fleet):
@@ -72,7 +72,7 @@ def _markdown_tables(text):
 
 
 def test_markdown_tables_keep_their_columns_whatever_the_host_name(fleet):
-    matrix, counts, details = _markdown_tables(R.render_markdown(fleet))
+    matrix, counts, details = _markdown_tables(RD.render_markdown(fleet))
     ids = [c["id"] for c in fleet["controls"]]
     assert matrix[0] == ["Host", "Status"] + ids
     assert [row[0] for row in matrix[1:]] == ["ok", "bad", "down", HOSTILE]
@@ -88,43 +88,43 @@ def test_markdown_tables_keep_their_columns_whatever_the_host_name(fleet):
 
 
 def test_markdown_of_a_dry_run_says_nothing_was_written_and_adds_the_planned_column(fleet):
-    dry = R.assemble_report(fleet["hosts"], fleet["controls"], "remediate_check", {}, generated_at=None)
-    text = R.render_markdown(dry)
+    dry = RD.assemble_report(fleet["hosts"], fleet["controls"], "remediate_check", {}, generated_at=None)
+    text = RD.render_markdown(dry)
     assert "Check mode: nothing was written." in text
     assert _markdown_tables(text)[2][0][-1] == "Planned (not applied)"
-    assert "Check mode" not in R.render_markdown(fleet)
+    assert "Check mode" not in RD.render_markdown(fleet)
 
 
 # --- CSV ----------------------------------------------------------------------------------------
 
 def test_csv_has_one_row_per_host_control_and_no_cell_a_spreadsheet_would_evaluate(fleet):
-    table = list(csv.reader(io.StringIO(R.render_csv(fleet))))
-    assert tuple(table[0]) == R.CSV_HEADER
+    table = list(csv.reader(io.StringIO(RD.render_csv(fleet))))
+    assert tuple(table[0]) == RD.CSV_HEADER
     assert len(table) - 1 == len(_rows(fleet))
-    assert all(len(row) == len(R.CSV_HEADER) for row in table)
+    assert all(len(row) == len(RD.CSV_HEADER) for row in table)
     for row in table[1:]:
         for cell in row:
-            assert not cell.startswith(R.FORMULA_STARTS), cell
-    hostile = [dict(zip(R.CSV_HEADER, row)) for row in table[1:] if row[0] == "'" + HOSTILE]
+            assert not cell.startswith(RD.FORMULA_STARTS), cell
+    hostile = [dict(zip(RD.CSV_HEADER, row)) for row in table[1:] if row[0] == "'" + HOSTILE]
     assert hostile and all(r["host_status"] == "error" for r in hostile)
-    missing = [dict(zip(R.CSV_HEADER, row))["missing"] for row in table[1:] if row[0] == "bad"]
+    missing = [dict(zip(RD.CSV_HEADER, row))["missing"] for row in table[1:] if row[0] == "bad"]
     assert any(m.startswith("'-a ") or m.startswith("'-w ") for m in missing)  # rule lines start with -
 
 
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
 def test_csv_safe_neutralises_each_formula_start(text):
-    assert R.csv_safe(text) == "'" + text
+    assert RD.csv_safe(text) == "'" + text
 
 
 @pytest.mark.parametrize("value, expected", [(None, ""), (3, "3"), ("a=b", "a=b"), ("'quoted", "'quoted")])
 def test_csv_safe_leaves_other_values_as_text(value, expected):
-    assert R.csv_safe(value) == expected
+    assert RD.csv_safe(value) == expected
 
 
 # --- JUnit --------------------------------------------------------------------------------------
 
 def test_junit_counts_match_the_testcases_the_xml_holds(fleet):
-    suite = ET.fromstring(R.render_junit(fleet).encode("utf-8")).find("testsuite")
+    suite = ET.fromstring(RD.render_junit(fleet).encode("utf-8")).find("testsuite")
     cases = suite.findall("testcase")
     assert int(suite.get("tests")) == len(cases) == len(_rows(fleet))
     for tag, attribute in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
@@ -144,9 +144,9 @@ def test_junit_counts_match_the_testcases_the_xml_holds(fleet):
 
 def test_cklb_one_checklist_per_judged_host_with_stable_ids(fleet):
     hosts = dict((h["name"], h) for h in fleet["hosts"])
-    ok = json.loads(R.render_cklb(fleet, hosts["ok"]))
-    bad = json.loads(R.render_cklb(fleet, hosts["bad"]))
-    assert ok == json.loads(R.render_cklb(fleet, hosts["ok"]))  # deterministic
+    ok = json.loads(RD.render_cklb(fleet, hosts["ok"]))
+    bad = json.loads(RD.render_cklb(fleet, hosts["bad"]))
+    assert ok == json.loads(RD.render_cklb(fleet, hosts["ok"]))  # deterministic
     for document, host in ((ok, hosts["ok"]), (bad, hosts["bad"])):
         stig = document["stigs"][0]
         assert len(document["stigs"]) == 1 and stig["size"] == len(stig["rules"]) == len(host["controls"])
@@ -159,17 +159,17 @@ def test_cklb_one_checklist_per_judged_host_with_stable_ids(fleet):
     assert bad["stigs"][0]["rules"][0]["comments"].startswith("Waived: ticket <42>")
     assert ok["id"] != bad["id"] and ok["stigs"][0]["uuid"] != bad["stigs"][0]["uuid"]
     assert set(r["uuid"] for r in ok["stigs"][0]["rules"]).isdisjoint(r["uuid"] for r in bad["stigs"][0]["rules"])
-    unjudged = json.loads(R.render_cklb(fleet, hosts["down"]))
+    unjudged = json.loads(RD.render_cklb(fleet, hosts["down"]))
     assert set(r["status"] for r in unjudged["stigs"][0]["rules"]) == {"not_reviewed"}
 
 
 def test_render_files_names_one_checklist_per_host_with_a_safe_file_name(fleet):
-    files = R.render_files(fleet, R.FORMATS, render_html)
+    files = RD.render_files(fleet, RD.FORMATS, render_html)
     checklists = sorted(name for name in files if name.endswith(".cklb"))
-    assert checklists == sorted(R.safe_name(h) + ".cklb" for h in ("ok", "bad", "down", HOSTILE))
+    assert checklists == sorted(RD.safe_name(h) + ".cklb" for h in ("ok", "bad", "down", HOSTILE))
     assert all("/" not in name and not name.startswith(".") for name in checklists)
     assert set(files) - set(checklists) == {"report.json", "summary.md", "junit.xml", "report.csv", "report.html"}
-    assert json.loads(files["report.json"]) == json.loads(R.render_json(fleet))
+    assert json.loads(files["report.json"]) == json.loads(RD.render_json(fleet))
 
 
 # --- HTML ---------------------------------------------------------------------------------------
@@ -214,11 +214,11 @@ def test_html_escapes_every_host_name_reason_and_waiver(fleet):
 def test_html_counts_and_chart_agree_with_the_summary(fleet):
     page = _page(fleet)
     ids = dict((attrs["id"], None) for tag, attrs in page.tags if attrs.get("id"))
-    assert set("count-%s" % s for s in R.STATUSES) <= set(ids)
+    assert set("count-%s" % s for s in RD.STATUSES) <= set(ids)
     rects = [attrs for tag, attrs in page.tags if tag == "rect" and attrs.get("class") == "bar"]
-    for status in R.STATUSES:
+    for status in RD.STATUSES:
         in_chart = sum(int(rect["data-count"]) for rect in rects if rect["data-status"] == status)
         assert in_chart == fleet["summary"]["controls"][status], status
     assert "dry-run" not in ids
-    dry = R.assemble_report(fleet["hosts"], fleet["controls"], "remediate_check", {}, generated_at=None)
+    dry = RD.assemble_report(fleet["hosts"], fleet["controls"], "remediate_check", {}, generated_at=None)
     assert "dry-run" in set(attrs.get("id") for tag, attrs in _page(dry).tags)

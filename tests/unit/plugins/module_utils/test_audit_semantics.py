@@ -4,7 +4,7 @@
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError
 
@@ -60,7 +60,7 @@ NOT_EQUIVALENT = [
 
 
 def _rule(text):
-    return P.parse_rule(text)
+    return PA.parse_rule(text)
 
 
 @pytest.mark.parametrize("left,right", EQUIVALENT)

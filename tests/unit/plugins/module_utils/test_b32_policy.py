@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS, PROFILES
 
@@ -51,7 +51,7 @@ def test_generator_refuses_a_profile_that_contradicts_the_catalog():
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 @pytest.mark.parametrize("machine", ["i686", "armv7l"])
 def test_32_bit_machines_require_the_b32_form_of_every_b64_rule(profile, machine):
-    rules, _notes = P.profile_rules(profile, machine)
+    rules, _notes = PF.profile_rules(profile, machine)
     texts = [r.text for r in rules]
     assert not [r for r in rules if r.advisory] and not [t for t in texts if "arch=b64" in t]
     for control in PROFILES[profile]["controls"]:
@@ -63,7 +63,7 @@ def test_32_bit_machines_require_the_b32_form_of_every_b64_rule(profile, machine
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_64_bit_twins_are_advisory_unless_the_text_requires_b32(profile):
-    rules, _notes = P.profile_rules(profile, "x86_64")
+    rules, _notes = PF.profile_rules(profile, "x86_64")
     required = [r.text for r in rules if not r.advisory]
     assert required == [line for c in PROFILES[profile]["controls"] for line in CONTROLS[c]["rules"]]
     advisory = [r.text for r in rules if r.advisory]

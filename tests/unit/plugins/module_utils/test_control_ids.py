@@ -4,7 +4,7 @@
 decides which named controls are checked and which are not_applicable there."""
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 
 AL2023 = {"ID": "amzn", "VERSION_ID": "2023"}
 RHEL9 = {"ID": "rhel", "VERSION_ID": "9.4"}
@@ -15,20 +15,20 @@ RHEL9 = {"ID": "rhel", "VERSION_ID": "9.4"}
     (RHEL9, ([], ["stig:al2023:V-274091"])),
 ])
 def test_auto_profile_then_ids_resolve_per_host(os_release, expected):
-    profile, _why = P.auto_profile(os_release)
-    controls, not_in_profile = P.resolve(profile, ["V-274091"])
+    profile, _why = PF.auto_profile(os_release)
+    controls, not_in_profile = PF.resolve(profile, ["V-274091"])
     assert (controls, [c for c, _reason in not_in_profile]) == expected
 
 
 def test_not_in_profile_reason_names_both_profiles_and_verdict_is_not_applicable():
-    _controls, not_in_profile = P.resolve("stig_rhel9", ["AZLX-23-002135"])
-    verdict = P.not_in_profile_verdicts(not_in_profile)[0]
+    _controls, not_in_profile = PF.resolve("stig_rhel9", ["AZLX-23-002135"])
+    verdict = PF.not_in_profile_verdicts(not_in_profile)[0]
     assert verdict["id"] == "V-274091" and verdict["status"] == "not_applicable"
     assert "AZLX-23-002135 is a control of stig_al2023" in verdict["reason"] and "stig_rhel9" in verdict["reason"]
 
 
 def test_comma_lists_with_spaces_and_case():
-    controls, not_in_profile = P.resolve("stig_rhel9", ["V-258190, rhel-09-654105", " ", "V-274091,"])
+    controls, not_in_profile = PF.resolve("stig_rhel9", ["V-258190, rhel-09-654105", " ", "V-274091,"])
     assert controls == ["stig:rhel9:V-258190", "stig:rhel9:V-258195"]
     assert [c for c, _r in not_in_profile] == ["stig:al2023:V-274091"]
 
@@ -40,25 +40,25 @@ def test_comma_lists_with_spaces_and_case():
 ])
 def test_legacy_and_short_rule_ids_select_their_control(legacy, control):
     profile = control.split(":")[0] + "_" + control.split(":")[1]
-    assert P.select(profile, [legacy]) == [control]
+    assert PF.select(profile, [legacy]) == [control]
 
 
 def test_unknown_id_names_close_matches_whatever_the_profile():
     for profile in ("stig_al2023", "stig_rhel9"):
-        with pytest.raises(P.ProfileError, match=r"V-27409 \(did you mean [^)]*V-274091"):
-            P.resolve(profile, ["V-274091", "V-27409"])
-    with pytest.raises(P.ProfileError, match="skip_controls: nothing-like-it: not a control of any bundled profile"):
-        P.resolve("stig_rhel9", skipped=["nothing-like-it"])
+        with pytest.raises(PF.ProfileError, match=r"V-27409 \(did you mean [^)]*V-274091"):
+            PF.resolve(profile, ["V-274091", "V-27409"])
+    with pytest.raises(PF.ProfileError, match="skip_controls: nothing-like-it: not a control of any bundled profile"):
+        PF.resolve("stig_rhel9", skipped=["nothing-like-it"])
 
 
 def test_skipping_another_profiles_control_is_a_no_op():
-    assert P.resolve("stig_rhel9", skipped=["V-274091"]) == (P.PROFILES["stig_rhel9"]["controls"], [])
-    assert P.resolve("stig_rhel9", ["V-274091"], ["V-274091"]) == ([], [])
+    assert PF.resolve("stig_rhel9", skipped=["V-274091"]) == (PF.PROFILES["stig_rhel9"]["controls"], [])
+    assert PF.resolve("stig_rhel9", ["V-274091"], ["V-274091"]) == ([], [])
 
 
 def test_every_id_of_every_control_resolves_in_its_own_profiles():
-    for name in P.names():
-        for control in P.PROFILES[name]["controls"]:
-            for control_id in P.control_ids(control):
-                controls, _foreign = P.resolve(name, [control_id])
+    for name in PF.names():
+        for control in PF.PROFILES[name]["controls"]:
+            for control_id in PF.control_ids(control):
+                controls, _foreign = PF.resolve(name, [control_id])
                 assert control in controls, (name, control_id)

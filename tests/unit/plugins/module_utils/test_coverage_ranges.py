@@ -4,7 +4,7 @@
 every required event with them (tests/kernel/test_event_proof.py, docs/event-proof.md)."""
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as P
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 
 STIG = "-a always,exit -F arch=b64 -S init_module -F auid>=1000 -F auid!=unset -k module_chng"
@@ -28,9 +28,9 @@ KMOD = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=un
     (KMOD.replace("auid>=1000", "auid>=500"), KMOD, True),
 ])
 def test_coverage_accepts_broader_bounds_and_perms(existing, required, expected):
-    assert S.covers(P.parse_rule(existing), P.parse_rule(required), "x86_64", match="coverage") is expected
+    assert S.covers(PA.parse_rule(existing), PA.parse_rule(required), "x86_64", match="coverage") is expected
     if existing != required:
-        assert not S.covers(P.parse_rule(existing), P.parse_rule(required), "x86_64", match="strict")
+        assert not S.covers(PA.parse_rule(existing), PA.parse_rule(required), "x86_64", match="strict")
 
 
 KMOD_STIG = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules"
@@ -46,8 +46,8 @@ KMOD_STIG = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F aui
 ])
 def test_never_rules_without_exec_syscalls_do_not_suppress_a_kmod_rule(never, suppressed):
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
-    required = S.canonical(P.parse_rule(KMOD_STIG), "x86_64")
-    rules = [P.parse_rule(never), P.parse_rule(KMOD_STIG)]
+    required = S.canonical(PA.parse_rule(KMOD_STIG), "x86_64")
+    rules = [PA.parse_rule(never), PA.parse_rule(KMOD_STIG)]
 
     class Loaded(object):
         def __init__(self, rule):

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
 from ansible_collections.auditkit.auditd.plugins.modules import audit_report, audit_rules, audit_rules_info
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -36,28 +36,28 @@ def _results(run_module, rules_tree):
 
 def test_mixed_fleet_statuses(run_module, rules_tree):
     results = _results(run_module, rules_tree)
-    report = R.build_report(results, generated_at="2026-11-22T00:00:00Z")
-    jsonschema.validate(json.loads(R.render_json(report)), _schema())
+    report = RD.build_report(results, generated_at="2026-11-22T00:00:00Z")
+    jsonschema.validate(json.loads(RD.render_json(report)), _schema())
     status = dict((h["name"], h["status"]) for h in report["hosts"])
     assert status == {"el8": "fail", "el9": "fail", "gone": "error", "down": "unreachable", "noaudit": "error"}
     noaudit = next(h for h in report["hosts"] if h["name"] == "noaudit")
     assert "audit package" in noaudit["error"] and noaudit["controls"] == []  # two profiles: nothing to guess
-    assert "| noaudit | (host) | error |" in R.render_markdown(report)
-    assert "| down | (host) | unreachable |" in R.render_markdown(report)
+    assert "| noaudit | (host) | error |" in RD.render_markdown(report)
+    assert "| down | (host) | unreachable |" in RD.render_markdown(report)
     assert report["summary"]["host_status"]["error"] == 2 and report["summary"]["unreachable"] == 1
-    assert R.drift(report)
-    el8 = json.loads(R.render_cklb(report, next(h for h in report["hosts"] if h["name"] == "el8")))
+    assert RD.drift(report)
+    el8 = json.loads(RD.render_cklb(report, next(h for h in report["hosts"] if h["name"] == "el8")))
     assert [r["rule_version"][:7] for r in el8["stigs"][0]["rules"]] == ["RHEL-08"] * 3
-    assert R.render_cklb(report, noaudit) is None
+    assert RD.render_cklb(report, noaudit) is None
 
 
 def test_one_profile_fleet_lists_controls_of_unjudged_hosts(run_module, rules_tree):
     results = _results(run_module, rules_tree)
     del results["el8"]
-    report = R.build_report(results, hosts=["el9", "down", "noaudit"], generated_at=None)
+    report = RD.build_report(results, hosts=["el9", "down", "noaudit"], generated_at=None)
     down = next(h for h in report["hosts"] if h["name"] == "down")
     assert [c["status"] for c in down["controls"]] == ["unreachable"] * 3
-    cklb = json.loads(R.render_cklb(report, down))
+    cklb = json.loads(RD.render_cklb(report, down))
     assert set(r["status"] for r in cklb["stigs"][0]["rules"]) == {"not_reviewed"}
     assert [h["name"] for h in report["hosts"]] == ["el9", "down", "noaudit"]  # exactly the hosts given
 
@@ -70,40 +70,40 @@ def test_remediate_dry_run_reports_current_state_and_plan(run_module, rules_tree
     assert [c["status"] for c in plan["planned"]["controls"]] == ["pass"] * 3
     assert not (rules_tree.rules_dir / "audit.rules").exists()
     info = run_module(audit_rules_info, **rules_tree.args(profile="stig_al2023", loaded=False))
-    report = R.build_report({"h": info}, plans={"h": plan}, kind="remediate_check")
-    jsonschema.validate(json.loads(R.render_json(report)), _schema())
+    report = RD.build_report({"h": info}, plans={"h": plan}, kind="remediate_check")
+    jsonschema.validate(json.loads(RD.render_json(report)), _schema())
     assert report["title"].startswith("auditkit.auditd remediate dry run")
     host = report["hosts"][0]
     assert host["status"] == "fail" and [c["status"] for c in host["controls"]] == ["fail"] * 3
     assert all(c["evidence"] == [] for c in host["controls"])  # nothing cites a file that does not exist
     assert all(c["planned"]["status"] == "pass" and c["planned"]["changes"] for c in host["controls"])
     assert set(ch["file"] for ch in host["planned_changes"]) == {str(rules_tree.rules_dir / "audit.rules")}
-    cklb = json.loads(R.render_cklb(report, host))
+    cklb = json.loads(RD.render_cklb(report, host))
     assert [r["status"] for r in cklb["stigs"][0]["rules"]] == ["open"] * 3
     assert all("NOT applied" in r["comments"] and "audit.rules" not in r["finding_details"]
                for r in cklb["stigs"][0]["rules"])
-    assert "Planned (not applied)" in R.render_markdown(report)
-    rows = list(csv.DictReader(io.StringIO(R.render_csv(report))))
+    assert "Planned (not applied)" in RD.render_markdown(report)
+    rows = list(csv.DictReader(io.StringIO(RD.render_csv(report))))
     assert all(r["status"] == "fail" and r["planned_status"] == "pass" for r in rows)
-    artifacts = R.artifacts(report, "/r", [])
+    artifacts = RD.artifacts(report, "/r", [])
     assert artifacts["hosts"]["h"]["failing_controls"] == [c["id"] for c in host["controls"]]
     assert artifacts["hosts"]["h"]["planned"][0]["action"] == "add" and not artifacts["hosts"]["h"]["truncated"]
-    bounded = R.artifacts(report, "/r", [], max_planned=1)["hosts"]["h"]
+    bounded = RD.artifacts(report, "/r", [], max_planned=1)["hosts"]["h"]
     assert len(bounded["planned"]) == 1 and bounded["truncated"]
 
 
 def test_csv_neutralises_formulas_and_junit_strips_illegal_characters():
     for text, expected in (("=1+1", "'=1+1"), ("+x", "'+x"), ("-a always,exit", "'-a always,exit"), ("@SUM", "'@SUM"),
                            ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("", "")):
-        assert R.csv_safe(text) == expected
-    report = R.build_report({"h\x01ost": {"failed": True, "msg": "bad \x00\x1b byte \ufffe"}}, generated_at=None)
-    junit = R.render_junit(report)
+        assert RD.csv_safe(text) == expected
+    report = RD.build_report({"h\x01ost": {"failed": True, "msg": "bad \x00\x1b byte \ufffe"}}, generated_at=None)
+    junit = RD.render_junit(report)
     suite = ET.fromstring(junit.encode("utf-8")).find("testsuite")
     assert suite.get("errors") == "1" and suite.get("failures") == "0" and suite.get("tests") == "1"
     assert "\x00" not in junit and "\x1b" not in junit and "\ufffe" not in junit
     # the counts come from the data: a reason that contains "<error " is not counted
-    reason = R.build_report({"h": {"failed": True, "msg": '<error message="x"/> <failure>'}}, generated_at=None)
-    assert ET.fromstring(R.render_junit(reason).encode()).find("testsuite").get("errors") == "1"
+    reason = RD.build_report({"h": {"failed": True, "msg": '<error message="x"/> <failure>'}}, generated_at=None)
+    assert ET.fromstring(RD.render_junit(reason).encode()).find("testsuite").get("errors") == "1"
 
 
 def _mode(path):
@@ -142,21 +142,21 @@ def test_probe_column_in_every_table_format(run_module, rules_tree):
     probe = {"controls": [{"id": c["id"], "catalog_id": c["catalog_id"], "status": "not_recorded",
                            "reason": "no record with the rule's key"} for c in el9]}
     probe["controls"][0].update(status="recorded", reason="every event recorded (keys: module_chng)")
-    report = R.build_report(results, generated_at="2026-11-22T00:00:00Z",
+    report = RD.build_report(results, generated_at="2026-11-22T00:00:00Z",
                             probes={"el9": probe, "el8": {"skipped": True}})
-    jsonschema.validate(json.loads(R.render_json(report)), _schema())
+    jsonschema.validate(json.loads(RD.render_json(report)), _schema())
     hosts = dict((h["name"], h) for h in report["hosts"])
     assert [c["probe"]["status"] for c in hosts["el9"]["controls"]] == ["recorded"] + ["not_recorded"] * (len(el9) - 1)
     assert all(c["probe"] is None for c in hosts["el8"]["controls"])  # a skipped probe is no probe
     first = hosts["el9"]["controls"][0]["id"]
-    assert "Probe (kernel records) |" in R.render_markdown(report)
-    assert "| el9 | %s | fail |" % first in R.render_markdown(report)
-    assert "recorded: every event recorded (keys: module_chng)" in R.render_markdown(report)
-    rows = list(csv.DictReader(io.StringIO(R.render_csv(report))))
+    assert "Probe (kernel records) |" in RD.render_markdown(report)
+    assert "| el9 | %s | fail |" % first in RD.render_markdown(report)
+    assert "recorded: every event recorded (keys: module_chng)" in RD.render_markdown(report)
+    rows = list(csv.DictReader(io.StringIO(RD.render_csv(report))))
     assert [r["probe"] for r in rows if r["host"] == "el9"][0] == "recorded: every event recorded (keys: module_chng)"
     assert all(r["probe"] == "" for r in rows if r["host"] == "el8")
-    cklb = json.loads(R.render_cklb(report, hosts["el9"]))
+    cklb = json.loads(RD.render_cklb(report, hosts["el9"]))
     assert "Probe (audit records of the fired action): recorded" in cklb["stigs"][0]["rules"][0]["finding_details"]
     from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
     assert render_html(report).count('<div class="probe">') == len(el9)
-    assert "Probe (kernel records)" not in R.render_markdown(R.build_report(results, generated_at=None))
+    assert "Probe (kernel records)" not in RD.render_markdown(RD.build_report(results, generated_at=None))

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules
 
 INIT = "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng"
@@ -238,7 +238,7 @@ def test_absent_removes_rules_the_host_can_no_longer_load(run_module, rules_tree
 
 
 def test_io_uring_requirement_refused_where_auditctl_lacks_the_list(run_module, rules_tree, monkeypatch):
-    monkeypatch.setattr(audit_host, "auditctl_version", lambda _module: (3, 0, 9))
+    monkeypatch.setattr(H, "auditctl_version", lambda _module: (3, 0, 9))
     rules_tree.write({"10.rules": ""})
     result = run_module(audit_rules, **rules_tree.args(rules=["-a always,io_uring -S openat -k x"]))
     assert result["failed"] and "auditctl 3.0.9 does not know the io_uring list" in result["msg"], result
@@ -247,7 +247,7 @@ def test_io_uring_requirement_refused_where_auditctl_lacks_the_list(run_module, 
 
 def test_partly_covered_io_uring_requirement(run_module, rules_tree, monkeypatch):
     # the io_uring list needs auditctl 3.1.2 or later (audit_versions.py): pretend the host has it
-    monkeypatch.setattr(audit_host, "auditctl_version", lambda _module: (3, 1, 2))
+    monkeypatch.setattr(H, "auditctl_version", lambda _module: (3, 1, 2))
     rules_tree.write({"10.rules": "-a always,io_uring -S openat -k x\n"})
     result = run_module(audit_rules, **rules_tree.args(rules=["-a always,io_uring -S openat,timeout -k x"]))
     assert not result.get("failed"), result
