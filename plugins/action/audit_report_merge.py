@@ -30,7 +30,7 @@ class ActionModule(ActionBase):
                          if prefix and name.startswith(prefix) and name != prefix)
         now = datetime.datetime.now(datetime.timezone.utc)
         written, error = RF.outcome(lambda: RMR.run_merge(params, published, now, self._task.check_mode),
-                                   "merged report", params["dest"], self._task.diff)
+                                    "merged report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)
         result.update(written)

@@ -172,8 +172,8 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
         raise ValueError("results: the values for %s are not module results" % ", ".join(bad))
     dest = params.get("dest") or default_dest(now)
     report = RD.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
-                            generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
-                            rules_files=rules_files, probes=probes)
+                             generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
+                             rules_files=rules_files, probes=probes)
     paths, changed, diffs = write_files(dest, RD.render_files(report, params["formats"], render_html), mode, check_mode)
     result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=RD.drift(report),
                   headline=RD.headline(report), artifacts=RD.artifacts(report, dest, paths), diff=diffs)

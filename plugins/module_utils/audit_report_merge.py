@@ -102,7 +102,7 @@ def merge_reports(slices, hosts=None, slice_count=None, title=None, generated_at
     expected = [c["catalog_id"] for c in controls] if len(profiles) == 1 else []
     merged = [entries[n] if n in entries else
               RD.host_outcome(n, {"failed": True, "msg": _unreported_message(n, positions, slice_count, rows)},
-                             expected=expected)
+                              expected=expected)
               for n in names]
     document = RD.assemble_report(merged, controls, kind, waivers, title, generated_at)
     document["slices"] = rows

@@ -66,10 +66,10 @@ def run_merge(params, published, now, check_mode):
     mode = RF.parse_mode(params["mode"])
     slices = gather(params, published)
     document = RM.merge_reports(slices, hosts=params["hosts"], slice_count=params["slice_count"],
-                                   title=params["title"], generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                                title=params["title"], generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     dest = params.get("dest") or RF.default_dest(now)
     paths, changed, diffs = RF.write_files(dest, RD.render_files(document, params["formats"], render_html), mode,
-                                          check_mode)
+                                           check_mode)
     return dict(changed=changed, report_dir=dest, files=paths, summary=document["summary"], drift=RD.drift(document),
                 headline=RM.slice_headline(document), slices=document["slices"],
                 artifacts=dict(RD.artifacts(document, dest, paths), slices=document["slices"]), diff=diffs)

@@ -180,8 +180,8 @@ def main():
                              "result_var from every host of the play)")
     now = datetime.datetime.now(datetime.timezone.utc)
     result, error = RF.outcome(lambda: RF.run_report(params, params["results"], params["plans"] or {}, params["hosts"], {},
-                                                   now, module.check_mode),
-                              "report", params["dest"], module._diff)
+                                                     now, module.check_mode),
+                               "report", params["dest"], module._diff)
     if error:
         module.fail_json(msg=error)
     module.exit_json(**result)

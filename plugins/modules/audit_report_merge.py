@@ -131,7 +131,7 @@ def main():
     module = AnsibleModule(argument_spec=RMR.OPTIONS, supports_check_mode=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     result, error = RF.outcome(lambda: RMR.run_merge(module.params, {}, now, module.check_mode),
-                              "merged report", module.params["dest"], module._diff)
+                               "merged report", module.params["dest"], module._diff)
     if error:
         module.fail_json(msg=error)
     module.exit_json(**result)

@@ -69,7 +69,7 @@ def report_html(run_module, rules_tree, tmp_path):
                                               "is the audit package installed?"}
     results["down"] = {"unreachable": True, "msg": "Failed to connect to the host via ssh: Connection refused"}
     report = RD.build_report(results, hosts=list(HOSTS), plans=plans, waivers={"V-274093": "accepted risk (SEC-42)"},
-                            generated_at="2026-11-22T00:00:00Z", kind="remediate_check")
+                             generated_at="2026-11-22T00:00:00Z", kind="remediate_check")
     path = tmp_path / "report.html"
     path.write_text(render_html(report))
     return path, report

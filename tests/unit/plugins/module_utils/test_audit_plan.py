@@ -84,7 +84,7 @@ def test_plan_of_changes_rebuilds_what_audit_rules_reported():
     text = "-D\n-a never,task\n-e 1"
     snapshot = _snapshot([(DEST, text), ("/r/10.rules", "-b 8192\n")])
     plan = PL.plan_of_changes(snapshot, added=[{"file": DEST, "rule": INIT}, {"file": "/r/new.rules", "rule": DELETE}],
-                             removed=[{"file": DEST, "line": 2, "rule": "-a never,task"}])
+                              removed=[{"file": DEST, "line": 2, "rule": "-a never,task"}])
     assert plan.texts == {DEST: "-D\n%s\n-e 1\n" % INIT, "/r/new.rules": DELETE + "\n"}
     after = PL.apply_plan(snapshot, plan)
     assert [f.path for f in after.files] == ["/r/10.rules", DEST, "/r/new.rules"]  # augenrules order

@@ -37,7 +37,7 @@ def fleet(run_module, rules_tree, tmp_path):
     results = {"ok": compliant, "bad": failing, "down": {"unreachable": True, "msg": "ssh: no route"},
                HOSTILE: {"failed": True, "msg": "a <b>bold</b> & | failure"}}
     report = RD.build_report(results, hosts=["ok", "bad", "down", HOSTILE], waivers={waived: "ticket <42>"},
-                            generated_at="2026-12-03T00:00:00Z")
+                             generated_at="2026-12-03T00:00:00Z")
     return report
 
 

@@ -143,7 +143,7 @@ def test_probe_column_in_every_table_format(run_module, rules_tree):
                            "reason": "no record with the rule's key"} for c in el9]}
     probe["controls"][0].update(status="recorded", reason="every event recorded (keys: module_chng)")
     report = RD.build_report(results, generated_at="2026-11-22T00:00:00Z",
-                            probes={"el9": probe, "el8": {"skipped": True}})
+                             probes={"el9": probe, "el8": {"skipped": True}})
     jsonschema.validate(json.loads(RD.render_json(report)), _schema())
     hosts = dict((h["name"], h) for h in report["hosts"])
     assert [c["probe"]["status"] for c in hosts["el9"]["controls"]] == ["recorded"] + ["not_recorded"] * (len(el9) - 1)
