@@ -30,7 +30,9 @@ MACHINES = {
 # Other spellings of machines (uname -m variants and the names auditctl accepts for arch=).
 MACHINE_ALIASES = {
     "i486": "i386", "i586": "i386", "i686": "i386", "amd64": "x86_64", "arm64": "aarch64",
-    "armeb": "arm", "armv7l": "arm", "armv7": "arm", "armv6l": "arm", "ppc64el": "ppc64le",
+    "armeb": "arm", "armv7l": "arm", "armv7": "arm", "armv6l": "arm", "armv5tel": "arm", "armv5tejl": "arm",
+    "armv8l": "aarch64",  # libaudit's machinetab.h: MACH_AARCH64 (auditctl 3.0.6 and later)
+    "ppc64el": "ppc64le",
 }
 
 # AUDIT_ARCH_* constants (include/uapi/linux/audit.h) -> table, for numeric arch= values.

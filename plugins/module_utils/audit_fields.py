@@ -7,7 +7,8 @@ value is canonicalised (private to auditkit.auditd).
 Operator validity follows the kernel's audit_field_valid() (kernel/auditfilter.c); list
 restrictions follow auditctl's own checks. Values are canonicalised so that spellings the
 kernel stores identically compare equal (``unset`` = ``-1`` = ``4294967295``,
-``0x10`` = ``16``, ``-EPERM`` = ``-1``, ``file`` = ``32768``, ``xw`` = ``wx``).
+``0x10`` = ``020`` = ``16``, ``-EPERM`` = ``-1``, ``xw`` = ``wx``). Numbers are read as auditctl's
+strtoul(value, NULL, 0) reads them (c_number), trailing characters ignored.
 """
 
 import errno
@@ -17,6 +18,7 @@ OPERATORS = ("!=", "<=", ">=", "&=", "=", "<", ">", "&")
 ALL_OPS = frozenset(OPERATORS)
 NO_BIT_OPS = frozenset(("=", "!=", "<", ">", "<=", ">="))
 EQ_OPS = frozenset(("=", "!="))
+EQ_ONLY = frozenset(("=",))
 
 LISTS = ("exit", "task", "user", "exclude", "filesystem", "io_uring")
 ACTIONS = ("always", "never")
@@ -59,10 +61,11 @@ for _name in UID_FIELDS:
     FIELDS[_name] = FieldSpec("uid", NO_BIT_OPS)
 for _name in GID_FIELDS:
     FIELDS[_name] = FieldSpec("gid", NO_BIT_OPS)
-for _name in ("pid", "ppid", "sessionid"):
-    FIELDS[_name] = FieldSpec("int", NO_BIT_OPS)
-for _name in ("inode", "devmajor"):
-    FIELDS[_name] = FieldSpec("int", NO_BIT_OPS, SYSCALL_LISTS)
+FIELDS["pid"] = FieldSpec("int", NO_BIT_OPS)
+FIELDS["sessionid"] = FieldSpec("signed", NO_BIT_OPS)
+FIELDS["ppid"] = FieldSpec("int", NO_BIT_OPS, SYSCALL_LISTS)  # auditctl: "ppid can only be used with exit"
+FIELDS["inode"] = FieldSpec("int", EQ_OPS, SYSCALL_LISTS)  # auditctl: "inode only takes = or !="
+FIELDS["devmajor"] = FieldSpec("int", NO_BIT_OPS, SYSCALL_LISTS)
 FIELDS["devminor"] = FieldSpec("int", ALL_OPS, SYSCALL_LISTS)
 FIELDS["pers"] = FieldSpec("int", ALL_OPS)
 for _name in ("a0", "a1", "a2", "a3"):
@@ -82,7 +85,7 @@ for _name in ("obj_lev_low", "obj_lev_high"):
 FIELDS["path"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
 FIELDS["dir"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
 FIELDS["exe"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS | frozenset(("task", "user", "exclude")))  # measured
-FIELDS["perm"] = FieldSpec("perm", EQ_OPS, ("exit",))
+FIELDS["perm"] = FieldSpec("perm", EQ_ONLY, ("exit",))  # auditctl: "perm only takes = operator"
 FIELDS["filetype"] = FieldSpec("filetype", EQ_OPS, SYSCALL_LISTS)
 FIELDS["fstype"] = FieldSpec("fstype", EQ_OPS, ("filesystem",))
 FIELDS["arch"] = FieldSpec("arch", EQ_OPS, ("exit", "io_uring", "task"))
@@ -107,11 +110,36 @@ def canonical_field_name(name):
     return FIELD_ALIASES.get(name, name)
 
 
-def _int(text, base=10):
-    try:
-        return int(text, base)
-    except ValueError:
-        raise ValueError("value %r is not a number" % text)
+U32 = 0xFFFFFFFF  # the kernel holds every -F value in 32 bits
+_ULONG_MAX, _LONG_MAX = 2 ** 64 - 1, 2 ** 63 - 1
+
+
+def starts_with_digit(text):
+    return text[:1] != "" and text[0] in "0123456789"  # ASCII only: str.isdigit() takes "²"
+
+
+def c_number(name, value, signed=False):
+    """The number auditctl reads from ``value`` with strtoul/strtol(value, NULL, 0): base 16 after
+    0x, 8 after a leading 0, else 10, up to the first character that is not a digit of that base
+    (auditctl ignores the rest: ``1_000`` is 1, ``0b1`` and ``089`` are 0, ``020`` is 16), saturated
+    at the C limits. The value must start with a digit (or ``-`` and a digit when ``signed``), as
+    auditctl checks before it calls strtoul; raise ValueError otherwise."""
+    negative = signed and value[:1] == "-"
+    body = value[1:] if negative else value
+    if not starts_with_digit(body):
+        raise ValueError("%s value %r is not a number" % (name, value))
+    base, digits = 10, "0123456789"
+    if body[:2] in ("0x", "0X") and body[2:3] and body[2:3] in "0123456789abcdefABCDEF":
+        base, digits, body = 16, "0123456789abcdefABCDEF", body[2:]
+    elif body.startswith("0"):
+        base, digits = 8, "01234567"
+    length = 0
+    while length < len(body) and body[length] in digits:
+        length += 1
+    number = int(body[:length], base)
+    if negative:
+        return -min(number, _LONG_MAX + 1)
+    return min(number, _ULONG_MAX if not signed else _LONG_MAX)
 
 
 def _uid_value(name, op, value):
@@ -123,25 +151,27 @@ def _uid_value(name, op, value):
         return UNSET
     if value == "root":
         return 0
-    if value.isdigit():
-        return int(value)
+    if starts_with_digit(value):
+        return c_number(name, value)
     if value and (value[0].isalpha() or value[0] == "_") and all(c.isalnum() or c in "._-" for c in value):
         return value  # a user or group name: auditctl resolves it on the host
     raise ValueError("%s value %r is neither a number nor a name" % (name, value))
 
 
 def _int_value(name, op, value):
-    if value.startswith("-") and value[1:].isdigit():
-        return int(value)
-    return _int(value)
+    return c_number(name, value)  # auditctl refuses a negative pid, inode, pers, ... (not a digit)
+
+
+def _signed_value(name, op, value):
+    return c_number(name, value, signed=True)  # sessionid: auditctl takes -N as well
 
 
 def _arg_value(name, op, value):
-    return _int(value, 0)
+    return c_number(name, value, signed=True) & U32  # shown in hex as the kernel holds it: -1 is 0xffffffff
 
 
 def _family_value(name, op, value):
-    number = _int(value)
+    number = c_number(name, value)
     if number >= AF_MAX:
         raise ValueError("saddr_fam %s is not an address family" % value)
     return number
@@ -158,12 +188,9 @@ def _key_value(name, op, value):
 
 
 def _filetype_value(name, op, value):
-    if value in FILETYPES:
-        return FILETYPES[value]
-    number = _int(value, 0)
-    if number & ~0o170000:
-        raise ValueError("filetype %s is not a file type" % value)
-    return number
+    if value not in FILETYPES:  # auditctl takes names only (audit_name_to_ftype), never numbers
+        raise ValueError("filetype %r is not a file type (use %s)" % (value, ", ".join(sorted(FILETYPES))))
+    return FILETYPES[value]
 
 
 def _fstype_value(name, op, value):
@@ -173,8 +200,8 @@ def _fstype_value(name, op, value):
 
 
 def _msgtype_value(name, op, value):
-    if value.isdigit():
-        return int(value)
+    if starts_with_digit(value):
+        return c_number(name, value, signed=True)
     if all(c.isalnum() or c == "_" for c in value):
         return value.upper()
     raise ValueError("msgtype %r is neither a number nor a message type name" % value)
@@ -183,8 +210,8 @@ def _msgtype_value(name, op, value):
 def _exit_value(name, op, value):
     negative = value.startswith("-")
     body = value[1:] if negative else value
-    if body.isdigit():
-        number = int(body)
+    if starts_with_digit(body):
+        number = c_number(name, body, signed=True)
     elif body in ERRNO_BY_NAME:
         number = ERRNO_BY_NAME[body]
     else:
@@ -209,17 +236,20 @@ def _path_value(name, op, value):
 
 # Field kind -> function(name, op, written value) returning the canonical value.
 VALUE_PARSERS = {
-    "uid": _uid_value, "gid": _uid_value, "int": _int_value, "arg": _arg_value,
+    "uid": _uid_value, "gid": _uid_value, "int": _int_value, "signed": _signed_value, "arg": _arg_value,
     "family": _family_value, "string": _text_value, "arch": _text_value, "key": _key_value,
     "filetype": _filetype_value, "fstype": _fstype_value, "msgtype": _msgtype_value,
     "exit": _exit_value, "perm": _perm_value, "path": _path_value,
 }
 
 
-def canonical_value(name, op, value):
-    """Return the canonical value of field ``name``; raise ValueError with the reason."""
+def canonical_value(name, op, value, listing=False):
+    """Return the canonical value of field ``name``; raise ValueError with the reason.
+    ``listing``: ``value`` is from ``auditctl -l``, which prints a file type as its number."""
     if value == "":
         raise ValueError("field %s has no value" % name)
+    if listing and name == "filetype" and value.isdigit() and int(value) in FILETYPE_NAMES:
+        return int(value)
     return VALUE_PARSERS[FIELDS[name].kind](name, op, value)
 
 

@@ -101,6 +101,7 @@ class AuditRule(Line):
         self.keys = []
         self.negated_key = False  # -F key!=K (kernel-valid, shown as key=K)
         self.canonical_cache = {}  # (machine, is_dir) -> Canonical, filled by audit_semantics
+        self.from_listing = False  # read from auditctl -l, which prints some values as numbers only
 
     @property
     def is_watch(self):
@@ -170,8 +171,9 @@ def _load_issues(text):
     return issues
 
 
-def parse_line(text, location=None):
-    """Parse one line; return a Line subclass or raise AuditRuleError."""
+def parse_line(text, location=None, listing=False):
+    """Parse one line; return a Line subclass or raise AuditRuleError. ``listing``: the line is
+    ``auditctl -l`` output, which writes values auditctl itself refuses (filetype=32768)."""
     location = location or Location()
     if "\x00" in text:
         raise AuditRuleError("line contains a NUL byte", location, text.index("\x00") + 1)
@@ -189,7 +191,7 @@ def parse_line(text, location=None):
         if first in CONTROL_OPTIONS or (first.startswith("--") and first.split("=", 1)[0] in CONTROL_OPTIONS):
             line = _parse_control(text, words, location)
         else:
-            line = _parse_rule(text, words, location)
+            line = _parse_rule(text, words, location, listing)
     line.load_issues = _load_issues(text)
     return line
 
@@ -228,8 +230,9 @@ def _parse_control(text, words, location):
     return ControlLine(text, location, option, value, key)
 
 
-def _parse_rule(text, words, location):
+def _parse_rule(text, words, location, listing=False):
     rule = AuditRule(text, location)
+    rule.from_listing = listing
     index = 0
     while index < len(words):
         word, column = words[index]
@@ -322,7 +325,7 @@ def _add_field(rule, value, column, location):
                              % (op, name, " ".join(o for o in F.OPERATORS if o in F.FIELDS[name].ops)),
                              location, column)
     try:
-        canonical = F.canonical_value(name, op, raw)
+        canonical = F.canonical_value(name, op, raw, listing=rule.from_listing)
     except ValueError as exc:
         raise AuditRuleError(str(exc), location, column)
     rule.fields.append(Field(name, op, canonical, raw, column))
@@ -431,9 +434,9 @@ def parse_text(text, filename=None):
     return lines, errors
 
 
-def parse_rule(text, location=None):
+def parse_rule(text, location=None, listing=False):
     """Parse one line that must be a rule (-a/-A/-d/-w/-W); raise AuditRuleError otherwise."""
-    line = parse_line(text, location)
+    line = parse_line(text, location, listing)
     if line.kind != "rule":
         raise AuditRuleError("not a rule (%s line)" % line.kind, line.location, 1)
     return line

@@ -706,7 +706,7 @@ def matching_rules(record, kernel_rules, machine):
     matched = []
     for line in kernel_rules if wanted else ():
         try:
-            rule = parse_line(line)
+            rule = parse_line(line, listing=True)
             if rule.kind != "rule" or not wanted & set(rule.keys):
                 continue
             if _could_match(S.canonical(rule, machine), record):

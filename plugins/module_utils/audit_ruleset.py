@@ -156,14 +156,16 @@ def split_lines(text):
     return lines
 
 
-def parse_items(text, filename):
-    """[(Location, Line or AuditRuleError)] for every line of ``text``, in order."""
-    return [_parse_item(raw, Location(filename, number)) for number, raw in enumerate(split_lines(text), 1)]
+def parse_items(text, filename, from_listing=False):
+    """[(Location, Line or AuditRuleError)] for every line of ``text``, in order (``from_listing``:
+    ``text`` is auditctl -l output)."""
+    return [_parse_item(raw, Location(filename, number), from_listing)
+            for number, raw in enumerate(split_lines(text), 1)]
 
 
-def _parse_item(raw, location):
+def _parse_item(raw, location, listing=False):
     try:
-        return location, parse_line(raw, location)
+        return location, parse_line(raw, location, listing)
     except AuditRuleError as exc:
         exc.text = raw  # keep the rejected line's text for reports
         return location, exc
@@ -382,7 +384,7 @@ def kernel_items(listing):
     """Parse ``auditctl -l`` output into items located as ``auditctl -l``:N."""
     if listing.strip() == "No rules":
         return []
-    return parse_items(listing, KERNEL_LABEL)
+    return parse_items(listing, KERNEL_LABEL, from_listing=True)
 
 
 def listed_rules(listing):

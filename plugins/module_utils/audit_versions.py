@@ -32,6 +32,8 @@ SINCE = {
     # -a always,io_uring (kernel 5.16+): older versions refuse the list; measured with builds
     # configured --with-io_uring (docs/platforms.md)
     "io_uring_list": (3, 1, 2),
+    # lib/machinetab.h gains armv8l (MACH_AARCH64); 2.8.5: "arch elf mapping not found"
+    "armv8l_arch": (3, 0, 6),
 }
 
 # Syscall names in syscall_tables.py (3.0.9) that an older auditctl does not know ("Syscall
@@ -146,6 +148,8 @@ def refusal(version, rule, table=None):
             return "%s does not know the field saddr_fam (-F unknown field)" % who
         if field.name == "exe" and field.op != "=" and not has(version, "exe_not_equal"):
             return "%s: exe only takes the = operator" % who
+        if field.name == "arch" and str(field.value).lower() == "armv8l" and not has(version, "armv8l_arch"):
+            return "%s does not know the machine armv8l (arch elf mapping not found)" % who
         if field.name == "exe" and rule.list == "exclude" and not has(version, "exclude_exe_field"):
             return "%s: only msgtype, *uid, *gid, pid and subj_* fields work on the exclude list" % who
     unknown = [token for token, _column in rule.syscalls if token in missing_syscalls(version, table)]

@@ -99,7 +99,18 @@ HAND_WRITTEN = [
     "-a always,exit -F arch=b64 -S open -F saddr_fam=2",
     "-a always,exit -F arch=b64 -S init_module -p x",
     "-a always,exit -F arch=b64 -S init_module -F key=",
+    # Numbers as strtoul(v, NULL, 0) reads them: the base from the prefix, the rest ignored, 32 bits held
+    "-a always,exit -F arch=b64 -S open -F a0=020 -F a1=1_000 -F a2=0b1 -F a3=12abc",
+    "-a always,exit -F arch=b64 -S open -F a0=-1 -F a1=4294967296 -F a2=0o20 -F a3=089",
+    "-a always,exit -F arch=b64 -S open -F pid=0x10 -F ppid=020 -F inode=12abc -F exit=-020",
+    "-a always,exit -F arch=b64 -S open -F uid=020 -F gid=0x10 -F sessionid=-1 -F saddr_fam=010",
     # Rejected by auditctl or the kernel:
+    "-a always,exit -F arch=b64 -S open -F perm!=r",
+    "-a always,exit -F arch=b64 -S open -F inode<5",
+    "-a always,exit -F arch=b64 -S open -F inode>5",
+    "-a always,task -F ppid=1",
+    "-a always,exit -F arch=b64 -S open -F filetype=32768",
+    "-a always,exit -F arch=b64 -S open -F pid=-020",
     "-a always,exit -S init_module -F arch=b32",
     "-a always,exit -F arch=b64 -S init_module -F arch=b32",
     "-a always,task -F uid=0 -S open",
@@ -307,7 +318,7 @@ def test_engine_agrees_with_kernel(tool, kernel, line):
     if tool.version < EXE_NOT_EQUAL_SHOWN_SINCE and any(f.op == "!=" for f in written.field_values("exe")):
         assert "-F exe=" in loaded[0] and "exe!=" not in loaded[0], loaded[0]
         return
-    shown = PA.parse_rule(loaded[0])
+    shown = PA.parse_rule(loaded[0], listing=True)
     written = _as_loaded_by(written, tool.version)
     assert S.equivalent(written, shown, MACHINE, key_policy="exact", is_dir=os.path.isdir), (line, loaded[0])
     assert S.canonical_text(written, MACHINE, os.path.isdir) == S.canonical_text(shown, MACHINE, os.path.isdir)

@@ -61,6 +61,13 @@ def test_uname_spellings_normalise(written, machine):
     assert A.normalize_machine(written) == machine
 
 
+@pytest.mark.parametrize("written, machine", [("armv5tel", "arm"), ("armv5tejl", "arm"), ("armv8l", "aarch64")])
+def test_every_arm_spelling_of_libaudit_is_a_machine(written, machine):
+    # lib/machinetab.h: armv5tel and armv5tejl are MACH_ARM, armv8l is MACH_AARCH64 (from audit 3.0.6)
+    assert A.normalize_machine(written) == machine
+    assert A.resolve_arch(written, "aarch64") == machine
+
+
 @pytest.mark.parametrize("machine", ["riscv64", "", None, "mips"])
 def test_unsupported_machines_are_refused_naming_the_supported_ones(machine):
     with pytest.raises(ValueError) as refused:
@@ -72,9 +79,9 @@ def test_unsupported_machines_are_refused_naming_the_supported_ones(machine):
 UPSTREAM_MACHINES = {"MACH_X86": "i386", "MACH_86_64": "x86_64", "MACH_PPC64": "ppc64", "MACH_PPC64LE": "ppc64le",
                      "MACH_PPC": "ppc", "MACH_S390X": "s390x", "MACH_S390": "s390", "MACH_ARM": "arm",
                      "MACH_AARCH64": "aarch64"}
-# Names libaudit accepts that are refused here: riscv (no tables bundled), uring (not a machine),
-# and three ARM spellings - a known gap (issue 17 helper report); the test fails when either side changes.
-KNOWN_UNSUPPORTED = {"armv5tejl", "armv5tel", "armv8l", "riscv32", "riscv64", "uring"}
+# Names libaudit accepts that are refused here: riscv (no tables bundled) and uring (not a machine).
+# The test fails when either side changes.
+KNOWN_UNSUPPORTED = {"riscv32", "riscv64", "uring"}
 
 
 def test_machine_names_agree_with_libaudits_machinetab(upstream):

@@ -13,6 +13,9 @@ import stat
 import pytest
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_fields as F
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_errors import AuditRuleError
 
 
 # --- names against upstream's tables --------------------------------------------------------------
@@ -49,10 +52,6 @@ UPSTREAM_EQ_ONLY = ("perm",)
 # fields it accepts on the exit filter only (-EAU_EXITONLY); io_uring came later and works the same way
 UPSTREAM_EXIT_ONLY = ("exit", "obj_user", "obj_role", "obj_type", "obj_lev_low", "obj_lev_high", "path", "dir",
                       "filetype", "devmajor", "devminor", "inode", "success", "ppid")
-# Where this collection accepts more than auditctl does: each entry is a known gap (tracked in the
-# helper report of issue 17), listed so that the test fails when the code or upstream changes.
-KNOWN_WIDER_OPERATORS = {"inode": {"<", ">", "<=", ">="}, "perm": {"!="}}
-KNOWN_WIDER_LISTS = {"ppid": None}  # None: any list
 
 
 def test_the_checks_cited_below_are_in_upstreams_source(upstream):
@@ -65,16 +64,35 @@ def test_the_checks_cited_below_are_in_upstreams_source(upstream):
 @pytest.mark.parametrize("name", UPSTREAM_EQ_NE_ONLY + UPSTREAM_EQ_ONLY)
 def test_fields_auditctl_restricts_to_equality(name):
     allowed = {"=", "!="} if name in UPSTREAM_EQ_NE_ONLY else {"="}
-    assert set(F.FIELDS[name].ops) - allowed == KNOWN_WIDER_OPERATORS.get(name, set())
+    assert set(F.FIELDS[name].ops) <= allowed
 
 
 @pytest.mark.parametrize("name", UPSTREAM_EXIT_ONLY)
 def test_fields_auditctl_takes_on_the_exit_filter_only(name):
     lists = F.FIELDS[name].lists
-    if name in KNOWN_WIDER_LISTS:
-        assert lists == KNOWN_WIDER_LISTS[name]
-    else:
-        assert lists is not None and lists <= F.SYSCALL_LISTS and "exit" in lists
+    assert lists is not None and lists <= F.SYSCALL_LISTS and "exit" in lists
+
+
+@pytest.mark.parametrize("line, message", [
+    # what auditctl 3.0.9 says for each (measured on the kernel, and the same with 2.8.5 ... 4.0.3)
+    ("-a always,exit -F arch=b64 -S openat -F perm!=r", "operator != is not valid for perm"),  # perm only takes =
+    ("-a always,exit -F arch=b64 -S openat -F inode<5", "operator < is not valid for inode"),  # = or != only
+    ("-a always,exit -F arch=b64 -S openat -F inode>=5", "operator >= is not valid for inode"),
+    ("-a always,task -F ppid=1", "ppid cannot be used on the task list"),  # ppid ... only with exit filter
+    ("-a always,user -F ppid=1", "ppid cannot be used on the user list"),
+    ("-a always,exit -F arch=b64 -S openat -F filetype=32768", "not a file type"),  # -F unknown file type
+])
+def test_rules_auditctl_refuses_are_refused_naming_the_reason(line, message):
+    with pytest.raises(AuditRuleError, match=message):
+        PA.parse_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "-a always,exit -F arch=b64 -S openat -F perm=r", "-a always,exit -F arch=b64 -S openat -F inode!=5",
+    "-a always,exit -F arch=b64 -S openat -F ppid=1", "-a always,exit -F arch=b64 -S openat -F filetype=file",
+])
+def test_the_same_fields_where_auditctl_accepts_them(line):
+    assert PA.parse_line(line).kind == "rule"
 
 
 def test_operators_follow_the_kernels_audit_field_valid():
@@ -128,29 +146,50 @@ def test_ids_are_numbers_or_names_the_host_resolves():
     assert F.canonical_value("euid", "=", "root") == 0
     assert F.canonical_value("gid", "=", "_chrony") == "_chrony"
     assert F.render_value("gid", "_chrony", "_chrony") == "_chrony"
-    for bad in ("1e3", "-5", "a b", "0x10"):
+    assert F.canonical_value("uid", "=", "0x10") == F.canonical_value("uid", "=", "020") == 16  # strtoul
+    for bad in ("-5", "a b", "+5", "\u00b2"):
         with pytest.raises(ValueError):
             F.canonical_value("uid", "=", bad)
 
 
-@pytest.mark.parametrize("written, value", [("0x10", 16), ("0X10", 16), ("16", 16), ("0", 0)])
+@pytest.mark.parametrize("written, value", [("0x10", 16), ("0X10", 16), ("16", 16), ("0", 0), ("020", 16)])
 def test_syscall_arguments_take_any_base_and_render_as_hex(written, value):
     assert F.canonical_value("a2", "&", written) == value
     assert F.render_value("a2", value) == hex(value)
 
 
-def test_a_leading_zero_argument_is_refused_never_read_as_decimal():
-    # auditctl's strtoul(v, NULL, 0) reads 020 as octal 16; here it is refused, not taken as 20
+# What auditctl -l shows after loading a0=<written> (auditctl 3.0.9 on the kernel; 2.8.5 ... 4.0.3
+# the same): strtoul(v, NULL, 0) reads up to the first character that is not a digit of the base it
+# chose and ignores the rest, and the kernel holds 32 bits.
+@pytest.mark.parametrize("written, shown", [
+    ("020", 0x10), ("089", 0x0), ("0o20", 0x0), ("0b1", 0x0), ("1_000", 0x1), ("12abc", 0xC), ("0x", 0x0),
+    ("-1", 0xFFFFFFFF), ("-0x10", 0xFFFFFFF0), ("4294967296", 0x0), ("99999999999999999999", 0xFFFFFFFF),
+])
+def test_syscall_arguments_are_read_as_auditctls_strtoul_reads_them(written, shown):
+    assert F.canonical_value("a0", "=", written) == shown
+
+
+@pytest.mark.parametrize("written", ["+5", "o20", "-", "-x1", "\u0661"])
+def test_arguments_that_do_not_start_with_a_digit_are_refused(written):
+    with pytest.raises(ValueError, match="not a number"):  # auditctl: -F value should be number for a0
+        F.canonical_value("a0", "=", written)
+
+
+@pytest.mark.parametrize("name, written, value", [
+    ("pid", "020", 16), ("pid", "0x10", 16), ("pid", "1_000", 1), ("ppid", "020", 16), ("inode", "12abc", 12),
+    ("inode", "0x10", 16), ("devmajor", "0x10", 16), ("devminor", "1_000", 1), ("pers", "0b1", 0),
+    ("success", "0x1", 1), ("saddr_fam", "010", 8), ("sessionid", "020", 16), ("gid", "020", 16),
+    ("auid", "0x10", 16), ("uid", "10abc", 10), ("exit", "020", 16), ("exit", "-020", -16), ("exit", "0x10", 16),
+])
+def test_other_numbers_are_read_as_auditctl_reads_them(name, written, value):
+    assert F.canonical_value(name, "=", written) == value
+
+
+def test_only_sessionid_takes_a_negative_number():
+    # auditctl checks isdigit() first for pid, ppid, inode, ... : "-F value should be number for pid"
     with pytest.raises(ValueError, match="not a number"):
-        F.canonical_value("a2", "=", "020")
-
-
-@pytest.mark.xfail(strict=True, reason="known gap (issue 17 helper report): Python's int(text, 0) reads 0o20, 0b1 "
-                                       "and 1_000, where auditctl's strtoul stops at the first non-digit (0, 0, 1)")
-@pytest.mark.parametrize("written", ["0o20", "0b1", "1_000"])
-def test_python_only_number_spellings_are_refused(written):
-    with pytest.raises(ValueError):
-        F.canonical_value("a2", "=", written)
+        F.canonical_value("pid", "=", "-020")
+    assert F.canonical_value("sessionid", "=", "-1") == -1
 
 
 @pytest.mark.parametrize("written", ["-EPERM", "-1"])
@@ -173,14 +212,18 @@ def test_file_types_by_name_are_the_kernels_mode_bits(name):
     assert F.render_value("filetype", F.FILETYPES[name]) == name
 
 
-@pytest.mark.parametrize("written", ["32768", "0x8000"])
-def test_file_types_by_number_are_the_same_value(written):
-    # wider than auditctl, which takes names only (audit_name_to_ftype): a known gap, see KNOWN_WIDER_*
-    assert F.canonical_value("filetype", "=", written) == stat.S_IFREG
+def test_auditctl_lists_a_file_type_as_its_number_and_that_reads_back_as_the_rule():
+    written = PA.parse_rule("-a always,exit -F arch=b64 -S open -F filetype=file")
+    shown = PA.parse_rule("-a always,exit -F arch=b64 -S open -F filetype=32768", listing=True)  # auditctl -l
+    assert S.equivalent(written, shown, "x86_64")
+    assert S.canonical_text(written, "x86_64") == S.canonical_text(shown, "x86_64")
+    with pytest.raises(AuditRuleError, match="not a file type"):
+        PA.parse_rule("-a always,exit -F arch=b64 -S open -F filetype=0x81a4", listing=True)
 
 
-def test_file_type_refuses_permission_bits_and_unknown_names():
-    for bad in ("0x81a4", "regular"):  # 0x81a4: S_IFREG | 0644
+def test_file_type_refuses_numbers_and_unknown_names():
+    # auditctl takes names only (audit_name_to_ftype): filetype=32768 is "-F unknown file type"
+    for bad in ("32768", "0x8000", "0x81a4", "regular"):
         with pytest.raises(ValueError):
             F.canonical_value("filetype", "=", bad)
 

@@ -33,7 +33,6 @@ EQUIVALENT = [
     ("-w /sbin/insmod -p xr -k m", "-w /sbin/insmod/ -p rx -k m"),
     ("-a always,exit -F arch=b64 -S open -F exit=-EPERM", "-a always,exit -F arch=b64 -S open -F exit=-1"),
     ("-a always,exit -F arch=b64 -S open -F a0=16", "-a always,exit -F arch=b64 -S open -F a0=0x10"),
-    ("-a always,exit -F arch=b64 -S open -F filetype=file", "-a always,exit -F arch=b64 -S open -F filetype=32768"),
     ("-a always,exit -F arch=b64 -S open -C auid!=uid", "-a always,exit -F arch=b64 -S open -C uid!=auid"),
     ("-a always,exit -F arch=b64 -S open -F uid=root", "-a always,exit -F arch=b64 -S open -F uid=0"),
     ("-a always,exit -F arch=b64 -S all -F auid>=1000", "-a always,exit -F arch=b64 -F auid>=1000"),

@@ -46,10 +46,11 @@ def _rule(text):
     ("-a always,exclude -F exe=/usr/bin/kmod", "exclude list"),
     ("-a always,exit -F arch=b64 -S init_module,openat2", "syscall openat2 on x86_64"),
     ("-a always,exit -F arch=b32 -S clone3", "syscall clone3 on i386"),
+    ("-a always,exit -F arch=armv8l -S openat", "machine armv8l"),  # 2.8.5's machinetab.h lacks it
 ])
 def test_refused_by_2_8_5_only(line, reason):
     rule = _rule(line)
-    table = "i386" if "b32" in line else "x86_64"
+    table = "i386" if "b32" in line else "aarch64" if "armv8l" in line else "x86_64"
     assert reason in V.refusal((2, 8, 5), rule, table)
     for version in [(3, 0, 9), (3, 1, 5), (4, 0, 3), None]:
         assert V.refusal(version, rule, table) is None
