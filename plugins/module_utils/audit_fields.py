@@ -41,6 +41,9 @@ MAX_PATH_LEN = 4095  # PATH_MAX without the NUL
 AF_MAX = 46
 
 SYSCALL_LISTS = frozenset(("exit", "io_uring"))
+# auditctl refuses these fields on every list but exit, io_uring included ("can only be used with exit
+# filter list", measured with auditctl 4.0.3)
+EXIT_ONLY = frozenset(("exit",))
 EXCLUDE_OK = frozenset(UID_FIELDS + GID_FIELDS + ("msgtype", "pid", "subj_user", "subj_role",
                                                   "subj_type", "subj_sen", "subj_clr", "exe"))
 
@@ -63,15 +66,15 @@ for _name in GID_FIELDS:
     FIELDS[_name] = FieldSpec("gid", NO_BIT_OPS)
 FIELDS["pid"] = FieldSpec("int", NO_BIT_OPS)
 FIELDS["sessionid"] = FieldSpec("signed", NO_BIT_OPS)
-FIELDS["ppid"] = FieldSpec("int", NO_BIT_OPS, SYSCALL_LISTS)  # auditctl: "ppid can only be used with exit"
-FIELDS["inode"] = FieldSpec("int", EQ_OPS, SYSCALL_LISTS)  # auditctl: "inode only takes = or !="
-FIELDS["devmajor"] = FieldSpec("int", NO_BIT_OPS, SYSCALL_LISTS)
-FIELDS["devminor"] = FieldSpec("int", ALL_OPS, SYSCALL_LISTS)
+FIELDS["ppid"] = FieldSpec("int", NO_BIT_OPS, EXIT_ONLY)  # auditctl: "ppid can only be used with exit"
+FIELDS["inode"] = FieldSpec("int", EQ_OPS, EXIT_ONLY)  # auditctl: "inode only takes = or !="
+FIELDS["devmajor"] = FieldSpec("int", NO_BIT_OPS, EXIT_ONLY)
+FIELDS["devminor"] = FieldSpec("int", ALL_OPS, EXIT_ONLY)
 FIELDS["pers"] = FieldSpec("int", ALL_OPS)
 for _name in ("a0", "a1", "a2", "a3"):
     FIELDS[_name] = FieldSpec("arg", ALL_OPS, SYSCALL_LISTS)
-FIELDS["exit"] = FieldSpec("exit", NO_BIT_OPS, SYSCALL_LISTS)
-FIELDS["success"] = FieldSpec("int", NO_BIT_OPS, SYSCALL_LISTS)
+FIELDS["exit"] = FieldSpec("exit", NO_BIT_OPS, EXIT_ONLY)
+FIELDS["success"] = FieldSpec("int", NO_BIT_OPS, EXIT_ONLY)
 FIELDS["saddr_fam"] = FieldSpec("family", NO_BIT_OPS, SYSCALL_LISTS)
 FIELDS["msgtype"] = FieldSpec("msgtype", NO_BIT_OPS, ("user", "exclude"))
 for _name in ("subj_user", "subj_role", "subj_type"):
@@ -79,14 +82,14 @@ for _name in ("subj_user", "subj_role", "subj_type"):
 for _name in ("subj_sen", "subj_clr"):
     FIELDS[_name] = FieldSpec("string", NO_BIT_OPS)
 for _name in ("obj_user", "obj_role", "obj_type"):
-    FIELDS[_name] = FieldSpec("string", EQ_OPS, SYSCALL_LISTS)
+    FIELDS[_name] = FieldSpec("string", EQ_OPS, EXIT_ONLY)
 for _name in ("obj_lev_low", "obj_lev_high"):
-    FIELDS[_name] = FieldSpec("string", NO_BIT_OPS, SYSCALL_LISTS)
-FIELDS["path"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
-FIELDS["dir"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS)
+    FIELDS[_name] = FieldSpec("string", NO_BIT_OPS, EXIT_ONLY)
+FIELDS["path"] = FieldSpec("path", EQ_OPS, EXIT_ONLY)
+FIELDS["dir"] = FieldSpec("path", EQ_OPS, EXIT_ONLY)
 FIELDS["exe"] = FieldSpec("path", EQ_OPS, SYSCALL_LISTS | frozenset(("task", "user", "exclude")))  # measured
 FIELDS["perm"] = FieldSpec("perm", EQ_ONLY, ("exit",))  # auditctl: "perm only takes = operator"
-FIELDS["filetype"] = FieldSpec("filetype", EQ_OPS, SYSCALL_LISTS)
+FIELDS["filetype"] = FieldSpec("filetype", EQ_OPS, EXIT_ONLY)
 FIELDS["fstype"] = FieldSpec("fstype", EQ_OPS, ("filesystem",))
 FIELDS["arch"] = FieldSpec("arch", EQ_OPS, ("exit", "io_uring", "task"))
 FIELDS["key"] = FieldSpec("key", EQ_OPS)
