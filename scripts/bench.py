@@ -664,7 +664,7 @@ def write_markdown(data):
             "make bench                                   # everything: 20 containers x 3 runs, scaling 100/300/1000,",
             "                                             # report step 1,000/10,000/50,000, payloads",
             "BENCH_ARGS='--parts report,payload' make bench  # the cheap parts (a few minutes)",
-            "BENCH_ARGS='--parts fleet --hosts 20 --runs 3' make bench",
+            "BENCH_ARGS='--parts fleet --hosts 20 --runs 3 --cac-runs 1' make bench  # ComplianceAsCode's rows once",
             "python scripts/bench.py --capture-fixture     # re-capture the report fixture", "```", ""]
     notes = os.path.join(ROOT, "docs", "benchmark-notes.md")  # the analysis is written by people
     if os.path.exists(notes):
