@@ -49,6 +49,18 @@ def playbook(root, name, *args, **extra_vars):
                           universal_newlines=True, check=False)
 
 
+def localhost_play(path, extra_vars, *args):
+    """ansible-playbook on localhost (local connection, this Python) with the json callback:
+    (return code, the tasks of the first play, stderr)."""
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path),
+               "-e", json.dumps(extra_vars)] + list(args)
+    done = subprocess.run(command, env=dict(env(), ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_STDOUT_CALLBACK="json",
+                                            ANSIBLE_PYTHON_INTERPRETER=sys.executable),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    tasks = json.loads(done.stdout)["plays"][0]["tasks"] if done.returncode == 0 else None
+    return done.returncode, tasks, done.stderr
+
+
 def report_statuses(report_dir):
     """{host: {control ID: (status, reason)}} from report.json."""
     with open(os.path.join(str(report_dir), "report.json")) as handle:

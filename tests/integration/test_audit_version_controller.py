@@ -4,17 +4,13 @@
 test_audit_versions.py): on a host whose auditctl lacks the io_uring list (before 3.1.2; Debian
 12 has 3.0.9) audit_rules refuses an io_uring requirement with the reason, in check mode and
 not, and writes nothing; audit_rules_info on the same host still judges the other rules."""
-import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTIONS = os.path.join(ROOT, ".build", "pytest")
-BIN = os.path.dirname(sys.executable)
+from sandbox import localhost_play
 
 PLAYBOOK = """
 - name: An io_uring requirement on this host
@@ -59,16 +55,9 @@ def test_io_uring_refused_with_the_hosts_version(tmp_path, check):
     (rules_dir / "10-base.rules").write_text("-a always,exit -F arch=b64 -S init_module -k m\n")
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               PATH=BIN + os.pathsep + os.environ["PATH"])
-    command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook),
-               "-e", json.dumps({"rules_dir": str(rules_dir), "compiled": str(tmp_path / "audit.rules")})]
-    done = subprocess.run(command + (["--check"] if check else []), env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, check=False)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    tasks = json.loads(done.stdout.decode())["plays"][0]["tasks"]
+    returncode, tasks, stderr = localhost_play(playbook, {"rules_dir": str(rules_dir), "compiled": str(tmp_path / "audit.rules")},
+                                               *(["--check"] if check else []))
+    assert returncode == 0, stderr[-2000:]
     required = tasks[0]["hosts"]["localhost"]
     judged = tasks[1]["hosts"]["localhost"]
     assert required["failed"] and not required.get("changed"), required

@@ -4,14 +4,9 @@
 tests/unit/plugins/module_utils/test_audit_fields.py): audit_rules refuses perm!=, inode<, ppid off
 the exit list and a numeric filetype with the reason and writes nothing; a number auditctl reads
 with strtoul (020, 1_000, 0x10) is written as the value the kernel will hold."""
-import json
 import os
-import subprocess
-import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTIONS = os.path.join(ROOT, ".build", "pytest")
-BIN = os.path.dirname(sys.executable)
+from sandbox import localhost_play
 
 REFUSED = {
     "-a always,exit -F arch=b64 -S openat -F perm!=r -k t": "operator != is not valid for perm",
@@ -51,16 +46,9 @@ def test_field_checks_through_the_controller(tmp_path):
     rules_dir.mkdir()
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_RETRY_FILES_ENABLED="0",
-               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               PATH=BIN + os.pathsep + os.environ["PATH"])
     extra = {"rules_dir": str(rules_dir), "refused": sorted(REFUSED), "numbers": READ_AS_AUDITCTL[0]}
-    command = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook),
-               "-e", json.dumps(extra)]
-    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    tasks = json.loads(done.stdout.decode())["plays"][0]["tasks"]
+    returncode, tasks, stderr = localhost_play(playbook, extra)
+    assert returncode == 0, stderr[-2000:]
     results = tasks[0]["hosts"]["localhost"]["results"]
     assert len(results) == len(REFUSED)
     for result in results:
