@@ -61,8 +61,12 @@ class ModuleRunner(object):
 def run_module(capsys, monkeypatch):
     # Importing controller code (a filter or action plugin test in the same session) marks the
     # process as the controller, and modules would then send warnings to Display, not the result.
-    from ansible.module_utils import _internal
-    monkeypatch.setattr(_internal, "is_controller", False)
+    try:
+        from ansible.module_utils import _internal
+    except ImportError:  # ansible-core before 2.18 has no such module, before 2.19 no such flag
+        _internal = None
+    if hasattr(_internal, "is_controller"):
+        monkeypatch.setattr(_internal, "is_controller", False)
     return ModuleRunner(capsys)
 
 
