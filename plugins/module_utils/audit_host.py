@@ -347,6 +347,47 @@ def restore_kernel_rules(module, auditctl, listing):
     return False, "kernel rules: %s" % (err or out).strip()
 
 
+# The kernel settings a rollback puts back, in this order (``auditctl -s`` name, option); -e comes
+# last so that auditing is switched back on (or off) only once everything else is as before.
+RESTORED_SETTINGS = (("backlog_limit", "-b"), ("failure", "-f"), ("rate_limit", "-r"),
+                     ("backlog_wait_time", "--backlog_wait_time"), ("loginuid_immutable", "--loginuid-immutable"),
+                     ("enabled", "-e"))
+
+
+def changed_settings(before, after):
+    """The RESTORED_SETTINGS whose values differ between two ``auditctl -s`` readings."""
+    return [name for name, _option in RESTORED_SETTINGS if name in before and after.get(name) != before[name]]
+
+
+def _setting_command(auditctl, option, value, now):
+    """The auditctl command that sets one setting back, or (None, why it cannot)."""
+    if now.get("enabled") == 2:
+        return None, "the kernel is now locked (enabled 2) until reboot"
+    if option == "--loginuid-immutable":
+        if value:
+            return [auditctl, option], None
+        return None, "a locked login uid cannot be unlocked until reboot"
+    if option == "-e" and value not in (0, 1):
+        return None, "enabled %s is not set by a rollback" % value
+    return [auditctl, option, str(value)], None
+
+
+def restore_kernel_settings(module, auditctl, before):
+    """Set the RESTORED_SETTINGS that differ from ``before`` (``auditctl -s`` before the load)
+    back, -e last. Returns (restored ["name value"], not restored ["name value (why)"])."""
+    now = kernel_status(module)
+    restored, problems = [], []
+    for name in changed_settings(before, now):
+        option = dict(RESTORED_SETTINGS)[name]
+        command, why = _setting_command(auditctl, option, before[name], now)
+        if command is not None:
+            rc, out, err = module.run_command(command)
+            why = None if rc == 0 else (err or out).strip() or "auditctl failed without a message"
+        (restored if why is None else problems).append(
+            "%s %s" % (name, before[name]) + ("" if why is None else " (%s)" % why))
+    return restored, problems
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 @contextmanager

@@ -418,6 +418,16 @@ def read_loginuid(path="/proc/self/loginuid"):
         return None
 
 
+def _exec(run, path):
+    """Run ``path --version``; an exec the kernel refuses (mode 0644, noexec mount) is this
+    action's error, not the child's end."""
+    try:
+        rc, _out, _err = run([path, "--version"])
+    except (IOError, OSError) as exc:
+        return {"rc": None, "error": "cannot execute %s: %s" % (path, exc.strerror or exc)}
+    return {"rc": rc}
+
+
 def _child(actions, machine, loginuid, run, pipe):
     outcomes = {"pid": os.getpid(), "actions": [], "error": None}
     try:
@@ -427,15 +437,14 @@ def _child(actions, machine, loginuid, run, pipe):
         native = A.native_table(machine)
         for action in actions:
             if action.kind == "exec":
-                rc, _out, _err = run([action.path, "--version"])
-                outcomes["actions"].append({"rc": rc})
+                outcomes["actions"].append(_exec(run, action.path))
             elif action.table == native:
                 result, err = call_native(action.number, action.name)
                 outcomes["actions"].append({"rc": result, "errno": err})
             else:
                 result, err = call_ia32(action.number, action.name)
                 outcomes["actions"].append({"rc": result, "errno": err})
-    except Exception as exc:  # reported to the parent, which decides
+    except BaseException as exc:  # pylint: disable=broad-except  # SystemExit too: reported to the parent, which decides
         outcomes["error"] = "%s: %s" % (type(exc).__name__, exc)
     os.write(pipe, json.dumps(outcomes).encode())
     os.close(pipe)
@@ -443,16 +452,21 @@ def _child(actions, machine, loginuid, run, pipe):
 
 def fire(actions, machine, loginuid=None, run=None):
     """Run actions in a forked child (named auditkit-probe; it writes ``loginuid`` first when
-    given). Returns {"pid", "actions": [{"rc", "errno"}], "error", "signal"}; the child's
-    programs run through ``run(argv) -> (rc, out, err)`` (module.run_command in the module)."""
+    given). Returns {"pid", "actions": [{"rc", "errno", "error"}], "error", "signal"}; the child's
+    programs run through ``run(argv) -> (rc, out, err)``, which must raise OSError rather than
+    print a result (module.run_command with handle_exceptions=False). The child never prints and
+    never returns into the caller's code; one that exits non-zero or reports nothing has the
+    reason as its ``error``."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child never returns into the caller's code
+    if pid == 0:
         status = 1
         try:
             os.close(read_end)
             _child(actions, machine, loginuid, run, write_end)
             status = 0
+        except BaseException:  # pylint: disable=broad-except  # the parent reports the exit status
+            pass
         finally:
             os._exit(status)
     os.close(write_end)
@@ -464,13 +478,31 @@ def fire(actions, machine, loginuid=None, run=None):
         chunks.append(chunk)
     os.close(read_end)
     _pid, status = os.waitpid(pid, 0)
+    return _child_outcome(pid, status, b"".join(chunks))
+
+
+def _child_outcome(pid, status, report):
+    signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     try:
-        outcome = json.loads(b"".join(chunks).decode())
+        outcome = json.loads(report.decode())
     except ValueError:
-        outcome = {"pid": pid, "actions": [], "error": None}
-    outcome["pid"] = pid
-    outcome["signal"] = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        outcome = {"actions": [], "error": None}
+    if not outcome.get("error") and signal is None:
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        if code:
+            outcome["error"] = "the child exited with status %s" % code
+        elif not report:
+            outcome["error"] = "the child reported nothing"
+    outcome.update(pid=pid, signal=signal)
     return outcome
+
+
+def action_outcome(outcome, index):
+    """The outcome of the child as it concerns its action number ``index``: the action's own
+    error (an exec that failed) is the outcome's error."""
+    actions = outcome.get("actions") or []
+    own = actions[index] if index < len(actions) else {}
+    return dict(outcome, error=own.get("error") or outcome.get("error"))
 
 
 # --- matching records to actions -----------------------------------------------------------------
@@ -808,9 +840,9 @@ def run(requirements, facts, run_command, kernel_rules=(), timeout=5.0, lost_rea
         listener.close()
     lost_after = lost_reader() if lost_reader else None
     for loginuid, actions, outcome in outcomes:
-        for action in actions:
+        for index, action in enumerate(actions):
             record = find_record(listener.records, action, outcome["pid"], facts.machine)
-            fired[(action.ident, loginuid)] = (outcome, record)
+            fired[(action.ident, loginuid)] = (action_outcome(outcome, index), record)
     lost = _lost_reason(marker, listener.overflow, lost_before, lost_after, timeout)
     results = [verdict(r, p, fired, facts.machine, kernel_rules, lost) for r, p in zip(requirements, plans)]
     info = {"fired": sum(len(actions) for actions in groups.values()), "children": len(groups),

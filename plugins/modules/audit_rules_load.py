@@ -38,9 +38,11 @@ options:
     default: false
   rollback:
     description:
-      - When loading fails part-way, or O(verify) fails after the load, put the kernel's previous rules back and the
-        previous compiled file (its exact bytes, mode and owner; removed if it did not exist), so that the failed task has
-        changed nothing.
+      - When loading fails part-way, or O(verify) fails after the load, put the kernel's previous rules back, then its
+        previous settings as C(auditctl -s) showed them before the load (C(-b), C(-f), C(-r), C(--backlog_wait_time),
+        C(--loginuid-immutable) where it can, C(-e) last), and the previous compiled file (its exact bytes, mode and owner;
+        removed if it did not exist), so that the failed task has changed nothing. The message says what was restored
+        and what could not be (a login uid once locked, or C(enabled 2), stays until reboot).
     type: bool
     default: true
   verify:
@@ -100,7 +102,8 @@ errors:
   type: list
   elements: str
 changed:
-  description: Whether the kernel's rules changed (or would change, in check mode).
+  description: Whether the kernel's rules or settings (C(-b), C(-f), C(-r), C(--backlog_wait_time), C(--loginuid-immutable),
+    C(-e)) changed (in check mode: whether its rules would change).
   returned: always
   type: bool
 command:
@@ -123,7 +126,7 @@ kernel_rules:
   type: list
   elements: str
 rolled_back:
-  description: Whether the previous rules were put back after a failed load.
+  description: Whether the previous rules and settings were all put back after a failed load.
   returned: always
   type: bool
 mode:
@@ -154,11 +157,25 @@ def _compile_if_needed(module, snapshot, command):
         H.write_atomic(module, snapshot.compiled_path, text, new_mode=0o640)
 
 
-def _rollback(module, auditctl, before):
-    """Put the kernel's previous rules back (the previous compiled file follows when the task
-    fails: the undo step of _compile_if_needed). Returns (restored, what to add to the message)."""
-    restored, problem = H.restore_kernel_rules(module, auditctl, before)
-    return restored, "previous rules %s" % ("restored" if restored else "NOT fully restored: %s" % problem)
+def _rollback(module, auditctl, before, settings_before):
+    """Put the kernel's previous rules back, then its previous settings (-b, -f, -r,
+    --backlog_wait_time, --loginuid-immutable, -e last); the previous compiled file follows when
+    the task fails (the undo step of _compile_if_needed). Returns (everything restored, what to
+    add to the message: exactly what was and was not restored)."""
+    rules_back, problem = H.restore_kernel_rules(module, auditctl, before)
+    restored, not_restored = H.restore_kernel_settings(module, auditctl, settings_before)
+    notes = ["previous rules %s" % ("restored" if rules_back else "NOT fully restored: %s" % problem)]
+    if restored:
+        notes.append("settings restored: %s" % ", ".join(restored))
+    if not_restored:
+        notes.append("settings NOT restored: %s" % ", ".join(not_restored))
+    return rules_back and not not_restored, "; ".join(notes)
+
+
+def _kernel_changed(module, auditctl, before, settings_before):
+    """(kernel rules now, whether the rules or a RESTORED_SETTINGS value differ from before)."""
+    after = H.kernel_listing(module, auditctl)
+    return after, after != before or bool(H.changed_settings(settings_before, H.kernel_status(module)))
 
 
 def _planned_snapshot(snapshot, planned):
@@ -197,17 +214,17 @@ def load(module, snapshot, context):
     rc, out, err = module.run_command(command)
     if rc != 0:
         _fail_load(module, snapshot, auditctl, command, before, out + err)
-    after = H.kernel_listing(module, auditctl)
+    after, changed = _kernel_changed(module, auditctl, before, kernel.status)
     missing = L.missing_in_kernel(context, after)
-    result = _result(snapshot, loaded=True, changed=after != before, command=command, missing_in_kernel=missing,
+    result = _result(snapshot, loaded=True, changed=changed, command=command, missing_in_kernel=missing,
                      kernel_rules=R.listed_rules(after))
     if missing and params["verify"]:
         msg = "the kernel does not show %d persisted rule(s) after loading" % len(missing)
         if params["rollback"]:
-            rolled_back, note = _rollback(module, auditctl, before)
+            rolled_back, note = _rollback(module, auditctl, before, kernel.status)
             msg += "; " + note
-            after = H.kernel_listing(module, auditctl)
-            result.update(rolled_back=rolled_back, changed=after != before, kernel_rules=R.listed_rules(after))
+            after, changed = _kernel_changed(module, auditctl, before, kernel.status)
+            result.update(rolled_back=rolled_back, changed=changed, kernel_rules=R.listed_rules(after))
         module.fail_json(msg=msg, **result)
     module.exit_json(**result)
 
@@ -216,13 +233,13 @@ def _fail_load(module, snapshot, auditctl, command, before, output):
     where = L.source_of_error(snapshot, output)
     rolled_back, note = False, ""
     if module.params["rollback"]:
-        rolled_back, note = _rollback(module, auditctl, before)
-    after = H.kernel_listing(module, auditctl)
+        rolled_back, note = _rollback(module, auditctl, before, snapshot.kernel.status)
+    after, changed = _kernel_changed(module, auditctl, before, snapshot.kernel.status)
     msg = "%s failed%s: %s" % (" ".join(command), " at %s" % where if where else "", output.strip())
     if module.params["rollback"]:
         msg += "; " + note
     module.fail_json(msg=msg, **_result(snapshot, command=command, rolled_back=rolled_back, reason="load failed",
-                                        changed=after != before, kernel_rules=R.listed_rules(after)))
+                                        changed=changed, kernel_rules=R.listed_rules(after)))
 
 
 def main():

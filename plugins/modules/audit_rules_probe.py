@@ -188,6 +188,14 @@ def _kernel(module):
     return state.status, rules, None
 
 
+def _raising_run_command(module):
+    """module.run_command for the probe's child: an OS error is raised, never reported with
+    fail_json (which would print a second result from the forked child)."""
+    def run(argv):
+        return module.run_command(argv, handle_exceptions=False)
+    return run
+
+
 def _lost_reader(module, status):
     """Reads of the kernel's lost-record counter before and after firing: the first is the
     ``auditctl -s`` already read (-l is not asked again), the next ones read ``auditctl -s`` alone."""
@@ -243,7 +251,7 @@ def probe(module):
                 "loginuid_immutable": facts.loginuid_immutable}
     if reason is None:
         try:
-            results, info = PR.run(selection.requirements, facts, module.run_command, kernel_rules,
+            results, info = PR.run(selection.requirements, facts, _raising_run_command(module), kernel_rules,
                                    params["timeout"], _lost_reader(module, status))
             auditing.update(info, ran=True)
         except PR.ProbeUnavailable as exc:

@@ -17,7 +17,7 @@ CALLBACKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_p
 # Debian's python3: readable by the unprivileged user some tasks become (the venv lives under /root).
 HOST_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 # Messages that mean the controller or the module broke, not a clean failure.
-BROKEN = ("Refusing to deserialize", "MODULE FAILURE", "Traceback", "surrogates not allowed",
+BROKEN = ("Refusing to deserialize", "deserialization failed", "MODULE FAILURE", "Traceback", "surrogates not allowed",
           "timed out", "timeout", "Unexpected failure", "unable to decode")
 
 

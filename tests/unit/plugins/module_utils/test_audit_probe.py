@@ -5,6 +5,7 @@ made by fixtures/capture_audit_records.py), record matching, planning and verdic
 import base64
 import json
 import os
+import sys
 
 import pytest
 
@@ -208,3 +209,28 @@ def test_split_datagram_ignores_truncated_headers():
     body = b"audit(1.000:7): a=1"
     header = PR.NLMSG_HEADER.pack(16 + len(body), 1300, 0, 0, 0)
     assert PR.split_datagram(header + body + b"\x00") == [(1300, "audit(1.000:7): a=1")]
+
+
+def _fail_json_like(argv):
+    """What module.run_command does on an OS error by default: print a result, then SystemExit."""
+    sys.stdout.write('{"failed": true, "msg": "[Errno 13] Permission denied"}\n')
+    raise SystemExit(1)
+
+
+def _refused_exec(argv):
+    raise OSError(13, "Permission denied", argv[0])
+
+
+def test_a_child_that_exits_reports_its_failure_and_the_exec_error_is_the_actions(capfd):
+    """Issue 23 item 2 (controller path: tests/reliability/test_kernel_rollback.py): the forked
+    child never returns into the caller, a SystemExit in it becomes the outcome's error, and an
+    exec the kernel refuses is that action's error."""
+    kmod = PR.Action.program("/usr/bin/kmod")
+    exited = PR.fire([kmod], "x86_64", run=_fail_json_like)
+    assert exited["error"] == "SystemExit: 1" and exited["signal"] is None
+    refused = PR.fire([kmod], "x86_64", run=_refused_exec)
+    assert refused["error"] is None
+    assert PR.action_outcome(refused, 0)["error"] == "cannot execute /usr/bin/kmod: Permission denied"
+    silent = PR._child_outcome(4242, 1 << 8, b"")
+    assert silent["error"] == "the child exited with status 1"
+    assert PR._child_outcome(4242, 0, b"")["error"] == "the child reported nothing"

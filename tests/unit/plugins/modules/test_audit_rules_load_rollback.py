@@ -47,6 +47,8 @@ class FakeKernelModule(object):
         if args[1] == "-R":
             with open(args[2]) as handle:
                 self.loaded_files.append(handle.read())
+        if args[1] == "-s" and ("-s",) not in self.kernel:  # settings as before the load (see _direct)
+            return 0, "enabled 1\n", ""
         return self.kernel[(args[1],)].pop(0)
 
     def selinux_enabled(self):
@@ -85,7 +87,9 @@ def test_a_load_failing_part_way_puts_the_previous_rules_back(tmp_path):
                                ("-l",): [(0, OLD + "\n", "")]})
     ended = _load(module, snapshot)
     assert ended.failed and ended.result["rolled_back"] and not ended.result["changed"]
-    assert [call[:2] for call in module.calls] == [[AUDITCTL, "-R"], [AUDITCTL, "-R"], [AUDITCTL, "-l"]]
+    # load, rules back, settings read (as before: nothing to set), then the kernel read for the result
+    assert [call[:2] for call in module.calls] == [[AUDITCTL, "-R"], [AUDITCTL, "-R"], [AUDITCTL, "-s"],
+                                                   [AUDITCTL, "-l"], [AUDITCTL, "-s"]]
     assert module.calls[0][2] == snapshot.compiled_path
     assert module.loaded_files[1] == "-D\n-c\n%s\n" % OLD  # the kernel's previous rules, and only them
     assert "failed at %s:3: There was an error" % snapshot.compiled_path in ended.result["msg"]
@@ -156,3 +160,16 @@ def test_the_compiled_file_written_for_a_failed_load_is_put_back(tmp_path):
     assert compiled.read_text() == "-D\n%s\n" % OLD and oct(os.stat(str(compiled)).st_mode & 0o777) == "0o640"
     assert "at %s:1 (line %d of %s)" % (rules_dir / "50-new.rules", number, compiled) in ended.result["msg"]
     assert ended.result["msg"].endswith("previous rules restored; every file written is back")
+
+
+def test_settings_are_restored_enabled_last_and_what_cannot_be_is_named():
+    """Issue 23 item 1 (the real kernel judges it in tests/reliability/test_kernel_rollback.py):
+    -b and -f before -e; a login uid the failed load locked cannot be unlocked, and the text says so."""
+    before = {"enabled": 1, "failure": 1, "backlog_limit": 8192, "loginuid_immutable": 0, "rate_limit": 0}
+    now = "enabled 0\nfailure 2\nbacklog_limit 64\nloginuid_immutable 1 locked\nrate_limit 0\n"
+    module = FakeKernelModule({("-s",): [(0, now, "")], ("-b",): [(0, "", "")], ("-f",): [(0, "", "")],
+                               ("-e",): [(0, "", "")]})
+    restored, not_restored = H.restore_kernel_settings(module, AUDITCTL, before)
+    assert module.calls[1:] == [[AUDITCTL, "-b", "8192"], [AUDITCTL, "-f", "1"], [AUDITCTL, "-e", "1"]]
+    assert restored == ["backlog_limit 8192", "failure 1", "enabled 1"]
+    assert not_restored == ["loginuid_immutable 0 (a locked login uid cannot be unlocked until reboot)"]
