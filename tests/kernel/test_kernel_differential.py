@@ -24,6 +24,7 @@ from kernel_helpers import KernelGuard
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
@@ -325,3 +326,21 @@ def test_engine_agrees_with_kernel(tool, kernel, line):
     written = _as_loaded_by(written, tool.version)
     assert S.equivalent(written, shown, MACHINE, key_policy="exact", is_dir=os.path.isdir), (line, loaded[0])
     assert S.canonical_text(written, MACHINE, os.path.isdir) == S.canonical_text(shown, MACHINE, os.path.isdir)
+
+
+REJECTED = "-a always,exit -F arch=b64 -S nosuch_syscall -k rejected"
+LATER = "-a always,exit -F arch=b64 -S init_module -k later"
+
+
+@pytest.mark.parametrize("setting", ["", "-c", "-i"])
+def test_load_settings_decide_whether_auditctl_goes_on(tool, tmp_path, setting):
+    """auditctl -R stops at a rejected line unless -c or -i came before it (then it goes on)."""
+    text = "-D\n%s\n%s\n%s\n" % (setting, REJECTED, LATER) if setting else "-D\n%s\n%s\n" % (REJECTED, LATER)
+    path = tmp_path / "settings.rules"
+    path.write_text(text)
+    tool.run("-D")
+    tool.run("-R", str(path))
+    kernel_keys = [PA.parse_rule(line, listing=True).keys for line in tool.loaded_lines()]
+    engine = R.simulate_load(R.parse_items(text, str(path)), MACHINE)
+    assert [r.rule.keys for r in engine.rules()] == kernel_keys, (setting, tool.loaded_lines())
+    tool.run("-D")

@@ -139,3 +139,27 @@ def test_one_detector_of_undecodable_bytes_serves_findings_plans_and_results():
     assert M.printable(text).split("\n")[1] == "# r\\xe9gle"
     with pytest.raises(TypeError):
         M.check_result({"text": b"bytes"})
+
+
+# --- what the kernel holds decides a setting; findings quote the kernel's own line ----------------
+
+def _setting_entry(text, kernel_status):
+    snapshot = N.Snapshot("x86_64", mode="auditctl", rules_dir="/r", files=[R.RulesFile("/r/audit.rules", text)],
+                          compiled_path="/r/audit.rules", kernel=N.KernelState(listing="", status=kernel_status))
+    requirements = Q.parse_requirements(["-b 8192"], "x86_64", allow_control=True)
+    return E.evaluate(snapshot, requirements)["requirements"][0]
+
+
+def test_a_setting_on_disk_but_not_in_the_kernel_fails():
+    entry = _setting_entry("-D\n-b 8192\n", {"enabled": 1, "backlog_limit": 320})
+    assert (entry["status"], entry["reason"]) == ("fail", "-b 8192 is not in effect")
+    assert entry["in_kernel"] == {"status": "missing", "value": 320}
+    entry = _setting_entry("-D\n-b 8192\n", {"enabled": 1, "backlog_limit": 8192})
+    assert (entry["status"], entry["reason"]) == ("pass", "set on disk and in the kernel")
+
+
+def test_unreadable_kernel_line_is_quoted_as_the_kernel_listed_it():
+    listing = "-w /sbin/insmod -p x -k modules\n-a bogus line\n-w /usr/bin/kmod -p x -k modules\n"
+    findings = E.evaluate(_snapshot("-D\n", listing), [])["findings"]
+    unparsed = [(f["file"], f["line"], f["text"]) for f in findings if f["kind"] == "kernel_rule_unparsed"]
+    assert unparsed == [("auditctl -l", 2, "-a bogus line")]

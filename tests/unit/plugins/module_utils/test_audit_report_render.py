@@ -222,3 +222,37 @@ def test_html_counts_and_chart_agree_with_the_summary(fleet):
     assert "dry-run" not in ids
     dry = RD.assemble_report(fleet["hosts"], fleet["controls"], "remediate_check", {}, generated_at=None)
     assert "dry-run" in set(attrs.get("id") for tag, attrs in _page(dry).tags)
+
+
+# --- one unreachable host is drift; evidence is text ------------------------------------------------
+
+def _compliant_result(run_module, tmp_path, rewrite=None):
+    """audit_rules_info of a tree audit_rules wrote for PROFILE; rewrite(text) edits the file first."""
+    tree = tmp_path / "compliant.d"
+    tree.mkdir()
+    args = dict(rules_dir=str(tree), compiled_file=str(tmp_path / "compliant.rules"), arch="x86_64", profile=PROFILE)
+    assert run_module(audit_rules, dest=str(tree / "audit.rules"), **args)["changed"]
+    if rewrite:
+        (tree / "audit.rules").write_text(rewrite((tree / "audit.rules").read_text()))
+    return run_module(audit_rules_info, loaded=False, **args)
+
+
+def test_one_unreachable_host_in_a_passing_fleet_is_drift(run_module, tmp_path):
+    compliant = _compliant_result(run_module, tmp_path)
+    assert not RD.drift(RD.build_report({"ok": compliant}, generated_at=None))
+    report = RD.build_report({"ok": compliant, "down": {"unreachable": True, "msg": "ssh: no route"}},
+                             hosts=["ok", "down"], generated_at=None)
+    assert [h["status"] for h in report["hosts"]] == ["pass", "unreachable"]
+    assert RD.drift(report)
+
+
+def test_html_escapes_evidence(run_module, tmp_path):
+    script = "<script>alert(1)</script>"
+    # the kmod rule keeps covering its control (any key does) and is quoted as its evidence
+    compliant = _compliant_result(run_module, tmp_path, lambda text: text.replace("-k modules", "-k " + script))
+    report = RD.build_report({"ok": compliant}, generated_at=None)
+    evidence = [e["text"] for c in report["hosts"][0]["controls"] for e in c["evidence"]]
+    assert any(script in text for text in evidence), evidence
+    page = _page(report)
+    assert len([tag for tag, _attrs in page.tags if tag == "script"]) == 1  # the page's own filter script
+    assert any(script in data for _tag, data in page.text_after)

@@ -155,3 +155,11 @@ def test_kernel_listing_parses_as_items():
     assert R.kernel_items("No rules\n") == []
     items = R.kernel_items("-a always,exit -F arch=b64 -S init_module -F auid>=1000 -F auid!=-1 -F key=m\n")
     assert items[0][0].file == R.KERNEL_LABEL and items[0][1].keys == ["m"]
+
+
+def test_ignore_errors_setting_keeps_going_like_continue():
+    # auditctl -R with -i goes on past a rejected line and exits 0 (tests/kernel/test_kernel_differential.py
+    # ::test_load_settings_decide_whether_auditctl_goes_on measures it with every auditctl build)
+    result = _load("-i\n-a always,exit -S nosuch\n-a always,exit -F arch=b64 -S init_module\n")
+    assert result.stop is None and len(result.rejected) == 1
+    assert [r.source.line for r in result.rules()] == [3]

@@ -3,6 +3,7 @@
 """Coverage mode accepts rules broader by a uid/gid bound or by perm letters: the kernel records
 every required event with them (tests/kernel/test_event_proof.py, docs/event-proof.md)."""
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
@@ -55,3 +56,47 @@ def test_never_rules_without_exec_syscalls_do_not_suppress_a_kmod_rule(never, su
 
     verdict = C.judge(required, [Loaded(r) for r in rules])
     assert bool(verdict.suppressed) is suppressed, verdict.suppressed
+
+
+# --- implied bounds against a hand-written reference ------------------------------------------------
+# The reference decides "does every id the required bound admits satisfy the existing one?" by
+# trying ids, not by reasoning about bounds: an existing (op, c) changes truth only at c, so trying
+# 0, the largest id (unset) and each constant with its neighbours tries every kind of id.
+
+UNSET = 4294967295
+OPS = ("=", "!=", "<", ">", "<=", ">=")
+HOLDS = {"=": lambda x, c: x == c, "!=": lambda x, c: x != c, "<": lambda x, c: x < c,
+         ">": lambda x, c: x > c, "<=": lambda x, c: x <= c, ">=": lambda x, c: x >= c}
+
+
+def _every_admitted_id_satisfies(op, bound, required_op, value):
+    ids = set([0, UNSET])
+    for constant in (bound, value):
+        ids.update(i for i in (constant - 1, constant, constant + 1) if 0 <= i <= UNSET)
+    return all(HOLDS[op](i, bound) for i in ids if HOLDS[required_op](i, value))
+
+
+def test_not_equal_to_the_lowest_admitted_id_leaves_that_id_out():
+    # auid!=1000 drops uid 1000's events: it does not cover auid>=1000
+    assert not S.implied(("auid", "!=", 1000), frozenset([("auid", ">=", 1000)]))
+    assert S.implied(("auid", "!=", 999), frozenset([("auid", ">=", 1000)]))
+    assert not S.implied(("auid", "!=", 5000), frozenset([("auid", "<=", 5000)]))
+    assert S.implied(("auid", "!=", 5001), frozenset([("auid", "<=", 5000)]))
+
+
+# Where the engine decides by bounds (one required bound of the same field), it must give the
+# reference's answer; elsewhere it may only be more careful (never True where the reference is False).
+DECIDED = {"=": OPS, ">=": (">=", ">", "!="), ">": (">=", ">", "!="), "<=": ("<=", "<", "!="),
+           "<": ("<=", "<", "!=")}
+NEAR = st.sampled_from([0, 1, 2, 499, 500, 999, 1000, 1001, 4294967294, UNSET])
+
+
+@settings(max_examples=400, deadline=None)
+@given(op=st.sampled_from(OPS), bound=NEAR, required_op=st.sampled_from(OPS), value=NEAR)
+def test_implied_bounds_agree_with_trying_the_ids(op, bound, required_op, value):
+    engine = S.implied(("auid", op, bound), frozenset([("auid", required_op, value)]))
+    reference = _every_admitted_id_satisfies(op, bound, required_op, value)
+    if op in DECIDED.get(required_op, ()):
+        assert engine == reference
+    else:
+        assert not engine or reference
