@@ -21,6 +21,7 @@ import uuid
 
 from xml.sax.saxutils import escape, quoteattr
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_texts import TEXTS
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
 
@@ -275,10 +276,12 @@ def artifacts(report, report_dir, files, max_planned=MAX_ARTIFACT_PLANNED):
             "failing_controls": [c["id"] for c in host["controls"] if c["status"] == "fail"],
             "planned": planned[:max_planned], "truncated": len(planned) > max_planned}
     summary = report["summary"]
-    return {"kind": report["kind"], "report_dir": report_dir, "files": files, "drift": drift(report),
-            "summary": {"hosts": summary["hosts"], "host_status": summary["host_status"],
-                        "controls": summary["controls"]},
-            "hosts": hosts}
+    published = {"kind": report["kind"], "report_dir": report_dir, "files": files, "drift": drift(report),
+                 "summary": {"hosts": summary["hosts"], "host_status": summary["host_status"],
+                             "controls": summary["controls"]},
+                 "hosts": hosts}
+    published.update(RC.artifact_fields(report))  # transitions, when compared with a baseline
+    return published
 
 
 def headline(report):
@@ -344,21 +347,24 @@ def render_markdown(report):
     if dry_run:
         lines += ["Check mode: nothing was written. Status is the current state of each host (what drift_report "
                   "says now); the Planned column is what remediate would change and the verdict it expects.", ""]
+    lines += RC.markdown_lines(report)  # the transitions summary first, when compared with a baseline
     host_counts = ", ".join("%s %d" % (s, summary["host_status"][s]) for s in STATUSES)
     lines += ["Hosts: %d (%s)." % (summary["hosts"], host_counts), ""]
     lines += _matrix_markdown(report)
     lines += ["", "| Status | Host-control verdicts |", "|---|---|"]
     lines += ["| %s | %d |" % (status, summary["controls"][status]) for status in STATUSES]
-    with_probe = probed(report)
+    with_probe, with_baseline = probed(report), RC.compared(report)
     header = ("| Host | Control | Status | Reason |" + (" Planned (not applied) |" if dry_run else "")
-              + (" Probe (kernel records) |" if with_probe else ""))
-    lines += ["", header, "|---|---|---|---|" + ("---|" if dry_run else "") + ("---|" if with_probe else "")]
+              + (" Probe (kernel records) |" if with_probe else "") + (" Since the baseline |" if with_baseline else ""))
+    lines += ["", header, "|---|---|---|---|" + ("---|" if dry_run else "") + ("---|" if with_probe else "")
+              + ("---|" if with_baseline else "")]
     for host in report["hosts"]:
         for control in rows(host):
             line = "| %s | %s | %s | %s |" % (_cell(host["name"]), _cell(control["id"]), control["status"],
                                               _cell(reason_of(host, control)))
             line += " %s |" % _cell(planned_text(control)) if dry_run else ""
-            lines.append(line + (" %s |" % _cell(probe_text(control)) if with_probe else ""))
+            line += " %s |" % _cell(probe_text(control)) if with_probe else ""
+            lines.append(line + (" %s |" % _cell(RC.transition_text(control)) if with_baseline else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -372,7 +378,7 @@ def csv_safe(value):
 
 
 CSV_HEADER = ("host", "host_status", "control", "title", "severity", "status", "reason", "waiver", "evidence",
-              "missing", "planned_status", "planned_changes", "probe", "report")
+              "missing", "planned_status", "planned_changes", "probe", "report", "transition")
 
 
 def render_csv(report):
@@ -390,7 +396,12 @@ def render_csv(report):
                 "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
                 "; ".join(control["missing"]), planned.get("status", ""),
                 "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])),
-                probe_text(control), report["title"])])
+                probe_text(control), report["title"], RC.transition_text(control))])
+    for gone in report.get("gone", []):  # in the baseline, not in this run: a row without a status
+        writer.writerow([csv_safe(v) for v in (
+            gone["host"], "", gone["id"], metas.get(gone["catalog_id"], {}).get("title", ""), "", "",
+            "in the baseline, not in this run" + (" (the host is not in this run)" if gone["host_gone"] else ""),
+            "", "", "", "", "", "", report["title"], "gone (was %s)" % gone["baseline_status"])])
     return out.getvalue()
 
 
@@ -417,11 +428,14 @@ def _testcase(host, control, title):
     status = control["status"]
     tag = JUNIT_TAGS.get(status)
     planned = planned_text(control)
+    regressed = "regressed since the baseline (was %s): " % control["baseline_status"] \
+        if control.get("transition") == "regressed" else ""
     if status == "fail":
-        text = "\n".join(control["missing"] + (["planned: " + planned] if planned else []))
-        body = "<failure message=%s>%s</failure>" % (_attr(control["reason"]), escape(xml_text(text)))
+        text = "\n".join(control["missing"] + (["planned: " + planned] if planned else [])
+                         + RC.rule_change_lines(control))
+        body = "<failure message=%s>%s</failure>" % (_attr(regressed + control["reason"]), escape(xml_text(text)))
     elif tag == "error":
-        body = "<error message=%s/>" % _attr("%s: %s" % (status, host["error"] or control["reason"]))
+        body = "<error message=%s/>" % _attr("%s%s: %s" % (regressed, status, host["error"] or control["reason"]))
     elif status == "waived":
         body = "<skipped message=%s/>" % _attr("waived: %s" % control["waiver"])
     elif status == "not_applicable":
@@ -460,9 +474,13 @@ def _finding_details(control, host):
     return "\n".join(lines)
 
 
-def _comments(control):
-    """Waiver and the planned fix (not applied) go into the comments, never into the status."""
+def _comments(control, report=None):
+    """Waiver, the planned fix (not applied) and the change since a baseline go into the
+    comments, never into the status."""
     parts = ["Waived: %s" % control["waiver"]] if control["waiver"] else []
+    since = RC.checklist_comment(control, report or {})
+    if since:
+        parts.append(since)
     planned = control.get("planned")
     if planned and planned["changes"]:
         parts.append("Planned by auditkit.auditd remediate (dry run, NOT applied; expected %s after):"
@@ -471,7 +489,7 @@ def _comments(control):
     return "\n".join(parts)
 
 
-def _cklb_rule(meta, control, stig_uuid, host):
+def _cklb_rule(meta, control, stig_uuid, host, report=None):
     rule_id_src = meta["rule_id"] or ""
     srg = meta["srgs"][0] if meta["srgs"] else ""
     return {
@@ -488,7 +506,7 @@ def _cklb_rule(meta, control, stig_uuid, host):
         "ccis": meta["ccis"], "reference_identifier": "",
         "uuid": str(uuid.uuid5(UUID_NAMESPACE, host["name"] + meta["catalog_id"])),
         "stig_uuid": stig_uuid, "status": CKLB_STATUS[control["status"]], "overrides": {},
-        "comments": _comments(control), "finding_details": _finding_details(control, host), "srg_id": srg,
+        "comments": _comments(control, report), "finding_details": _finding_details(control, host), "srg_id": srg,
     }
 
 
@@ -501,7 +519,7 @@ def render_cklb(report, host):
     benchmark = metas[controls[0]["catalog_id"]]
     controls = [c for c in controls if metas[c["catalog_id"]]["benchmark"] == benchmark["benchmark"]]
     stig_uuid = str(uuid.uuid5(UUID_NAMESPACE, host["name"] + benchmark["benchmark"]))
-    rules = [_cklb_rule(metas[c["catalog_id"]], c, stig_uuid, host) for c in controls]
+    rules = [_cklb_rule(metas[c["catalog_id"]], c, stig_uuid, host, report) for c in controls]
     comment = "auditkit.auditd %s %s" % (report["kind"], report["generated_at"])
     if report["kind"] == "remediate_check":
         comment += ": current state (check mode, nothing applied); planned fixes in the rule comments"

@@ -124,6 +124,7 @@ OPTIONS = dict(
     kind=dict(type="str", choices=["drift_report", "remediate_check"], default="drift_report"),
     mode=dict(type="raw", default="0640"),
     return_report=dict(type="bool", default=False),
+    baseline=dict(type="path"),
 )
 
 
@@ -160,6 +161,26 @@ def outcome(write, what, dest, diff_mode):
     return result, None
 
 
+def with_baseline(report, baseline_path):
+    """The report compared with the baseline report at baseline_path (ValueError when unreadable)."""
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_history as RH
+
+    baseline, where = RH.read_report(baseline_path)
+    return RC.compare_reports(report, baseline, where)
+
+
+def comparison_fields(report, max_listed=50):
+    """The result's transitions, regressions (bounded) and headline suffix of a compared report."""
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
+
+    regressed = RC.regressions(report)
+    fields = dict(regressions=len(regressed), regressed=["%s %s" % pair for pair in regressed[:max_listed]],
+                  transitions=report.get("transitions"), baseline=(report.get("baseline") or {}).get("path"))
+    fields["since_baseline"] = RC.summary_text(report)
+    return fields
+
+
 def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
@@ -174,9 +195,12 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
     report = RD.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
                              generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
                              rules_files=rules_files, probes=probes)
+    if params.get("baseline"):
+        report = with_baseline(report, params["baseline"])
     paths, changed, diffs = write_files(dest, RD.render_files(report, params["formats"], render_html), mode, check_mode)
     result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=RD.drift(report),
                   headline=RD.headline(report), artifacts=RD.artifacts(report, dest, paths), diff=diffs)
+    result.update(comparison_fields(report))
     if params.get("return_report"):
         result["report"] = report
     return result

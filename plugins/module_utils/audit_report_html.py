@@ -12,6 +12,7 @@ failure, and the evidence folded in <details>. Last, each control's IDs and chec
 
 from html import escape
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import STATUSES, planned_text, probe_text, reason_of
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import rows as host_rows
 
@@ -30,6 +31,8 @@ td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top
 .legend li::before{content:"";display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em}
 .dry{background:#fff8e1;border:1px solid #ffb300;padding:.5em 1em}
 pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;margin:.2em 0}.filters{margin:1em 0}
+.since{border:1px solid #90a4ae;background:#f5f9fb;padding:.3em 1em;margin:1em 0}.transition{font-size:90%}
+.t-regressed{color:#c62828;font-weight:bold}.t-fixed{color:#2e7d32;font-weight:bold}.t-gone{color:#6a1b9a}
 .fix{font-family:monospace;font-size:90%;white-space:pre-wrap;margin:.3em 0}.evidence{font-family:monospace;font-size:90%}
 """
 
@@ -129,6 +132,31 @@ def _fix(control):
     return ""
 
 
+def _since_baseline(report):
+    """The transitions summary (first after the title) when the report was compared with a baseline."""
+    if not RC.compared(report):
+        return ""
+    base, counts = report["baseline"], report["transitions"]
+    warnings = "".join("<p><b>Warning:</b> %s.</p>" % escape(w) for w in base.get("warnings", []))
+    cells = "".join('<li class="t-%s">%s: <b id="transition-%s">%d</b></li>' % (t, t, t, counts[t])
+                    for t in RC.TRANSITIONS)
+    changed = "".join('<tr class="t-%s"><td>%s</td><td>%s</td><td>%s</td><td class="evidence">%s</td></tr>'
+                      % (name, escape(host), escape(cid), escape(text), "<br>".join(escape(c) for c in change))
+                      for host, cid, name, text, change in RC.changed_rows(report))
+    table = ('<table id="changed"><thead><tr><th>Host</th><th>Control</th><th>Transition</th><th>Rule-level change'
+             '</th></tr></thead><tbody>%s</tbody></table>' % changed) if changed else ""
+    return ('<section class="since" id="since-baseline"><h2>Since the baseline</h2><p>Baseline: %s (%s, generated %s)'
+            '.</p>%s<ul class="legend">%s</ul>%s</section>'
+            % (escape(base.get("path") or ""), escape(base.get("kind") or ""), escape(base.get("generated_at") or ""),
+               warnings, cells, table))
+
+
+def _transition(control):
+    text = RC.transition_text(control)
+    return '<div class="transition t-%s">Since the baseline: %s</div>' % (control["transition"], escape(text)) \
+        if text else ""
+
+
 def _probe(control):
     text = probe_text(control)
     return '<div class="probe">Probe (kernel records): %s</div>' % escape(text) if text else ""
@@ -147,11 +175,11 @@ def _rows(report):
     for host in report["hosts"]:
         for control in host_rows(host):
             rows.append('<tr data-host="%s" data-status="%s"><td class="host">%s</td><td class="id"><a href="#%s">%s</a></td>'
-                        '<td class="status %s">%s</td><td>%s%s%s%s</td></tr>'
+                        '<td class="status %s">%s</td><td>%s%s%s%s%s</td></tr>'
                         % (escape(host["name"]), control["status"], escape(host["name"]), _anchor(control["id"]),
                            escape(control["id"]), control["status"], control["status"],
-                           escape(reason_of(host, control) or ""), _fix(control), _probe(control),
-                           _evidence(control)))
+                           escape(reason_of(host, control) or ""), _transition(control), _fix(control),
+                           _probe(control), _evidence(control)))
     return "\n".join(rows)
 
 
@@ -181,7 +209,7 @@ def render_html(report):
     options = "".join('<option value="%s">%s</option>' % (s, s) for s in STATUSES)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title><style>%s</style>"
             "<script>%s</script></head><body>\n<h1>%s</h1>%s<p>Generated %s by %s. Hosts: <b id=\"host-count\">%d"
-            "</b> (%s).</p>\n%s\n%s\n<h2>Verdicts per control</h2>%s\n"
+            "</b> (%s).</p>\n%s%s\n%s\n<h2>Verdicts per control</h2>%s\n"
             "<h2>Hosts and controls</h2><div class=\"filters\"><label>Status <select id=\"status-filter\"><option "
             "value=\"\">all</option>%s</select></label> <label>Host <input id=\"host-filter\" type=\"search\"></label> "
             "showing <b id=\"visible-count\"></b> rows</div>\n<table id=\"results\"><thead><tr><th>Host</th>"
@@ -189,4 +217,4 @@ def render_html(report):
             "</table>\n<h2>Controls</h2>%s\n</body></html>\n"
             % (escape(report["title"]), STYLE, SCRIPT, escape(report["title"]), dry,
                escape(report["generated_at"] or ""), escape(report["generator"]), summary["hosts"], escape(hosts),
-               _matrix(report), _legend(report), _chart(report), options, _rows(report), _control_texts(report)))
+               _since_baseline(report), _matrix(report), _legend(report), _chart(report), options, _rows(report), _control_texts(report)))

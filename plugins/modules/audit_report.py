@@ -95,6 +95,16 @@ options:
       sliced job for M(auditkit.auditd.audit_report_merge).
     type: bool
     default: false
+  baseline:
+    description:
+      - A previous report to compare with - its C(report.json), a run's report directory, or a directory of runs (its
+        C(latest) run, else the newest run directory holding a C(report.json)).
+      - Every host and control then gets a C(transition) beside its status - V(fixed), V(regressed),
+        V(still_failing), V(unchanged) or V(new); pairs of the baseline missing from this run are listed as V(gone).
+        The rule-level change (required lines missing now or restored, evidence lines that disappeared or appeared on
+        disk and in the kernel) comes from the evidence both reports carry. Every format shows it.
+      - A baseline of another report C(schema_version) is refused with a message naming it; nothing is written.
+    type: path
 seealso:
   - module: auditkit.auditd.audit_rules_info
   - module: auditkit.auditd.audit_rules
@@ -150,10 +160,35 @@ artifacts:
       host name to C(status), C(error) (message or null), C(failing_controls) (IDs), C(planned) (at most 50 entries of
       C(control), C(action) V(add) or V(remove), C(file), C(line) (the text of the rule line)) and C(truncated)
       (true when more than 50 were planned).
+    - With O(baseline), also C(transitions) (counts), C(baseline) (its path), C(baseline_generated_at), C(gone_hosts)
+      and C(host_transitions), host name to C(transition), C(regressed) and C(fixed) (control IDs).
     - For V(drift_report), C(planned) lists the missing lines of failing controls as additions to the host's
       O(rules_file_var) file; for V(remediate_check) it is the plan of M(auditkit.auditd.audit_rules).
   returned: always
   type: dict
+regressions:
+  description: How many host-control pairs regressed since O(baseline) (what C(auditkit_fail_on_regression) gates on);
+    0 without a baseline.
+  returned: always
+  type: int
+regressed:
+  description: The first 50 regressed pairs, each C(<host> <control ID>).
+  returned: always
+  type: list
+  elements: str
+transitions:
+  description: Host-control pairs per transition since O(baseline) (C(fixed), C(regressed), C(still_failing),
+    C(unchanged), C(new), C(gone)); null without a baseline.
+  returned: always
+  type: dict
+baseline:
+  description: The C(report.json) compared with, or null.
+  returned: always
+  type: str
+since_baseline:
+  description: One line with the transition counts and the baseline, or an empty string.
+  returned: always
+  type: str
 report:
   description: The report document (the content of C(report.json), schema C(schemas/report.schema.json)).
   returned: when O(return_report=true)
