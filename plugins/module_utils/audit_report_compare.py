@@ -191,6 +191,10 @@ def checklist_comment(control, report):
     return "\n".join(lines + ["  " + line for line in rule_change_lines(control)])
 
 
+def _gone_text(gone):
+    return "gone (was %s%s)" % (gone["baseline_status"], "; host not in this run" if gone["host_gone"] else "")
+
+
 def changed_rows(report):
     """(host, control ID, transition text, rule change lines) of every pair that changed: fixed,
     regressed and gone first (what a reader looks for), the new ones counted, not listed."""
@@ -198,9 +202,7 @@ def changed_rows(report):
     rows = [(h["name"], c["id"], c["transition"], transition_text(c), rule_change_lines(c))
             for h in report["hosts"] for c in h["controls"] if c.get("transition") in order]
     rows.sort(key=lambda row: order[row[2]])
-    rows += [(g["host"], g["id"], "gone", "gone (was %s%s)" % (g["baseline_status"], "; host not in this run"
-                                                                 if g["host_gone"] else ""), [])
-             for g in report.get("gone", [])]
+    rows += [(g["host"], g["id"], "gone", _gone_text(g), []) for g in report.get("gone", [])]
     return rows
 
 
