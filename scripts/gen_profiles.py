@@ -1,7 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Generate plugins/module_utils/audit_profiles_data.py from data/controls.yml (the catalog of
-control facts) and data/profiles.yml (which controls each bundled profile checks).
+control facts), data/profiles.yml (which controls each bundled profile checks) and
+data/disa_stig.yml (DISA's benchmark identity and rule fields of the STIG profiles, CCI -> NIST).
 
 Modules run on managed hosts, where only Python files of the collection arrive, so the
 profiles ship as a generated Python module. The same data also writes docs/profiles.md and,
@@ -23,9 +24,10 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CATALOG = os.path.join(ROOT, "data", "controls.yml")
 PROFILES = os.path.join(ROOT, "data", "profiles.yml")
+DISA = os.path.join(ROOT, "data", "disa_stig.yml")  # DISA's benchmark identity, rule fields, CCIs
 TARGET = os.path.join(ROOT, "plugins", "module_utils", "audit_profiles_data.py")
 TEXTS_TARGET = os.path.join(ROOT, "plugins", "module_utils", "audit_control_texts.py")
-TEXT_FIELDS = ("errata", "notes", "check_text", "fix_text")  # long texts only reports need
+TEXT_FIELDS = ("errata", "notes", "check_text", "fix_text", "disa")  # long texts only reports need
 DOC_TARGET = os.path.join(ROOT, "docs", "profiles.md")
 ROLE = os.path.join(ROOT, "roles", "module_loading")
 TAGS_TASKS = os.path.join(ROLE, "tasks", "main.yml")  # the &control_tags list of the audit_rules task
@@ -103,7 +105,11 @@ edit. %s
 PROFILES_DOC = ("Bundled control profiles", "CONTROLS maps catalog IDs to the facts verdicts need; PROFILES maps\n"
                 "profile names to their controls and arch policy. Long texts live in audit_control_texts.")
 TEXTS_DOC = ("Check, fix and errata texts of the bundled controls",
-             "Only reports need them, so modules that run on managed hosts do not carry them.")
+             "Only reports need them, so modules that run on managed hosts do not carry them.\n"
+             "TEXTS[catalog_id][\"disa\"]: DISA's rule fields (XCCDF Group/Rule) of a STIG control, with\n"
+             "\"benchmark\" (the identity of its DISA benchmark, as PROFILES[name][\"benchmark\"]); None\n"
+             "for CIS controls. CCI_NIST: the NIST SP 800-53 references of each CCI those rules name\n"
+             "(DISA's CCI list, CCI_SOURCE).")
 
 
 def emit(value, indent=0):
@@ -139,7 +145,7 @@ def _display_id(control):
     return "CIS %s" % control["recommendation"]
 
 
-def _control(control, uid_min):
+def _control(control, uid_min, disa=None):
     quirks = control.get("quirks", [])
     return {
         "id": _display_id(control),
@@ -162,7 +168,24 @@ def _control(control, uid_min):
         "notes": [q for q in quirks if not q.startswith("ERRATUM")],
         "check_text": control.get("verbatim_check_text") or control.get("check_note", ""),
         "fix_text": control.get("verbatim_fix_text", ""),
+        "disa": disa,
     }
+
+
+def disa_rules(disa, profiles):
+    """{catalog_id: DISA's rule fields with its benchmark identity} for the controls of the profiles
+    data/disa_stig.yml has a benchmark for (scripts/import_disa_xccdf.py); a profile without one
+    (CIS, or a STIG not imported yet) gets no DISA fields and no checklists."""
+    rules = {}
+    for name, profile in sorted(profiles.items()):
+        benchmark = disa["benchmarks"].get(name)
+        if benchmark is None:
+            continue
+        for cid in profile["controls"]:
+            if cid not in disa["rules"]:
+                sys.exit("data/disa_stig.yml has no DISA rule for %s of %s" % (cid, name))
+            rules[cid] = dict(disa["rules"][cid], benchmark=benchmark)
+    return rules
 
 
 def b32_fact(control):
@@ -218,6 +241,24 @@ def _b32_section(catalog, profiles):
     return lines
 
 
+def _benchmark_section(profiles):
+    """The DISA benchmark identity each STIG profile's checklists carry, and where it was read."""
+    lines = ["\n## DISA benchmark identity (checklists, XCCDF, HDF)\n\n"
+             "Read by `scripts/import_disa_xccdf.py` from DISA's XCCDF file into `data/disa_stig.yml`, with\n"
+             "DISA's rule fields of each control (`audit_control_texts.TEXTS[id][\"disa\"]`) and the NIST SP\n"
+             "800-53 references of their CCIs (DISA's CCI list, `audit_control_texts.CCI_NIST`). CIS profiles\n"
+             "have no DISA benchmark (`benchmark` is None): no CKLB/CKL checklist is written for their hosts.\n\n"
+             "| Profile | Benchmark ID | Version | Release info | Source (ComplianceAsCode/content) | Provenance |\n"
+             "|---|---|---|---|---|---|\n"]
+    for name in sorted(profiles):
+        bench = profiles[name]["benchmark"]
+        if bench:
+            lines.append("| `%s` | `%s` | %d | %s | `%s` @ %s | %s |\n" % (
+                name, bench["benchmark_id"], bench["version"], bench["release_info"], bench["source"]["file"],
+                bench["source"]["commit"][:10], bench["provenance"]))
+    return lines
+
+
 def _doc(controls, profiles, uid_min, catalog):
     lines = [DOC_HEAD % uid_min]
     for name in sorted(profiles):
@@ -227,6 +268,7 @@ def _doc(controls, profiles, uid_min, catalog):
                         else controls[c]["id"] for c in profile["controls"])
         lines.append("| `%s` | %s | %s | %s | %s |\n" % (name, profile["title"], auto, profile["b32_twins"], ids))
     lines.extend(_b32_section(catalog, profiles))
+    lines.extend(_benchmark_section(profiles))
     lines.append("\n## Controls and their rules\n")
     for cid in sorted(controls):
         control = controls[cid]
@@ -313,14 +355,19 @@ def build():
         if profile["b32_twins"] != policy:
             sys.exit("profiles.yml %s: b32_twins is %s but the catalog's b32_rule_required says %s"
                      % (name, profile["b32_twins"], policy))
-    controls = dict((cid, _control(catalog[cid], uid_min)) for cid in used)
+    with open(DISA) as handle:
+        disa = yaml.load(handle, Loader=SAFE_LOADER)
+    rules = disa_rules(disa, selection["profiles"])
+    controls = dict((cid, _control(catalog[cid], uid_min, rules.get(cid))) for cid in used)
     texts = dict((cid, dict((f, c.pop(f)) for f in TEXT_FIELDS)) for cid, c in controls.items())
     profiles = dict((name, {"title": p["title"], "os": p.get("os"), "b32_twins": p["b32_twins"],
-                            "controls": p["controls"]})
+                            "controls": p["controls"], "benchmark": disa["benchmarks"].get(name)})
                     for name, p in selection["profiles"].items())
+    ccis = sorted(set(cci for rule in rules.values() for cci in rule["ccis"]))
     data = (HEADER % PROFILES_DOC + "UID_MIN = %d\n\nCONTROLS = %s\n\nPROFILES = %s\n"
             % (uid_min, emit(controls), emit(profiles)))
-    text = HEADER % TEXTS_DOC + "TEXTS = %s\n" % emit(texts)
+    text = (HEADER % TEXTS_DOC + "TEXTS = %s\n\nCCI_NIST = %s\n\nCCI_SOURCE = %s\n"
+            % (emit(texts), emit(dict((c, disa["ccis"][c]) for c in ccis)), emit(disa["sources"]["cci_list"])))
     outputs = {TARGET: data, TEXTS_TARGET: text, DOC_TARGET: _doc(controls, profiles, uid_min, catalog)}
     outputs.update(_spliced(control_tags(controls), [AUTO] + sorted(profiles)))
     return outputs

@@ -1208,6 +1208,7 @@ CONTROLS = {
 PROFILES = {
     'cis_al2023': {
         'b32_twins': 'advisory',
+        'benchmark': None,
         'controls': [
             'cis:al2023:1.0.0:5.2.3.19',
         ],
@@ -1216,6 +1217,7 @@ PROFILES = {
     },
     'cis_rhel7': {
         'b32_twins': 'required',
+        'benchmark': None,
         'controls': [
             'cis:rhel7:4.0.0:5.2.3.19',
         ],
@@ -1224,6 +1226,7 @@ PROFILES = {
     },
     'cis_rhel7_v3': {
         'b32_twins': 'advisory',
+        'benchmark': None,
         'controls': [
             'cis:rhel7:3.1.1:4.1.16',
         ],
@@ -1232,6 +1235,7 @@ PROFILES = {
     },
     'cis_rhel8': {
         'b32_twins': 'advisory',
+        'benchmark': None,
         'controls': [
             'cis:rhel8:4.0.0:6.3.3.19',
         ],
@@ -1240,6 +1244,7 @@ PROFILES = {
     },
     'cis_rhel8_v1': {
         'b32_twins': 'advisory',
+        'benchmark': None,
         'controls': [
             'cis:rhel8:1.0.1:4.1.15',
         ],
@@ -1248,6 +1253,7 @@ PROFILES = {
     },
     'cis_rhel9': {
         'b32_twins': 'advisory',
+        'benchmark': None,
         'controls': [
             'cis:rhel9:2.0.0:6.3.3.19',
         ],
@@ -1256,6 +1262,7 @@ PROFILES = {
     },
     'cis_ubuntu2204': {
         'b32_twins': 'advisory',
+        'benchmark': None,
         'controls': [
             'cis:ubuntu2204:2.0.0:6.3.3.19',
         ],
@@ -1264,6 +1271,24 @@ PROFILES = {
     },
     'stig_al2023': {
         'b32_twins': 'advisory',
+        'benchmark': {
+            'benchmark_date': '14 Jul 2025',
+            'benchmark_id': 'Amazon_Linux_2023_STIG',
+            'provenance': (
+                "V1R1 is the newest DISA XCCDF in the public references; the profile's rule revisions are u"
+                'nchanged in V1R2 and V1R3 (data/controls.yml version_note), so the checklist claims V1R1'
+            ),
+            'release': 1,
+            'release_info': 'Release: 1 Benchmark Date: 14 Jul 2025',
+            'source': {
+                'commit': 'b43aa4e9d4488186d7fca27f916fda82423f8bc9',
+                'file': 'shared/references/disa-stig-al2023-v1r1-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2025-07-15',
+            'title': 'Amazon Linux 2023 Security Technical Implementation Guide',
+            'version': 1,
+        },
         'controls': [
             'stig:al2023:V-274091',
             'stig:al2023:V-274092',
@@ -1279,6 +1304,21 @@ PROFILES = {
     },
     'stig_ol8': {
         'b32_twins': 'required',
+        'benchmark': {
+            'benchmark_date': '01 Jul 2026',
+            'benchmark_id': 'Oracle_Linux_8_STIG',
+            'provenance': 'the release the profile claims (V2R9)',
+            'release': 9,
+            'release_info': 'Release: 9 Benchmark Date: 01 Jul 2026',
+            'source': {
+                'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                'file': 'shared/references/disa-stig-ol8-v2r9-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2026-05-14',
+            'title': 'Oracle Linux 8 Security Technical Implementation Guide',
+            'version': 2,
+        },
         'controls': [
             'stig:ol8:V-248773',
             'stig:ol8:V-248781',
@@ -1294,6 +1334,21 @@ PROFILES = {
     },
     'stig_ol9': {
         'b32_twins': 'required',
+        'benchmark': {
+            'benchmark_date': '01 Jul 2026',
+            'benchmark_id': 'Oracle_Linux_9_STIG',
+            'provenance': 'the release the profile claims (V1R6)',
+            'release': 6,
+            'release_info': 'Release: 6 Benchmark Date: 01 Jul 2026',
+            'source': {
+                'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                'file': 'shared/references/disa-stig-ol9-v1r6-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2026-05-14',
+            'title': 'Oracle Linux 9 Security Technical Implementation Guide',
+            'version': 1,
+        },
         'controls': [
             'stig:ol9:V-271564',
             'stig:ol9:V-271565',
@@ -1309,6 +1364,21 @@ PROFILES = {
     },
     'stig_rhel10': {
         'b32_twins': 'required',
+        'benchmark': {
+            'benchmark_date': '01 Jul 2026',
+            'benchmark_id': 'RHEL_10_STIG',
+            'provenance': 'the release the profile claims (V1R2)',
+            'release': 2,
+            'release_info': 'Release: 2 Benchmark Date: 01 Jul 2026',
+            'source': {
+                'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                'file': 'shared/references/disa-stig-rhel10-v1r2-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2026-05-14',
+            'title': 'Red Hat Enterprise Linux 10 Security Technical Implementation Guide',
+            'version': 1,
+        },
         'controls': [
             'stig:rhel10:V-281126',
             'stig:rhel10:V-281127',
@@ -1327,6 +1397,21 @@ PROFILES = {
     },
     'stig_rhel7': {
         'b32_twins': 'required',
+        'benchmark': {
+            'benchmark_date': '24 Jan 2024',
+            'benchmark_id': 'RHEL_7_STIG',
+            'provenance': 'the release the profile claims (V3R14; the file was removed from master with RHEL 7)',
+            'release': 14,
+            'release_info': 'Release: 14 Benchmark Date: 24 Jan 2024',
+            'source': {
+                'commit': '6ea72a49f4aec0c1c0b695b7ba4e1a1ae6349cef',
+                'file': 'shared/references/disa-stig-rhel7-v3r14-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2023-12-01',
+            'title': 'Red Hat Enterprise Linux 7 Security Technical Implementation Guide',
+            'version': 3,
+        },
         'controls': [
             'stig:rhel7:V-204559',
             'stig:rhel7:V-204560',
@@ -1344,6 +1429,21 @@ PROFILES = {
     },
     'stig_rhel8': {
         'b32_twins': 'required',
+        'benchmark': {
+            'benchmark_date': '01 Jul 2026',
+            'benchmark_id': 'RHEL_8_STIG',
+            'provenance': 'the release the profile claims (V2R8)',
+            'release': 8,
+            'release_info': 'Release: 8 Benchmark Date: 01 Jul 2026',
+            'source': {
+                'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                'file': 'shared/references/disa-stig-rhel8-v2r8-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2026-05-20',
+            'title': 'Red Hat Enterprise Linux 8 Security Technical Implementation Guide',
+            'version': 2,
+        },
         'controls': [
             'stig:rhel8:V-230438',
             'stig:rhel8:V-230446',
@@ -1362,6 +1462,21 @@ PROFILES = {
     },
     'stig_rhel9': {
         'b32_twins': 'required',
+        'benchmark': {
+            'benchmark_date': '01 Jul 2026',
+            'benchmark_id': 'RHEL_9_STIG',
+            'provenance': 'the release the profile claims (V2R9)',
+            'release': 9,
+            'release_info': 'Release: 9 Benchmark Date: 01 Jul 2026',
+            'source': {
+                'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                'file': 'shared/references/disa-stig-rhel9-v2r9-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2026-05-20',
+            'title': 'Red Hat Enterprise Linux 9 Security Technical Implementation Guide',
+            'version': 2,
+        },
         'controls': [
             'stig:rhel9:V-258189',
             'stig:rhel9:V-258190',
@@ -1380,6 +1495,21 @@ PROFILES = {
     },
     'stig_ubuntu2204': {
         'b32_twins': 'required',
+        'benchmark': {
+            'benchmark_date': '01 Apr 2026',
+            'benchmark_id': 'CAN_Ubuntu_22-04_LTS_STIG',
+            'provenance': 'the release the profile claims (V2R8)',
+            'release': 8,
+            'release_info': 'Release: 8 Benchmark Date: 01 Apr 2026',
+            'source': {
+                'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                'file': 'shared/references/disa-stig-ubuntu2204-v2r8-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2026-02-06',
+            'title': 'Canonical Ubuntu 22.04 LTS Security Technical Implementation Guide',
+            'version': 2,
+        },
         'controls': [
             'stig:ubuntu2204:V-260613',
             'stig:ubuntu2204:V-260614',

@@ -27,7 +27,8 @@ REGION_FILES = sorted(os.path.relpath(path, ROOT)
 @pytest.fixture
 def checkout(tmp_path):
     """The generator, its data and every file it writes, copied under tmp_path."""
-    for relative in [SCRIPT, os.path.join("data", "controls.yml"), os.path.join("data", "profiles.yml")] + OUTPUTS:
+    for relative in [SCRIPT, os.path.join("data", "controls.yml"), os.path.join("data", "profiles.yml"),
+                     os.path.join("data", "disa_stig.yml")] + OUTPUTS:
         os.makedirs(str(tmp_path / os.path.dirname(relative)), exist_ok=True)
         shutil.copyfile(os.path.join(ROOT, relative), str(tmp_path / relative))
     return tmp_path
