@@ -47,14 +47,18 @@ class ActionModule(ActionBase):
         _validation, params = self.validate_argument_spec(argument_spec=RF.OPTIONS)
         hostvars = task_vars.get("hostvars", {})
         hosts = params["hosts"] if params["hosts"] is not None else list(task_vars.get("ansible_play_hosts_all", []))
-        names = (params["result_var"], params["plan_var"], params["rules_file_var"], params["probe_var"])
+        names = (params["result_var"], params["plan_var"], params["rules_file_var"], params["probe_var"],
+                 params["waivers_var"])
         found = self._collect(hostvars, hosts, names)
         results = params["results"] if params["results"] is not None else found[params["result_var"]]
         plans = params["plans"] if params["plans"] is not None else found[params["plan_var"]]
         rules_files, probes = found[params["rules_file_var"]], found[params["probe_var"]]
+        # each host's own waivers (host_vars, group_vars, extra vars), never the waivers of the host this task runs for
+        host_waivers = found[params["waivers_var"]]
         now = datetime.datetime.now(datetime.timezone.utc)
         written, error = RF.outcome(
-            lambda: RF.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes),
+            lambda: RF.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes,
+                                  host_waivers),
             "report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)

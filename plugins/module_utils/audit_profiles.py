@@ -96,14 +96,27 @@ def _unknown_error(option, unknown):
                         "its IDs" % (option, "; ".join(parts)))
 
 
-def check_ids(wanted=None, skipped=None):
+_INDEX = []
+
+
+def catalog_index():
+    """_catalog_index(), built once per process (the reports look every waiver key up in it)."""
+    if not _INDEX:
+        _INDEX.append(_catalog_index())
+    return _INDEX[0]
+
+
+def check_ids(wanted=None, skipped=None, option=None):
     """Raise ProfileError, naming close matches, for an ID that no bundled profile has. The role
-    also calls this once on the controller (filter control_id_error), before it changes anything."""
-    index = _catalog_index()
-    for option, given in (("controls", split_ids(wanted)), ("skip_controls", split_ids(skipped))):
+    also calls this once on the controller (filter control_id_error), before it changes anything.
+    With option, wanted alone is checked and the message names that option (waiver keys, tags)."""
+    index = catalog_index()
+    checks = (((option, split_ids(wanted)),) if option else
+              (("controls", split_ids(wanted)), ("skip_controls", split_ids(skipped))))
+    for name, given in checks:
         unknown = [i for i in given if i.upper() not in index]
         if unknown:
-            raise _unknown_error(option, unknown)
+            raise _unknown_error(name, unknown)
 
 
 def _not_in_profile_reason(control_id, control, profile):

@@ -22,6 +22,7 @@ import uuid
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_texts import TEXTS
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
 
@@ -59,10 +60,40 @@ def _missing(control_id, result):
 
 
 def _waiver(control, waivers):
-    for key in (control["id"], control["catalog_id"], control.get("stig_id") or ""):
-        if key and waivers.get(key):
-            return waivers[key]
-    return None
+    """(justification, the key that named it) of the waiver for a control, or (None, None). A
+    key is any ID the catalog knows for the control (V-, SV-, STIG ID, CIS number, as
+    auditkit_controls accepts), in any case; check_waiver_keys refuses the others."""
+    index = PF.catalog_index()
+    for key, justification in waivers.items():
+        if justification and control["catalog_id"] in index.get(str(key).upper(), ()):
+            return justification, key
+    return None, None
+
+
+def check_waiver_keys(waivers_by_scope):
+    """Raise ValueError, naming close matches, when a waiver key names no control of any
+    bundled profile, or a host's waivers are not a mapping; waivers_by_scope: {scope: waivers}."""
+    for scope, waivers in sorted(waivers_by_scope.items()):
+        if not isinstance(waivers, dict):
+            raise ValueError("auditkit_waivers of %s: expected a mapping of control ID to justification, got %s"
+                             % (scope, type(waivers).__name__))
+        try:
+            PF.check_ids([str(key) for key in waivers], option="auditkit_waivers of %s" % scope)
+        except PF.ProfileError as exc:
+            raise ValueError(str(exc))
+
+
+def waiver_scope(host_name, key):
+    """Who a waiver applies to, as every format names it: the host and the key it was given by."""
+    return "host %s (auditkit_waivers key %s)" % (host_name, key)
+
+
+def waiver_text(control):
+    """A waived row's waiver with its scope ('ticket 42 [waiver for host h2 ...]'), or ''."""
+    if not control.get("waiver"):
+        return ""
+    scope = control.get("waiver_scope")
+    return "%s [waiver for %s]" % (control["waiver"], scope) if scope else control["waiver"]
 
 
 def _planned_for(catalog_id, plan, current_status):
@@ -91,12 +122,13 @@ def _probe_for(catalog_id, probe):
     return None
 
 
-def _control_row(control, result, plan, waivers, probe=None):
-    waiver = _waiver(control, waivers)
+def _control_row(control, result, plan, waivers, probe=None, host_name=None):
+    waiver, key = _waiver(control, waivers)
     status = "waived" if waiver and control["status"] == "fail" else control["status"]
     return {"id": control["id"], "catalog_id": control["catalog_id"], "status": status,
             "original_status": control["status"], "reason": control["reason"],
             "waiver": waiver if status == "waived" else None,  # a waiver acts on failures only
+            "waiver_scope": waiver_scope(host_name, key) if status == "waived" else None,
             "evidence": _evidence(control["catalog_id"], result), "missing": _missing(control["catalog_id"], result),
             "advisory": control.get("advisory", []), "notes": control.get("notes", []),
             "planned": _planned_for(control["catalog_id"], plan, control["status"]),
@@ -149,7 +181,7 @@ def host_outcome(name, result, plan=None, waivers=None, expected=(), rules_file=
         return {"name": name, "status": status, "error": message, "profile": None, "machine": None, "mode": None,
                 "compliant": False, "controls": [_unjudged_row(c, status, message) for c in expected],
                 "findings": [], "planned_changes": []}
-    controls = [_control_row(c, result, plan, waivers, probe) for c in result.get("controls", [])]
+    controls = [_control_row(c, result, plan, waivers, probe, name) for c in result.get("controls", [])]
     return {"name": name, "status": host_status(controls), "error": None, "profile": result.get("profile"),
             "machine": result.get("machine"), "mode": result.get("mode"),
             "compliant": all(c["status"] not in DRIFT_STATUSES for c in controls) and result.get("compliant", True),
@@ -215,22 +247,35 @@ def _expected_controls(results):
     return catalog_ids, profiles
 
 
+def waivers_per_host(names, waivers=None, host_waivers=None):
+    """{host: its waivers}: waivers (given for every host of the report) updated with the host's
+    own (host_waivers: {host: its auditkit_waivers}); hosts without waivers are left out.
+    Raises ValueError for a key no bundled control has."""
+    waivers, host_waivers = waivers or {}, dict((h, w) for h, w in (host_waivers or {}).items() if w is not None)
+    check_waiver_keys(dict([("every host", waivers)] + [("host %s" % h, w) for h, w in host_waivers.items()]))
+    effective = dict((name, dict(waivers, **host_waivers.get(name, {}))) for name in names)
+    return dict((name, given) for name, given in effective.items() if given)
+
+
 def build_report(results, hosts=None, plans=None, waivers=None, title=None, generated_at=None,
-                 kind="drift_report", generator="auditkit.auditd", rules_files=None, probes=None):
+                 kind="drift_report", generator="auditkit.auditd", rules_files=None, probes=None, host_waivers=None):
     """The report document.
 
     results: {host: current result, or None when the host has none}; hosts: every host of the
     play (default: the keys of results); plans: {host: audit_rules check-mode result} for a
     remediate dry run; rules_files: {host: the file remediate writes}, for drift_report;
-    probes: {host: audit_rules_probe result}, when the run probed (auditkit_probe)."""
-    waivers, plans, rules_files, probes = waivers or {}, plans or {}, rules_files or {}, probes or {}
+    probes: {host: audit_rules_probe result}, when the run probed (auditkit_probe);
+    waivers: {control ID: justification} for every host; host_waivers: {host: its own
+    auditkit_waivers}, which apply to that host only."""
+    plans, rules_files, probes = plans or {}, rules_files or {}, probes or {}
     names = list(hosts) if hosts is not None else sorted(results)
+    waivers = waivers_per_host(names, waivers, host_waivers)
     catalog_ids, profiles = _expected_controls(results)
     # a host without verdicts is listed with the fleet's controls only when the fleet used one
     # profile; in a mixed fleet it is one row, as a host
     expected = catalog_ids if len(profiles) == 1 else []
     entries = [host_outcome(name, results.get(name), plans.get(name) if kind == "remediate_check" else None,
-                            waivers, expected, rules_files.get(name), probes.get(name)) for name in names]
+                            waivers.get(name), expected, rules_files.get(name), probes.get(name)) for name in names]
     return assemble_report(entries, [control_meta(c) for c in catalog_ids], kind, waivers, title, generated_at,
                            generator)
 
@@ -295,7 +340,7 @@ def reason_of(host, control):
     if host["error"]:
         return host["error"]
     if control["status"] == "waived":
-        return "waived: %s (%s)" % (control["waiver"], control["reason"])
+        return "waived: %s (%s)" % (waiver_text(control), control["reason"])
     return control["reason"]
 
 
@@ -392,7 +437,7 @@ def render_csv(report):
             planned = control.get("planned") or {}
             writer.writerow([csv_safe(v) for v in (
                 host["name"], host["status"], control["id"], meta.get("title", ""), meta.get("severity", ""),
-                control["status"], reason_of(host, control), control["waiver"] or "",
+                control["status"], reason_of(host, control), waiver_text(control),
                 "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
                 "; ".join(control["missing"]), planned.get("status", ""),
                 "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])),
@@ -437,7 +482,7 @@ def _testcase(host, control, title):
     elif tag == "error":
         body = "<error message=%s/>" % _attr("%s%s: %s" % (regressed, status, host["error"] or control["reason"]))
     elif status == "waived":
-        body = "<skipped message=%s/>" % _attr("waived: %s" % control["waiver"])
+        body = "<skipped message=%s/>" % _attr("waived: %s" % waiver_text(control))
     elif status == "not_applicable":
         body = "<skipped message=%s/>" % _attr("not applicable: %s" % control["reason"])
     else:
@@ -465,7 +510,7 @@ def _finding_details(control, host):
     """The current state only: verdict, evidence that exists now, what is missing now."""
     lines = ["auditkit.auditd: %s" % (host["error"] or control["reason"])]
     if control["waiver"]:
-        lines.append("Waived: %s" % control["waiver"])
+        lines.append("Waived: %s" % waiver_text(control))
     lines += ["Evidence (%s) %s:%s: %s" % (e["where"], e["file"], e["line"], e["text"]) for e in control["evidence"]]
     lines += ["Missing: %s" % line for line in control["missing"]]
     lines += ["Advisory %s: %s" % (a["status"], a["rule"]) for a in control["advisory"]]
@@ -477,7 +522,7 @@ def _finding_details(control, host):
 def _comments(control, report=None):
     """Waiver, the planned fix (not applied) and the change since a baseline go into the
     comments, never into the status."""
-    parts = ["Waived: %s" % control["waiver"]] if control["waiver"] else []
+    parts = ["Waived: %s" % waiver_text(control)] if control["waiver"] else []
     since = RC.checklist_comment(control, report or {})
     if since:
         parts.append(since)

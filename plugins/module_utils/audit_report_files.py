@@ -118,6 +118,7 @@ OPTIONS = dict(
     probe_var=dict(type="str", default="auditkit_probe_result"),
     hosts=dict(type="list", elements="str"),
     waivers=dict(type="dict", default={}),
+    waivers_var=dict(type="str", default="auditkit_waivers"),
     formats=dict(type="list", elements="str", default=["json", "markdown", "html", "junit", "csv", "cklb"],
                  choices=["json", "markdown", "html", "junit", "csv", "cklb"]),
     title=dict(type="str"),
@@ -181,7 +182,7 @@ def comparison_fields(report, max_listed=50):
     return fields
 
 
-def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None):
+def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None, host_waivers=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
@@ -194,7 +195,7 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
     dest = params.get("dest") or default_dest(now)
     report = RD.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
                              generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
-                             rules_files=rules_files, probes=probes)
+                             rules_files=rules_files, probes=probes, host_waivers=host_waivers)
     if params.get("baseline"):
         report = with_baseline(report, params["baseline"])
     paths, changed, diffs = write_files(dest, RD.render_files(report, params["formats"], render_html), mode, check_mode)

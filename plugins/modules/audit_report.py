@@ -78,9 +78,20 @@ options:
     type: list
     elements: str
   waivers:
-    description: Control ID (V-274091, a STIG ID, a catalog ID) to the written justification for accepting its failure.
+    description:
+      - Control ID to the written justification for accepting its failure, for B(every) host of the report. A key is
+        any ID the catalog knows for the control (V-, SV- with or without its revision, STIG ID, CIS number, catalog
+        ID; any case); a key no bundled control has fails the task with close matches, and nothing is written.
+      - Each host's own waivers come from O(waivers_var) instead; they apply to that host only.
     type: dict
     default: {}
+  waivers_var:
+    description:
+      - The variable holding each host's own waivers (the role's C(auditkit_waivers), from host_vars, group_vars,
+        the inventory or extra vars), read from every host of the play; they apply to that host only and are
+        added to O(waivers). Each waived row names its scope (the host and the key) in every format.
+    type: str
+    default: auditkit_waivers
   title:
     description: Title of the report. Default names the kind, for example C(auditkit.auditd remediate dry run (check
       mode) - current state and planned changes).
