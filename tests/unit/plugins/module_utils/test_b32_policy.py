@@ -33,10 +33,24 @@ def test_every_b32_fact_is_classified_and_agrees_with_the_listed_lines(control_i
         assert fact == "advisory" and control["b32_rule_required"] is not True
 
 
-@pytest.mark.parametrize("profile", sorted(PROFILES))
-def test_profile_b32_policy_equals_the_catalog_fact(profile):
-    facts = set(GEN.b32_fact(CATALOG[c]) for c in PROFILES[profile]["controls"]) - {None}
-    assert facts == {PROFILES[profile]["b32_twins"]}
+# b32 on a 64-bit machine per profile, written by hand from the words docs/profiles.md quotes: the STIG's
+# fix or check text (both b32 and b64 asked for: required), for CIS the research notes (no PDF text).
+B32_ON_64_BIT = {
+    "stig_al2023": "advisory", "stig_ol8": "required", "stig_ol9": "required", "stig_rhel10": "required",
+    "stig_rhel7": "required", "stig_rhel8": "required", "stig_rhel9": "required", "stig_ubuntu2204": "required",
+    "cis_al2023": "advisory", "cis_rhel7": "required", "cis_rhel7_v3": "advisory", "cis_rhel8": "advisory",
+    "cis_rhel8_v1": "advisory", "cis_rhel9": "advisory", "cis_ubuntu2204": "advisory",
+}
+
+
+def test_every_profile_has_a_b32_reading():
+    assert sorted(B32_ON_64_BIT) == sorted(PROFILES)
+
+
+@pytest.mark.parametrize("profile", sorted(p for p in PROFILES if p.startswith("stig_")))
+def test_stig_b32_policy_is_whether_disas_fix_text_lists_b32_lines(profile):
+    fix_texts = " ".join(CATALOG[c]["verbatim_fix_text"] for c in PROFILES[profile]["controls"])
+    assert ("required" if "arch=b32" in fix_texts else "advisory") == B32_ON_64_BIT[profile]
 
 
 def test_generator_refuses_a_profile_that_contradicts_the_catalog():
@@ -68,4 +82,4 @@ def test_64_bit_twins_are_advisory_unless_the_text_requires_b32(profile):
     assert required == [line for c in PROFILES[profile]["controls"] for line in CONTROLS[c]["rules"]]
     advisory = [r.text for r in rules if r.advisory]
     assert all("arch=b32" in t for t in advisory)
-    assert bool(advisory) == (PROFILES[profile]["b32_twins"] == "advisory")
+    assert bool(advisory) == (B32_ON_64_BIT[profile] == "advisory")
