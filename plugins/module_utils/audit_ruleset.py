@@ -356,27 +356,30 @@ def _delete_all(result, identities, key):
     kept_ids = set(kernel_identity(loaded.rule, loaded.canon) for loaded in result.rules())
     for identity in list(identities):
         if identity not in kept_ids:
-            del identities[identity]
+            del identities[identity]  # every copy of an identity has the same keys
 
 
 def _apply_rule(result, identities, loaded):
+    """Add or delete one rule. ``identities`` maps a kernel identity to its rules in list order."""
     identity = kernel_identity(loaded.rule, loaded.canon)
     rules = result.lists.setdefault(loaded.canon.list, [])
+    same = identities.setdefault(identity, [])
     if loaded.rule.operation == "delete":
-        if identity not in identities:
+        if not same:
             return AuditRuleError("no such rule to delete (auditctl: No such file or directory)", loaded.source)
-        first = identities.pop(identity)
-        rules.remove(first)
+        rules.remove(same.pop(0))  # the kernel deletes the first one in list order
         return None
-    if identity in identities:
-        first = identities[identity]
+    if same and loaded.rule.command != "-A":
+        # the kernel's comparison includes the prepend flag, which it clears once a rule is in:
+        # a -A line never meets its twin, a -a line meets any (measured: tests/kernel/test_kernel_differential.py)
         return AuditRuleError("same rule as %s:%s: the kernel refuses it (Rule exists)"
-                              % (first.source.file, first.source.line), loaded.source)
-    identities[identity] = loaded
+                              % (same[0].source.file, same[0].source.line), loaded.source)
     if loaded.rule.command == "-A":
         rules.insert(0, loaded)
+        same.insert(0, loaded)
     else:
         rules.append(loaded)
+        same.append(loaded)
     return None
 
 

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kernel_helpers import KernelGuard
 
@@ -343,4 +344,56 @@ def test_load_settings_decide_whether_auditctl_goes_on(tool, tmp_path, setting):
     kernel_keys = [PA.parse_rule(line, listing=True).keys for line in tool.loaded_lines()]
     engine = R.simulate_load(R.parse_items(text, str(path)), MACHINE)
     assert [r.rule.keys for r in engine.rules()] == kernel_keys, (setting, tool.loaded_lines())
+    tool.run("-D")
+
+
+# --- hypothesis properties judged by the kernel (issue 27) -------------------------------------------
+# Random spellings of one rule (parser, canonical form), and random sequences of lines replayed as
+# auditctl -R replays them (audit_ruleset.simulate_load): what each auditctl build leaves in the kernel
+# is the expected value, never the engine's own.
+
+SPELLED_RULES = st.builds(lambda parts: " ".join(p for p in parts if p),
+                          st.tuples(st.sampled_from(HEADS), st.sampled_from(ARCHES), st.sampled_from(SYSCALLS),
+                                    st.sampled_from(FILTERS), st.sampled_from(KEYS)))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=SPELLED_RULES)
+def test_property_engine_reads_a_spelling_as_the_kernel_stores_it(tool, kernel, line):
+    kernel_accepts, loaded = kernel(line)
+    engine_accepts, written = _engine_accepts(line, tool.version)
+    assert engine_accepts == kernel_accepts, (line, loaded)
+    if kernel_accepts and not loaded[0].startswith(" -p "):
+        shown = PA.parse_rule(loaded[0], listing=True)
+        written = _as_loaded_by(written, tool.version)
+        assert S.canonical_text(written, MACHINE, os.path.isdir) == S.canonical_text(shown, MACHINE, os.path.isdir)
+
+
+def _keyed(text, key):
+    return "%s -k %s" % (text, key)
+
+
+# Lines of a load: rules with their own key (loaded once; a second copy is "Rule exists"), rejected
+# lines, prepends, deletions by rule and by key, and the settings that decide whether it goes on.
+LOAD_LINE = st.one_of(
+    st.builds(_keyed, st.sampled_from(["-a always,exit -F arch=b64 -S init_module", "-w /usr/bin/kmod -p x",
+                                       "-A always,exit -F arch=b32 -S delete_module -F auid>=1000",
+                                       "-a never,exit -F arch=b64 -S finit_module"]),
+              st.sampled_from(["k1", "k2", "k3"])),
+    st.sampled_from(["-a always,exit -F arch=b64 -S nosuch_syscall -k bad", "-a always,exit -F arch=b99 -S open",
+                     "-d always,exit -F arch=b64 -S init_module -k k1", "-D -k k2", "-c", "-i",
+                     "-a always,exit -F arch=b64 -S open -F inode<5 -k bad"]))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(LOAD_LINE, min_size=1, max_size=8))
+def test_property_a_replayed_load_leaves_what_auditctl_leaves(tool, tmp_path_factory, lines):
+    text = "-D\n" + "".join(line + "\n" for line in lines)
+    path = tmp_path_factory.mktemp("load") / "load.rules"
+    path.write_text(text)
+    tool.run("-D")
+    tool.run("-R", str(path))
+    kernel = [S.canonical_text(PA.parse_rule(line, listing=True), MACHINE) for line in tool.loaded_lines()]
+    engine = R.simulate_load(R.parse_items(text, str(path)), MACHINE)
+    assert [S.canonical_text(r.rule, MACHINE) for r in engine.rules("exit")] == kernel, (text, tool.loaded_lines())
     tool.run("-D")

@@ -163,3 +163,15 @@ def test_ignore_errors_setting_keeps_going_like_continue():
     result = _load("-i\n-a always,exit -S nosuch\n-a always,exit -F arch=b64 -S init_module\n")
     assert result.stop is None and len(result.rejected) == 1
     assert [r.source.line for r in result.rules()] == [3]
+
+
+def test_a_prepended_twin_is_loaded_and_a_later_appended_twin_is_not():
+    # measured with auditctl -R (tests/kernel/test_kernel_differential.py::test_property_a_replayed_load_...):
+    # the kernel compares the prepend flag too and clears it once the rule is in
+    rule = "always,exit -F arch=b64 -S init_module -k k1"
+    assert len(_load("-a %s\n-A %s\n" % (rule, rule)).rules()) == 2
+    assert len(_load("-A %s\n-A %s\n" % (rule, rule)).rules()) == 2
+    refused = _load("-A %s\n-a %s\n" % (rule, rule))
+    assert "Rule exists" in refused.stop.reason and refused.stop.line == 2
+    twice_deleted = _load("-a %s\n-A %s\n-d %s\n-d %s\n" % (rule, rule, rule, rule))
+    assert twice_deleted.stop is None and twice_deleted.rules() == []
