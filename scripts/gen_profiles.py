@@ -70,9 +70,13 @@ control-ID tags (`--tags V-274091`) and the profile choices of the role and the 
   `query_module` do not exist: controls made only of them are `not_applicable`, and a line
   naming them is reported as one `auditctl -R` stops at (the DISA AL2023 create_module line
   on Graviton).
-* `profile: auto` reads `/etc/os-release` and picks the STIG profile of the distribution and
-  major version; it says which in `profile.picked_by` and fails with the list of profiles
-  elsewhere.
+* `profile: auto` reads `/etc/os-release` and picks the STIG profile of the distribution (`ID`)
+  and major version (`VERSION_ID`), the "auto for" column below (AlmaLinux 9 gets its own STIG,
+  `stig_alma9`, not RHEL 9's); it says which in `profile.picked_by` and fails with the list of
+  profiles elsewhere. CIS profiles are never picked by `auto`.
+* CIS benchmarks are not freely published: the CIS profiles' rule lines are what
+  ComplianceAsCode's CIS control files and ansible-lockdown's templates implement (named per
+  profile below), not the benchmark's own words.
 
 ## Profiles
 
@@ -259,6 +263,41 @@ def _benchmark_section(profiles):
     return lines
 
 
+def _source_lines(profile, catalog):
+    """Where a profile's facts come from, and what of its benchmark's text is not public."""
+    entries = [catalog[cid] for cid in profile["controls"]]
+    primaries = []
+    for entry in entries:
+        primary = entry["source"]["primary"]
+        for item in primary if isinstance(primary, list) else [primary]:
+            if item not in primaries:
+                primaries.append(item)
+    lines = ["  * %s\n" % item for item in primaries]
+    without_fix = [_display_id(e) for e in entries if not e.get("verbatim_fix_text")]
+    if entries[0]["id"].startswith("cis:"):
+        lines.append("  * **Not public:** the CIS benchmark's text; the rules are what the implementations above write.\n")
+    elif without_fix:
+        lines.append("  * **Not public:** the fix text of %s; the rules are the example lines of the check text.\n"
+                     % ", ".join(without_fix))
+    missing = [_display_id(e) for e in entries if e.get("vuln_id") and (not e.get("stig_id") or not e.get("ccis"))]
+    if missing:
+        lines.append("  * **Not found in any public source:** the STIG ID or CCIs of %s (left empty, not guessed).\n"
+                     % ", ".join(missing))
+    if any(e.get("provenance") for e in entries):
+        lines.append("  * Added to `data/controls.yml` after the research catalog (each control's `provenance`).\n")
+    return lines
+
+
+def _sources_section(profiles, catalog):
+    lines = ["\n## Sources per profile\n\n"
+             "The catalog's primary source of each profile's controls (`data/controls.yml` `source`, with the\n"
+             "secondary sources and version notes there), and what of the benchmark's text is not public.\n\n"]
+    for name in sorted(profiles):
+        lines.append("* `%s` (%s):\n" % (name, catalog[profiles[name]["controls"][0]]["benchmark_version"]))
+        lines.extend(_source_lines(profiles[name], catalog))
+    return lines
+
+
 def _doc(controls, profiles, uid_min, catalog):
     lines = [DOC_HEAD % uid_min]
     for name in sorted(profiles):
@@ -269,6 +308,7 @@ def _doc(controls, profiles, uid_min, catalog):
         lines.append("| `%s` | %s | %s | %s | %s |\n" % (name, profile["title"], auto, profile["b32_twins"], ids))
     lines.extend(_b32_section(catalog, profiles))
     lines.extend(_benchmark_section(profiles))
+    lines.extend(_sources_section(profiles, catalog))
     lines.append("\n## Controls and their rules\n")
     for cid in sorted(controls):
         control = controls[cid]

@@ -32,6 +32,7 @@ APT_PACKAGES=(
     auditd
     openscap-scanner
     ssg-nondebian
+    ssg-debderived  # SSG 0.1.65 for Ubuntu 20.04/22.04: the catalog cross-check (tests/openscap)
     docker.io
     mmdebstrap
     gawk          # augenrules is tested under both gawk (RHEL, AL2023) and mawk (Debian)

@@ -511,6 +511,43 @@ TEXTS = {
             ),
         ],
     },
+    'stig:alma9:V-269466': {
+        'check_text': (
+            'Verify that AlmaLinux OS 9 is configured to audit the execution of the "delete_module", "i'
+            'nit_module" and "finit_module" system calls with the following command: $ auditctl -l | gr'
+            'ep module -a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=un'
+            'set -k module_chng -a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F'
+            ' auid!=unset -k module_chng -a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F a'
+            'uid!=unset -k module_chng -a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F aui'
+            'd!=unset -k module_chng If both the "b32" and "b64" audit rules are not defined for the "d'
+            'elete_module", "init_module" and "finit_module" system calls, or any of the lines returned'
+            ' are commented out, this is a finding.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [
+            (
+                'One control covers delete_module, init_module and finit_module (RHEL 9 splits them into V-'
+                '258189 and V-258190); both b32 and b64 required ("If both the \\"b32\\" and \\"b64\\" audit ru'
+                'les are not defined").'
+            ),
+        ],
+    },
+    'stig:alma9:V-269486': {
+        'check_text': (
+            'Verify that AlmaLinux OS 9 is configured to audit the execution of the "kmod" command with'
+            ' the following command: $ auditctl -l | grep kmod -a always,exit -F path=/usr/bin/kmod -F '
+            'perm=x -F auid>=1000 -F auid!=unset -k modules If the command does not return a line, or t'
+            'he line is commented out, this is a finding.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [
+            'Path rule -F path=/usr/bin/kmod -F perm=x with auid filters, as RHEL 9 V-258195.',
+        ],
+    },
     'stig:ol8:V-248773': {
         'check_text': (
             'Verify OL 8 generates an audit record for any use of the "init_module" and "finit_module" '
@@ -2551,6 +2588,284 @@ TEXTS = {
             ),
         ],
     },
+    'stig:sle15:V-234937': {
+        'check_text': (
+            'Verify the SUSE operating system is generates an audit record for all uses of the "insmod"'
+            ' command.\n\nCheck that the command is being audited by performing the following command:\n\n>'
+            " sudo auditctl -l | grep -w '/sbin/insmod'\n\n-w /sbin/insmod -p x -k modules\n\nIf the system"
+            ' is configured to audit the execution of the module management program "insmod", the comma'
+            'nd will return a line.\n\nIf the command does not return a line, this is a finding.\n\nNote:\nT'
+            'he "-k" allows for specifying an arbitrary identifier. The string following "-k" does not '
+            'need to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the SUSE operating system to audit the execution of the module management progra'
+            'm "insmod" by adding the following line to "/etc/audit/rules.d/audit.rules":\n\n-w /sbin/ins'
+            'mod -p x -k modules \n\nTo reload the rules file, restart the audit daemon\n\n> sudo systemctl'
+            ' restart auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+        ),
+        'notes': [
+            (
+                'Watch on /sbin/insmod, the path as DISA writes it (the engine judges that path; on a merge'
+                'd-/usr host /sbin/insmod is reached through the /sbin symlink).'
+            ),
+        ],
+    },
+    'stig:sle15:V-234938': {
+        'check_text': (
+            'Verify the SUSE operating system generates an audit record for all uses of the "rmmod" com'
+            'mand.\n\nCheck that the command is being audited by performing the following command:\n\n> sud'
+            "o auditctl -l | grep -w '/sbin/rmmod'\n\n-w /sbin/rmmod -p x -k modules\n\nIf the system is co"
+            'nfigured to audit the execution of the module management program "rmmod", the command will'
+            ' return a line. \n\nIf the command does not return a line, this is a finding.\n\nNote:\nThe "-k'
+            '" allows for specifying an arbitrary identifier. The string following "-k" does not need t'
+            'o match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the SUSE operating system to audit the execution of the module management progra'
+            'm "rmmod" by adding the following line to "/etc/audit/rules.d/audit.rules":\n\n-w /sbin/rmmo'
+            'd -p x -k modules\n\nTo reload the rules file, restart the audit daemon\n\n> sudo systemctl re'
+            'start auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+        ),
+        'notes': [
+            'Watch on /sbin/rmmod (the path as DISA writes it).',
+        ],
+    },
+    'stig:sle15:V-234939': {
+        'check_text': (
+            'Verify the SUSE operating system generates an audit record for all uses of the "modprobe" '
+            'command.\n\nCheck that the command is being audited by performing the following command:\n\n> '
+            "sudo auditctl -l | grep -w '/sbin/modprobe'\n\n-w /sbin/modprobe -p x -k modules\n\nIf the sys"
+            'tem is configured to audit the execution of the module management program "modprobe", the '
+            'command will return a line. \n\nIf the command does not return a line, this is a finding.\n\nN'
+            'ote:\nThe "-k" allows for specifying an arbitrary identifier. The string following "-k" doe'
+            's not need to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the SUSE operating system to audit the execution of the module management progra'
+            'm "modprobe" by adding the following line to "/etc/audit/rules.d/audit.rules":\n\n-w /sbin/m'
+            'odprobe -p x -k modules \n\nTo reload the rules file, restart the audit daemon\n\n> sudo syste'
+            'mctl restart auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+        ),
+        'notes': [
+            'Watch on /sbin/modprobe (the path as DISA writes it).',
+        ],
+    },
+    'stig:sle15:V-234940': {
+        'check_text': (
+            'Verify the SUSE operating system generates an audit record for all uses of the "kmod" comm'
+            'and.\n\nCheck that the command is being audited by performing the following command:\n\n> sudo'
+            " auditctl -l | grep -w '/usr/bin/kmod'\n\n-w /usr/bin/kmod -p x -k modules\n\nIf the system is"
+            ' configured to audit the execution of the module management program "kmod", the command wi'
+            'll return a line. \n\nIf the command does not return a line, this is a finding.\n\nNote:\nThe "'
+            '-k" allows for specifying an arbitrary identifier. The string following "-k" does not need'
+            ' to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the SUSE operating system to audit the execution of the module management progra'
+            'm "kmod" by adding the following line to "/etc/audit/rules.d/audit.rules":\n\n-w /usr/bin/km'
+            'od -p x -k modules\n\nTo reload the rules file, restart the audit daemon\n\n> sudo systemctl r'
+            'estart auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+        ),
+        'notes': [
+            (
+                'Watch on /usr/bin/kmod (watch form, not the path=/usr/bin/kmod -F perm=x rule of the RHEL '
+                'STIGs).'
+            ),
+        ],
+    },
+    'stig:sle15:V-234951': {
+        'check_text': (
+            'Verify the SUSE operating system generates an audit record for all uses of the "delete_mod'
+            'ule" system call.\n\nCheck that the system call is being audited by performing the following'
+            " command:\n\n> sudo auditctl -l | grep -w 'delete_module'\n\n-a always,exit -F arch=b32 -S del"
+            'ete_module -F auid>=1000 -F auid!=-1 -k unload_module\n-a always,exit -F arch=b64 -S delete'
+            '_module -F auid>=1000 -F auid!=-1 -k unload_module\n\nIf both the "b32" and "b64" audit rule'
+            's are not defined for the "unload_module" syscall, this is a finding.\n\nNote:\nThe "-k" allo'
+            'ws for specifying an arbitrary identifier. The string following "-k" does not need to matc'
+            'h the example output above.'
+        ),
+        'disa': None,
+        'errata': [
+            (
+                'ERRATUM: the finding sentence names the "unload_module" syscall (the key of the example ru'
+                'les) instead of delete_module.'
+            ),
+        ],
+        'fix_text': (
+            'Configure the SUSE operating system to generate an audit record for all uses of the "delet'
+            'e_module" system call. \n\nAdd or update the following rules to "/etc/audit/rules.d/audit.ru'
+            'les":\n\n-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=4294967295 -k un'
+            'load_module\n-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=4294967295 '
+            '-k unload_module\n\nTo reload the rules file, restart the audit daemon\n\n> sudo systemctl res'
+            'tart auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+        ),
+        'notes': [
+            "Key 'unload_module' (fix and check); the note says the -k value is arbitrary.",
+            (
+                'Both b32 and b64 rules required (\'If both the "b32" and "b64" audit rules are not defined '
+                "... this is a finding')."
+            ),
+        ],
+    },
+    'stig:sle15:V-234952': {
+        'check_text': (
+            'Verify the SUSE operating system generates an audit record for all uses of the "init_modul'
+            'e" and "finit_module" system calls.\n\nCheck that the system calls are being audited by perf'
+            'orming the following command:\n\n> sudo auditctl -l | grep init_module\n\n-a always,exit -F ar'
+            'ch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -k moduleload\n-a always,exit '
+            '-F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -k moduleload\n\nIf both t'
+            'he "b32" and "b64" audit rules are not defined for the init_module" and "finit_module" sys'
+            'calls, this is a finding.\n\nNote:\nThe "-k" allows for specifying an arbitrary identifier. T'
+            'he string following "-k" does not need to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [
+            (
+                'ERRATUM: the finding sentence has an unbalanced quote (\'for the init_module" and "finit_mo'
+                'dule" syscalls\').'
+            ),
+        ],
+        'fix_text': (
+            'Configure the SUSE operating system to generate an audit record for all uses of the "init_'
+            'module" and "finit_module" system calls. \n\nAdd or update the following rules to "/etc/audi'
+            't/rules.d/audit.rules":\n\n-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1'
+            '000 -F auid!=4294967295 -k moduleload\n-a always,exit -F arch=b64 -S init_module,finit_modu'
+            'le -F auid>=1000 -F auid!=4294967295 -k moduleload\n\nTo reload the rules file, restart the '
+            'audit daemon:\n\n> sudo systemctl restart auditd.service\n\nor issue the following command:\n\n>'
+            ' sudo augenrules --load'
+        ),
+        'notes': [
+            "Key 'moduleload' (fix and check); the note says the -k value is arbitrary.",
+            (
+                'Both b32 and b64 rules required (\'If both the "b32" and "b64" audit rules are not defined '
+                "... this is a finding')."
+            ),
+        ],
+    },
+    'stig:ubuntu2004:V-238295': {
+        'check_text': (
+            'Verify the Ubuntu operating system generates an audit record for any successful/unsuccessf'
+            'ul attempts to use the "init_module" and "finit_module" syscalls. \n \nCheck the currently c'
+            'onfigured audit rules with the following command: \n \n$ sudo auditctl -l | grep init_module'
+            ' \n \n-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -k mo'
+            'dule_chng \n-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=-'
+            '1 -k module_chng  \n \nIf the command does not return audit rules for the "init_module" and '
+            '"finit_module" syscalls or the lines are commented out, this is a finding.\n \nNotes: \nFor 3'
+            '2-bit architectures, only the 32-bit specific output lines from the commands are required.'
+            ' \nThe "-k" allows for specifying an arbitrary identifier, and the string after it does not'
+            ' need to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the audit system to generate an audit event for any successful/unsuccessful use '
+            'of the "init_module" and "finit_module" syscalls.  \n \nAdd or update the following rules in'
+            ' the "/etc/audit/rules.d/stig.rules" file: \n \n-a always,exit -F arch=b32 -S init_module,fi'
+            'nit_module -F auid>=1000 -F auid!=4294967295 -k module_chng \n-a always,exit -F arch=b64 -S'
+            ' init_module,finit_module -F auid>=1000 -F auid!=4294967295 -k module_chng \n  \nNotes: For '
+            '32-bit architectures, only the 32-bit specific entries are required.  \n  \nTo reload the ru'
+            'les file, issue the following command: \n \n$ sudo augenrules --load'
+        ),
+        'notes': [
+            (
+                'Fix writes auid!=4294967295, the check shows the auditctl -l form auid!=-1; the same value'
+                ' (unset).'
+            ),
+            (
+                "'For 32-bit architectures, only the 32-bit specific entries are required': on 64-bit machi"
+                'nes both the b32 and the b64 line are listed.'
+            ),
+        ],
+    },
+    'stig:ubuntu2004:V-238297': {
+        'check_text': (
+            'Verify the Ubuntu operating system generates an audit record for any successful/unsuccessf'
+            'ul attempts to use the "delete_module" syscall. \n \nCheck the currently configured audit ru'
+            'les with the following command: \n \n$ sudo auditctl -l | grep -w delete_module \n \n-a always'
+            ',exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=-1 -k module_chng \n-a always,exi'
+            't -F arch=b64 -S delete_module -F auid>=1000 -F auid!=-1 -k module_chng \n \nIf the command '
+            'does not return a line that matches the example or the line is commented out, this is a fi'
+            'nding. \n \nNotes: \n- For 32-bit architectures, only the 32-bit specific output lines from t'
+            'he commands are required. \n- The "-k" allows for specifying an arbitrary identifier, and t'
+            'he string after it does not need to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the audit system to generate an audit event for any successful/unsuccessful use '
+            'of the "delete_module" syscall.  \n \nAdd or update the following rules in the "/etc/audit/r'
+            'ules.d/stig.rules" file: \n \n-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F a'
+            'uid!=4294967295 -k module_chng \n-a always,exit -F arch=b64 -S delete_module -F auid>=1000 '
+            '-F auid!=4294967295 -k module_chng \n  \nNotes: For 32-bit architectures, only the 32-bit sp'
+            'ecific entries are required.  \n  \nTo reload the rules file, issue the following command: \n'
+            ' \n$ sudo augenrules --load'
+        ),
+        'notes': [
+            (
+                'Fix writes auid!=4294967295, the check shows the auditctl -l form auid!=-1; the same value'
+                ' (unset).'
+            ),
+            (
+                "'For 32-bit architectures, only the 32-bit specific entries are required': on 64-bit machi"
+                'nes both the b32 and the b64 line are listed.'
+            ),
+        ],
+    },
+    'stig:ubuntu2004:V-238318': {
+        'check_text': (
+            'Verify if the Ubuntu operating system is configured to audit the execution of the module m'
+            'anagement program "modprobe" by running the following command: \n \n$ sudo auditctl -l | gre'
+            'p "/sbin/modprobe" \n \n-w /sbin/modprobe -p x -k modules \n \nIf the command does not return '
+            'a line, or the line is commented out, this is a finding. \n \nNote: The "-k" allows for spec'
+            'ifying an arbitrary identifier, and the string after it does not need to match the example'
+            ' output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the Ubuntu operating system to audit the execution of the module management prog'
+            'ram "modprobe". \n \nAdd or update the following rule in the "/etc/audit/rules.d/stig.rules"'
+            ' file: \n \n-w /sbin/modprobe -p x -k modules \n  \nTo reload the rules file, issue the follow'
+            'ing command: \n \n$ sudo augenrules --load'
+        ),
+        'notes': [
+            'Watch form on /sbin/modprobe, no auid filter.',
+        ],
+    },
+    'stig:ubuntu2004:V-238319': {
+        'check_text': (
+            'Verify the Ubuntu operating system is configured to audit the execution of the module mana'
+            'gement program "kmod". \n \nCheck the currently configured audit rules with the following co'
+            'mmand: \n \n$ sudo auditctl -l | grep kmod \n \n-w /bin/kmod -p x -k module \n \nIf the command '
+            'does not return a line, or the line is commented out, this is a finding. \n \nNote: The "-k"'
+            ' allows for specifying an arbitrary identifier, and the string after it does not need to m'
+            'atch the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the Ubuntu operating system to audit the execution of the module management prog'
+            'ram "kmod". \n \nAdd or update the following rule in the "/etc/audit/rules.d/stig.rules" fil'
+            'e: \n \n-w /bin/kmod -p x -k modules \n  \nTo reload the rules file, issue the following comma'
+            'nd: \n \n$ sudo augenrules --load'
+        ),
+        'notes': [
+            (
+                "Check example output shows key 'module' while the fix writes 'modules'; the note says the "
+                'key is arbitrary.'
+            ),
+            'Watch form on /bin/kmod, no auid filter.',
+        ],
+    },
     'stig:ubuntu2204:V-260613': {
         'check_text': (
             'Verify Ubuntu 22.04 LTS is configured to audit the execution of the module management prog'
@@ -2954,6 +3269,92 @@ TEXTS = {
             'Check uses auditctl -l with live-form output; key arbitrary.',
             'Only CCI-000172; Satisfies SRG-OS-000064-GPOS-00033, SRG-OS-000471-GPOS-00216.',
         ],
+    },
+    'stig:ubuntu2404:V-270805': {
+        'check_text': (
+            'Verify Ubuntu 24.04 LTS generates an audit record for any successful/unsuccessful attempts'
+            ' to use the "init_module" and "finit_module" syscalls with the following command:  \n \n$ su'
+            'do auditctl -l | grep init_module\n-a always,exit -F arch=b32 -S init_module,finit_module -'
+            'F auid>=1000 -F auid!=-1 -k module_chng \n-a always,exit -F arch=b64 -S init_module,finit_m'
+            'odule -F auid>=1000 -F auid!=-1 -k module_chng  \n \nIf the command does not return audit ru'
+            'les for the "init_module" and "finit_module" syscalls or the lines are commented out, this'
+            ' is a finding.\n \nNotes: \n- For 32-bit architectures, only the 32-bit specific output lines'
+            ' from the commands are required. \n- The "-k" allows for specifying an arbitrary identifier'
+            ', and the string after it does not need to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the audit system to generate an audit event for any successful/unsuccessful use '
+            'of the "init_module" and "finit_module" syscalls.  \n \nAdd or update the following rules in'
+            ' the "/etc/audit/rules.d/stig.rules" file: \n \n-a always,exit -F arch=b32 -S init_module,fi'
+            'nit_module -F auid>=1000 -F auid!=-1 -k module_chng \n-a always,exit -F arch=b64 -S init_mo'
+            'dule,finit_module -F auid>=1000 -F auid!=-1 -k module_chng \n  \nNote: For 32-bit architectu'
+            'res, only the 32-bit specific entries are required.  \n  \nTo reload the rules file, issue t'
+            'he following command: \n \n$ sudo augenrules --load'
+        ),
+        'notes': [],
+    },
+    'stig:ubuntu2404:V-270806': {
+        'check_text': (
+            'Verify Ubuntu 24.04 LTS generates an audit record for any successful/unsuccessful attempts'
+            ' to use the "delete_module" syscall with the following command: \n \n$ sudo auditctl -l | gr'
+            'ep -w delete_module\n-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=-1 '
+            '-k module_chng \n-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=-1 -k m'
+            'odule_chng \n \nIf the command does not return a line that matches the example or the line i'
+            's commented out, this is a finding. \n \nNotes: \n- For 32-bit architectures, only the 32-bit'
+            ' specific output lines from the commands are required. \n- The "-k" allows for specifying a'
+            'n arbitrary identifier, and the string after it does not need to match the example output '
+            'above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure the audit system to generate an audit event for any successful/unsuccessful use '
+            'of the "delete_module" syscall.  \n \nAdd or update the following rules in the "/etc/audit/r'
+            'ules.d/stig.rules" file: \n \n-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F a'
+            'uid!=-1 -k module_chng \n-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!'
+            '=-1 -k module_chng \n  \nNote: For 32-bit architectures, only the 32-bit specific entries ar'
+            'e required.  \n  \nTo reload the rules file, issue the following command: \n \n$ sudo augenrul'
+            'es --load'
+        ),
+        'notes': [],
+    },
+    'stig:ubuntu2404:V-270813': {
+        'check_text': (
+            'Verify if Ubuntu 24.04 LTS is configured to audit the execution of the module management p'
+            'rogram "modprobe" with the following command: \n \n$ sudo auditctl -l | grep \'/sbin/modprobe'
+            "'\n-w /sbin/modprobe -p x -k modules \n \nIf the command does not return a line, or the line "
+            'is commented out, this is a finding. \n \nNote: The "-k" allows for specifying an arbitrary '
+            'identifier, and the string after it does not need to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure Ubuntu 24.04 LTS to audit the execution of the module management program "modpro'
+            'be". \n \nAdd or update the following rule in the "/etc/audit/rules.d/stig.rules" file: \n \n-'
+            'w /sbin/modprobe -p x -k modules \n  \nTo reload the rules file, issue the following command'
+            ': \n \n$ sudo augenrules --load'
+        ),
+        'notes': [],
+    },
+    'stig:ubuntu2404:V-270814': {
+        'check_text': (
+            'Verify Ubuntu 24.04 LTS is configured to audit the execution of the module management prog'
+            'ram "kmod" with the following command: \n \n$ sudo auditctl -l | grep kmod\n-w /bin/kmod -p x'
+            ' -k module \n \nIf the command does not return a line, or the line is commented out, this is'
+            ' a finding. \n \nNote: The "-k" allows for specifying an arbitrary identifier, and the strin'
+            'g after it does not need to match the example output above.'
+        ),
+        'disa': None,
+        'errata': [],
+        'fix_text': (
+            'Configure Ubuntu 24.04 LTS to audit the execution of the module management program "kmod".'
+            ' \n \nAdd or update the following rule in the "/etc/audit/rules.d/stig.rules" file: \n \n-w /b'
+            'in/kmod -p x -k modules \n  \nTo reload the rules file, issue the following command: \n \n$ su'
+            'do augenrules --load'
+        ),
+        'notes': [],
     },
 }
 

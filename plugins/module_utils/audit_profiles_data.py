@@ -336,6 +336,80 @@ CONTROLS = {
         'title': 'Amazon Linux 2023 must audit all uses of the kmod command.',
         'vuln_id': 'V-274093',
     },
+    'stig:alma9:V-269466': {
+        'benchmark': 'DISA STIG - CloudLinux AlmaLinux OS 9',
+        'benchmark_version': (
+            "V1R3 (check text source: a Markdown conversion of DISA's V1R3 XCCDF); rule revision seen u"
+            'nchanged in V1R4 (01 Oct 2025) and V1R6, see version_note'
+        ),
+        'catalog_id': 'stig:alma9:V-269466',
+        'ccis': [],
+        'id': 'V-269466',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-269466r1050349_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k mod'
+                'ule_chng'
+            ),
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000477-GPOS-00222',
+            'SRG-OS-000471-GPOS-00216',
+        ],
+        'stig_id': 'ALMA-09-046660',
+        'title': (
+            'AlmaLinux OS 9 must audit all uses of the delete_module, init_module and finit_module syst'
+            'em calls.'
+        ),
+        'vuln_id': 'V-269466',
+    },
+    'stig:alma9:V-269486': {
+        'benchmark': 'DISA STIG - CloudLinux AlmaLinux OS 9',
+        'benchmark_version': (
+            "V1R3 (check text source: a Markdown conversion of DISA's V1R3 XCCDF); rule revision seen u"
+            'nchanged in V1R4 (01 Oct 2025) and V1R6, see version_note'
+        ),
+        'catalog_id': 'stig:alma9:V-269486',
+        'ccis': [],
+        'id': 'V-269486',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-269486r1050369_rule',
+        'rules': [
+            '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000042-GPOS-00020',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': None,
+        'title': 'AlmaLinux OS 9 must audit all uses of the kmod command.',
+        'vuln_id': 'V-269486',
+    },
     'stig:ol8:V-248773': {
         'benchmark': 'DISA STIG - Oracle Linux 8',
         'benchmark_version': 'V2R9 (Release 9, Benchmark Date 01 Jul 2026)',
@@ -1081,6 +1155,372 @@ CONTROLS = {
         'title': 'RHEL 9 must audit all uses of the kmod command.',
         'vuln_id': 'V-258195',
     },
+    'stig:sle15:V-234937': {
+        'benchmark': 'DISA STIG - SUSE Linux Enterprise Server 15',
+        'benchmark_version': 'V2R7 (Release 7, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:sle15:V-234937',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-234937',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-234937r958412_rule',
+        'rules': [
+            '-w /sbin/insmod -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+        ],
+        'stig_id': 'SLES-15-030380',
+        'title': 'The SUSE operating system must generate audit records for all uses of the insmod command.',
+        'vuln_id': 'V-234937',
+    },
+    'stig:sle15:V-234938': {
+        'benchmark': 'DISA STIG - SUSE Linux Enterprise Server 15',
+        'benchmark_version': 'V2R7 (Release 7, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:sle15:V-234938',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-234938',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-234938r958412_rule',
+        'rules': [
+            '-w /sbin/rmmod -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+        ],
+        'stig_id': 'SLES-15-030390',
+        'title': 'The SUSE operating system must generate audit records for all uses of the rmmod command.',
+        'vuln_id': 'V-234938',
+    },
+    'stig:sle15:V-234939': {
+        'benchmark': 'DISA STIG - SUSE Linux Enterprise Server 15',
+        'benchmark_version': 'V2R7 (Release 7, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:sle15:V-234939',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-234939',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-234939r958412_rule',
+        'rules': [
+            '-w /sbin/modprobe -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+        ],
+        'stig_id': 'SLES-15-030400',
+        'title': (
+            'The SUSE operating system must generate audit records for all uses of the modprobe command'
+            '.'
+        ),
+        'vuln_id': 'V-234939',
+    },
+    'stig:sle15:V-234940': {
+        'benchmark': 'DISA STIG - SUSE Linux Enterprise Server 15',
+        'benchmark_version': 'V2R7 (Release 7, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:sle15:V-234940',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-234940',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-234940r958412_rule',
+        'rules': [
+            '-w /usr/bin/kmod -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'SLES-15-030410',
+        'title': 'The SUSE operating system must generate audit records for all uses of the kmod command.',
+        'vuln_id': 'V-234940',
+    },
+    'stig:sle15:V-234951': {
+        'benchmark': 'DISA STIG - SUSE Linux Enterprise Server 15',
+        'benchmark_version': 'V2R7 (Release 7, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:sle15:V-234951',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-234951',
+        'keys': [
+            'unload_module',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-234951r958412_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=4294967295 -k unload_mo'
+                'dule'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=4294967295 -k unload_mo'
+                'dule'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'SLES-15-030520',
+        'title': (
+            'The SUSE operating system must generate audit records for all uses of the delete_module sy'
+            'stem call.'
+        ),
+        'vuln_id': 'V-234951',
+    },
+    'stig:sle15:V-234952': {
+        'benchmark': 'DISA STIG - SUSE Linux Enterprise Server 15',
+        'benchmark_version': 'V2R7 (Release 7, Benchmark Date 01 Apr 2026)',
+        'catalog_id': 'stig:sle15:V-234952',
+        'ccis': [
+            'CCI-000130',
+            'CCI-000169',
+            'CCI-000172',
+            'CCI-002884',
+        ],
+        'id': 'V-234952',
+        'keys': [
+            'moduleload',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-234952r958412_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=4294967295 -'
+                'k moduleload'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=4294967295 -'
+                'k moduleload'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000037-GPOS-00015',
+            'SRG-OS-000062-GPOS-00031',
+            'SRG-OS-000392-GPOS-00172',
+            'SRG-OS-000462-GPOS-00206',
+            'SRG-OS-000471-GPOS-00215',
+            'SRG-OS-000471-GPOS-00216',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'SLES-15-030530',
+        'title': (
+            'The SUSE operating system must generate audit records for all uses of the init_module and '
+            'finit_module system calls.'
+        ),
+        'vuln_id': 'V-234952',
+    },
+    'stig:ubuntu2004:V-238295': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 20.04 LTS',
+        'benchmark_version': (
+            'V1R12 (Release 12, Benchmark Date 24 Apr 2024) - the newest DISA XCCDF in ComplianceAsCode'
+            '; later releases (V2R1..V2R3) NOT adopted, see version_note'
+        ),
+        'catalog_id': 'stig:ubuntu2004:V-238295',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-238295',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-238295r808486_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=4294967295 -'
+                'k module_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=4294967295 -'
+                'k module_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000064-GPOS-00033',
+            'SRG-OS-000471-GPOS-00216',
+        ],
+        'stig_id': 'UBTU-20-010179',
+        'title': (
+            'The Ubuntu operating system must generate audit records for successful/unsuccessful uses o'
+            'f the init_module and finit_module syscalls.'
+        ),
+        'vuln_id': 'V-238295',
+    },
+    'stig:ubuntu2004:V-238297': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 20.04 LTS',
+        'benchmark_version': (
+            'V1R12 (Release 12, Benchmark Date 24 Apr 2024) - the newest DISA XCCDF in ComplianceAsCode'
+            '; later releases (V2R1..V2R3) NOT adopted, see version_note'
+        ),
+        'catalog_id': 'stig:ubuntu2004:V-238297',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-238297',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-238297r802387_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=4294967295 -k module_ch'
+                'ng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=4294967295 -k module_ch'
+                'ng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'UBTU-20-010181',
+        'title': (
+            'The Ubuntu operating system must generate audit records for successful/unsuccessful uses o'
+            'f the delete_module syscall.'
+        ),
+        'vuln_id': 'V-238297',
+    },
+    'stig:ubuntu2004:V-238318': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 20.04 LTS',
+        'benchmark_version': (
+            'V1R12 (Release 12, Benchmark Date 24 Apr 2024) - the newest DISA XCCDF in ComplianceAsCode'
+            '; later releases (V2R1..V2R3) NOT adopted, see version_note'
+        ),
+        'catalog_id': 'stig:ubuntu2004:V-238318',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-238318',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-238318r654129_rule',
+        'rules': [
+            '-w /sbin/modprobe -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [],
+        'stig_id': 'UBTU-20-010296',
+        'title': (
+            'The Ubuntu operating system must generate audit records when successful/unsuccessful attem'
+            'pts to use modprobe command.'
+        ),
+        'vuln_id': 'V-238318',
+    },
+    'stig:ubuntu2004:V-238319': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 20.04 LTS',
+        'benchmark_version': (
+            'V1R12 (Release 12, Benchmark Date 24 Apr 2024) - the newest DISA XCCDF in ComplianceAsCode'
+            '; later releases (V2R1..V2R3) NOT adopted, see version_note'
+        ),
+        'catalog_id': 'stig:ubuntu2004:V-238319',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-238319',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-238319r654132_rule',
+        'rules': [
+            '-w /bin/kmod -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [],
+        'stig_id': 'UBTU-20-010297',
+        'title': (
+            'The Ubuntu operating system must generate audit records when successful/unsuccessful attem'
+            'pts to use the kmod command.'
+        ),
+        'vuln_id': 'V-238319',
+    },
     'stig:ubuntu2204:V-260613': {
         'benchmark': 'DISA STIG - Canonical Ubuntu 22.04 LTS (contrast)',
         'benchmark_version': 'V2R8 (Release 8, Benchmark Date 01 Apr 2026)',
@@ -1203,6 +1643,140 @@ CONTROLS = {
         ),
         'vuln_id': 'V-260637',
     },
+    'stig:ubuntu2404:V-270805': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 24.04 LTS',
+        'benchmark_version': (
+            'V1R2 (the release the InSpec profile quoting it moved to; Benchmark Date not in that profi'
+            'le) - text source; rule revisions seen unchanged in V1R5, see version_note'
+        ),
+        'catalog_id': 'stig:ubuntu2404:V-270805',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-270805',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-270805r1068384_rule',
+        'rules': [
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -k module'
+                '_chng'
+            ),
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -k module'
+                '_chng'
+            ),
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000064-GPOS-00033',
+            'SRG-OS-000471-GPOS-00216',
+        ],
+        'stig_id': 'UBTU-24-900340',
+        'title': (
+            'Ubuntu 24.04 LTS must generate audit records for successful/unsuccessful uses of the init_'
+            'module and finit_module syscalls.'
+        ),
+        'vuln_id': 'V-270805',
+    },
+    'stig:ubuntu2404:V-270806': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 24.04 LTS',
+        'benchmark_version': (
+            'V1R2 (the release the InSpec profile quoting it moved to; Benchmark Date not in that profi'
+            'le) - text source; rule revisions seen unchanged in V1R5, see version_note'
+        ),
+        'catalog_id': 'stig:ubuntu2404:V-270806',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-270806',
+        'keys': [
+            'module_chng',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-270806r1068386_rule',
+        'rules': [
+            '-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=-1 -k module_chng',
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=-1 -k module_chng',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [
+            'SRG-OS-000064-GPOS-00033',
+            'SRG-OS-000477-GPOS-00222',
+        ],
+        'stig_id': 'UBTU-24-900350',
+        'title': (
+            'Ubuntu 24.04 LTS must generate audit records for successful/unsuccessful uses of the delet'
+            'e_module syscall.'
+        ),
+        'vuln_id': 'V-270806',
+    },
+    'stig:ubuntu2404:V-270813': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 24.04 LTS',
+        'benchmark_version': (
+            'V1R2 (the release the InSpec profile quoting it moved to; Benchmark Date not in that profi'
+            'le) - text source; rule revisions seen unchanged in V1R5, see version_note'
+        ),
+        'catalog_id': 'stig:ubuntu2404:V-270813',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-270813',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-270813r1066928_rule',
+        'rules': [
+            '-w /sbin/modprobe -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [],
+        'stig_id': 'UBTU-24-900730',
+        'title': (
+            'Ubuntu 24.04 LTS must generate audit records when successful/unsuccessful attempts to use '
+            'modprobe command.'
+        ),
+        'vuln_id': 'V-270813',
+    },
+    'stig:ubuntu2404:V-270814': {
+        'benchmark': 'DISA STIG - Canonical Ubuntu 24.04 LTS',
+        'benchmark_version': (
+            'V1R2 (the release the InSpec profile quoting it moved to; Benchmark Date not in that profi'
+            'le) - text source; rule revisions seen unchanged in V1R5, see version_note'
+        ),
+        'catalog_id': 'stig:ubuntu2404:V-270814',
+        'ccis': [
+            'CCI-000172',
+        ],
+        'id': 'V-270814',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'stig',
+        'legacy_ids': [],
+        'recommendation': None,
+        'rule_id': 'SV-270814r1066931_rule',
+        'rules': [
+            '-w /bin/kmod -p x -k modules',
+        ],
+        'severity': 'medium (CAT II)',
+        'srgs': [],
+        'stig_id': 'UBTU-24-900740',
+        'title': (
+            'Ubuntu 24.04 LTS must generate audit records when successful/unsuccessful attempts to use '
+            'the kmod command.'
+        ),
+        'vuln_id': 'V-270814',
+    },
 }
 
 PROFILES = {
@@ -1301,6 +1875,24 @@ PROFILES = {
             'version': '2023',
         },
         'title': 'DISA STIG for Amazon Linux 2023 (V1R1 text, rule revisions unchanged to V1R3)',
+    },
+    'stig_alma9': {
+        'b32_twins': 'required',
+        'benchmark': None,
+        'controls': [
+            'stig:alma9:V-269466',
+            'stig:alma9:V-269486',
+        ],
+        'os': {
+            'ids': [
+                'almalinux',
+            ],
+            'version': '9',
+        },
+        'title': (
+            'DISA STIG for CloudLinux AlmaLinux OS 9 (V1R3 check text; no fix text public, see docs/pro'
+            'files.md)'
+        ),
     },
     'stig_ol8': {
         'b32_twins': 'required',
@@ -1487,11 +2079,47 @@ PROFILES = {
                 'rhel',
                 'centos',
                 'rocky',
-                'almalinux',
             ],
             'version': '9',
         },
         'title': 'DISA STIG for Red Hat Enterprise Linux 9 (V2R9)',
+    },
+    'stig_sle15': {
+        'b32_twins': 'required',
+        'benchmark': None,
+        'controls': [
+            'stig:sle15:V-234937',
+            'stig:sle15:V-234938',
+            'stig:sle15:V-234939',
+            'stig:sle15:V-234940',
+            'stig:sle15:V-234951',
+            'stig:sle15:V-234952',
+        ],
+        'os': {
+            'ids': [
+                'sles',
+                'sled',
+            ],
+            'version': '15',
+        },
+        'title': 'DISA STIG for SUSE Linux Enterprise Server 15 (V2R7)',
+    },
+    'stig_ubuntu2004': {
+        'b32_twins': 'required',
+        'benchmark': None,
+        'controls': [
+            'stig:ubuntu2004:V-238295',
+            'stig:ubuntu2004:V-238297',
+            'stig:ubuntu2004:V-238318',
+            'stig:ubuntu2004:V-238319',
+        ],
+        'os': {
+            'ids': [
+                'ubuntu',
+            ],
+            'version': '20',
+        },
+        'title': 'DISA STIG for Canonical Ubuntu 20.04 LTS (V1R12)',
     },
     'stig_ubuntu2204': {
         'b32_twins': 'required',
@@ -1523,5 +2151,22 @@ PROFILES = {
             'version': '22',
         },
         'title': 'DISA STIG for Canonical Ubuntu 22.04 LTS (V2R8)',
+    },
+    'stig_ubuntu2404': {
+        'b32_twins': 'required',
+        'benchmark': None,
+        'controls': [
+            'stig:ubuntu2404:V-270805',
+            'stig:ubuntu2404:V-270806',
+            'stig:ubuntu2404:V-270813',
+            'stig:ubuntu2404:V-270814',
+        ],
+        'os': {
+            'ids': [
+                'ubuntu',
+            ],
+            'version': '24',
+        },
+        'title': 'DISA STIG for Canonical Ubuntu 24.04 LTS (V1R2)',
     },
 }

@@ -23,7 +23,8 @@ RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 SSG_RULES = (["audit_rules_kernel_module_loading_" + s for s in ("init", "finit", "delete", "create", "query")]
              + ["audit_rules_privileged_commands_" + t for t in ("kmod", "insmod", "rmmod", "modprobe")])
 # Catalog product -> SSG product whose XCCDF describes it.
-PRODUCTS = {"rhel7": "rhel7", "rhel8": "rhel8", "rhel9": "rhel9", "ol8": "ol8", "ol9": "ol9"}
+PRODUCTS = {"rhel7": "rhel7", "rhel8": "rhel8", "rhel9": "rhel9", "ol8": "ol8", "ol9": "ol9", "sle15": "sle15",
+            "ubuntu2004": "ubuntu2004", "ubuntu2204": "ubuntu2204"}
 MACHINE = "x86_64"
 UID_MIN = "1000"
 
@@ -47,7 +48,7 @@ def _reference_kind(href, text):
         return "srg"
     if re.match(r"^SV-\d+r\d+_rule$", text):
         return "rule_id"
-    if re.match(r"^(RHEL-\d\d|OL\d\d-\d\d)-\d{6}$", text):
+    if re.match(r"^(RHEL-\d\d|OL\d\d-\d\d|SLES-\d\d|UBTU-\d\d)-\d{6}$", text):
         return "stig_id"
     if "cisecurity.org/benchmark" in href:
         return "cis"

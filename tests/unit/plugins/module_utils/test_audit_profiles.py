@@ -28,11 +28,18 @@ def test_generated_data_is_up_to_date():
     assert done.returncode == 0, done.stdout
 
 
-def test_vendored_catalog_matches_the_research_catalog():
+def test_vendored_catalog_holds_the_research_catalog_and_names_the_source_of_the_rest():
+    """data/ is the source of truth: every research control is there unchanged (the research file
+    stays reference material), and a control it adds names where its facts come from."""
     if not os.path.exists(RESEARCH):
         pytest.skip("research catalog not present next to this checkout")
     with open(RESEARCH) as research, open(os.path.join(ROOT, "data", "controls.yml")) as vendored:
-        assert yaml.safe_load(research) == yaml.safe_load(vendored)
+        research, vendored = yaml.safe_load(research), yaml.safe_load(vendored)
+    assert research["catalog_meta"] == vendored["catalog_meta"]
+    ours = dict((c["id"], c) for c in vendored["controls"])
+    assert [c for c in research["controls"] if ours.get(c["id"]) != c] == []
+    added = [c for c in vendored["controls"] if c["id"] not in set(r["id"] for r in research["controls"])]
+    assert all(c.get("provenance") and c["source"].get("primary") for c in added), [c["id"] for c in added]
 
 
 def _canonical(lines):
@@ -152,3 +159,18 @@ def test_role_profile_choices_are_auto_and_the_bundled_profiles():
         specs = yaml.safe_load(handle)["argument_specs"]
     choices = specs["main"]["options"]["auditkit_profile"]["choices"]
     assert choices[0] == "auto" and {"stig_al2023", "stig_rhel9", "stig_ubuntu2204", "cis_rhel7_v3"} <= set(choices)
+
+
+@pytest.mark.parametrize("distro, version, profile", [
+    ("almalinux", "9.5", "stig_alma9"),  # was stig_rhel9, which reports RHEL IDs on an Alma host
+    ("almalinux", "8.10", "stig_rhel8"), ("rocky", "9.4", "stig_rhel9"), ("rhel", "9.6", "stig_rhel9"),
+    ("sles", "15.6", "stig_sle15"), ("sled", "15.5", "stig_sle15"),
+    ("ubuntu", "20.04", "stig_ubuntu2004"), ("ubuntu", "22.04", "stig_ubuntu2204"), ("ubuntu", "24.04", "stig_ubuntu2404"),
+])
+def test_auto_picks_the_stig_of_the_os_release(distro, version, profile):
+    assert PF.auto_profile({"ID": distro, "VERSION_ID": version})[0] == profile
+
+
+def test_auto_refuses_a_release_without_a_stig():
+    with pytest.raises(PF.ProfileError, match="ID=sles VERSION_ID=12.5"):
+        PF.auto_profile({"ID": "sles", "VERSION_ID": "12.5"})
