@@ -44,7 +44,13 @@ SOURCES = {
     "stig_ol9": ("disa-stig-ol9-v1r6-xccdf-manual.xml", MASTER, "the release the profile claims (V1R6)"),
     "stig_ol8": ("disa-stig-ol8-v2r9-xccdf-manual.xml", MASTER, "the release the profile claims (V2R9)"),
     "stig_ubuntu2204": ("disa-stig-ubuntu2204-v2r8-xccdf-manual.xml", MASTER, "the release the profile claims (V2R8)"),
+    "stig_sle15": ("disa-stig-sle15-v2r7-xccdf-manual.xml", MASTER, "the release the profile claims (V2R7)"),
+    "stig_ubuntu2004": ("disa-stig-ubuntu2004-v1r12-xccdf-manual.xml", "fa217d7e73d70bbab9b5f40b724f6503347ce63a",
+                        "V1R12 is the newest DISA XCCDF in the public references (removed from master with the Ubuntu "
+                        "20.04 product); later releases are not claimed (data/controls.yml version_note)"),
 }
+# stig_alma9 and stig_ubuntu2404 have no entry: DISA's XCCDF of those STIGs is in no public source
+# found (docs/profiles.md), so they carry no DISA benchmark identity and write no checklists.
 CCI_LIST = ("disa-cci-list.xml", MASTER)
 # The <description> of a DISA rule is escaped XML: these tags, STIG Viewer's rule fields
 DESCRIPTION_TAGS = (("VulnDiscussion", "discussion"), ("FalsePositives", "false_positives"),

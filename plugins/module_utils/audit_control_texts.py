@@ -2598,7 +2598,88 @@ TEXTS = {
             'he "-k" allows for specifying an arbitrary identifier. The string following "-k" does not '
             'need to match the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '01 Apr 2026',
+                'benchmark_id': 'SLES_15_STIG',
+                'provenance': 'the release the profile claims (V2R7)',
+                'release': 7,
+                'release_info': 'Release: 7 Benchmark Date: 01 Apr 2026',
+                'source': {
+                    'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                    'file': 'shared/references/disa-stig-sle15-v2r7-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2026-02-19',
+                'title': 'SUSE Linux Enterprise Server 15 Security Technical Implementation Guide',
+                'version': 2,
+            },
+            'ccis': [
+                'CCI-000130',
+                'CCI-000169',
+                'CCI-000172',
+                'CCI-002884',
+            ],
+            'check_content': (
+                'Verify the SUSE operating system is generates an audit record for all uses of the "insmod"'
+                ' command.\n\nCheck that the command is being audited by performing the following command:\n\n>'
+                " sudo auditctl -l | grep -w '/sbin/insmod'\n\n-w /sbin/insmod -p x -k modules\n\nIf the system"
+                ' is configured to audit the execution of the module management program "insmod", the comma'
+                'nd will return a line.\n\nIf the command does not return a line, this is a finding.\n\nNote:\nT'
+                'he "-k" allows for specifying an arbitrary identifier. The string following "-k" does not '
+                'need to match the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'SUSE_Linux_Enterprise_Server_15_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-38125r619080_chk',
+            'discussion': (
+                'Without the capability to generate audit records, it would be difficult to establish, corr'
+                'elate, and investigate the events relating to an incident or identify those responsible fo'
+                'r one.\n\nAudit records can be generated from various components within the information syst'
+                'em (e.g., module or policy filter).\n\nThe list of audited events is the set of events for w'
+                'hich audits are to be generated. This set of events is typically a subset of the list of a'
+                'll events for which the system is capable of generating audit records.\n\nDoD has defined th'
+                'e following list of events for which the SUSE operating system will provide an audit recor'
+                'd generation capability: \n\n1) Successful and unsuccessful attempts to access, modify, or d'
+                'elete privileges, security objects, security levels, or categories of information (e.g., c'
+                'lassification levels);\n\n2) Access actions, such as successful and unsuccessful logon attem'
+                'pts, privileged activities or other system-level access, starting and ending time for user'
+                ' access to the system, concurrent logons from different workstations, successful and unsuc'
+                'cessful accesses to objects, all program initiations, and all direct access to the informa'
+                'tion system;\n\n3) All account creations, modifications, disabling, and terminations; and \n\n'
+                '4) All kernel module load, unload, and restart actions.\n\nSatisfies: SRG-OS-000037-GPOS-000'
+                '15, SRG-OS-000062-GPOS-00031, SRG-OS-000392-GPOS-00172, SRG-OS-000462-GPOS-00206, SRG-OS-0'
+                '00471-GPOS-00215'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-38088r619081_fix',
+            'fix_text': (
+                'Configure the SUSE operating system to audit the execution of the module management progra'
+                'm "insmod" by adding the following line to "/etc/audit/rules.d/audit.rules":\n\n-w /sbin/ins'
+                'mod -p x -k modules \n\nTo reload the rules file, restart the audit daemon\n\n> sudo systemctl'
+                ' restart auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-234937',
+            'group_title': 'SRG-OS-000037-GPOS-00015',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-234937r958412_rule',
+            'rule_title': 'The SUSE operating system must generate audit records for all uses of the insmod command.',
+            'rule_version': 'SLES-15-030380',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [],
         'fix_text': (
             'Configure the SUSE operating system to audit the execution of the module management progra'
@@ -2623,7 +2704,88 @@ TEXTS = {
             '" allows for specifying an arbitrary identifier. The string following "-k" does not need t'
             'o match the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '01 Apr 2026',
+                'benchmark_id': 'SLES_15_STIG',
+                'provenance': 'the release the profile claims (V2R7)',
+                'release': 7,
+                'release_info': 'Release: 7 Benchmark Date: 01 Apr 2026',
+                'source': {
+                    'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                    'file': 'shared/references/disa-stig-sle15-v2r7-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2026-02-19',
+                'title': 'SUSE Linux Enterprise Server 15 Security Technical Implementation Guide',
+                'version': 2,
+            },
+            'ccis': [
+                'CCI-000130',
+                'CCI-000169',
+                'CCI-000172',
+                'CCI-002884',
+            ],
+            'check_content': (
+                'Verify the SUSE operating system generates an audit record for all uses of the "rmmod" com'
+                'mand.\n\nCheck that the command is being audited by performing the following command:\n\n> sud'
+                "o auditctl -l | grep -w '/sbin/rmmod'\n\n-w /sbin/rmmod -p x -k modules\n\nIf the system is co"
+                'nfigured to audit the execution of the module management program "rmmod", the command will'
+                ' return a line. \n\nIf the command does not return a line, this is a finding.\n\nNote:\nThe "-k'
+                '" allows for specifying an arbitrary identifier. The string following "-k" does not need t'
+                'o match the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'SUSE_Linux_Enterprise_Server_15_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-38126r619083_chk',
+            'discussion': (
+                'Without the capability to generate audit records, it would be difficult to establish, corr'
+                'elate, and investigate the events relating to an incident or identify those responsible fo'
+                'r one.\n\nAudit records can be generated from various components within the information syst'
+                'em (e.g., module or policy filter).\n\nThe list of audited events is the set of events for w'
+                'hich audits are to be generated. This set of events is typically a subset of the list of a'
+                'll events for which the system is capable of generating audit records.\n\nDoD has defined th'
+                'e following list of events for which the SUSE operating system will provide an audit recor'
+                'd generation capability: \n\n1) Successful and unsuccessful attempts to access, modify, or d'
+                'elete privileges, security objects, security levels, or categories of information (e.g., c'
+                'lassification levels);\n\n2) Access actions, such as successful and unsuccessful logon attem'
+                'pts, privileged activities or other system-level access, starting and ending time for user'
+                ' access to the system, concurrent logons from different workstations, successful and unsuc'
+                'cessful accesses to objects, all program initiations, and all direct access to the informa'
+                'tion system;\n\n3) All account creations, modifications, disabling, and terminations; and \n\n'
+                '4) All kernel module load, unload, and restart actions.\n\nSatisfies: SRG-OS-000037-GPOS-000'
+                '15, SRG-OS-000062-GPOS-00031, SRG-OS-000392-GPOS-00172, SRG-OS-000462-GPOS-00206, SRG-OS-0'
+                '00471-GPOS-00215'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-38089r619084_fix',
+            'fix_text': (
+                'Configure the SUSE operating system to audit the execution of the module management progra'
+                'm "rmmod" by adding the following line to "/etc/audit/rules.d/audit.rules":\n\n-w /sbin/rmmo'
+                'd -p x -k modules\n\nTo reload the rules file, restart the audit daemon\n\n> sudo systemctl re'
+                'start auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-234938',
+            'group_title': 'SRG-OS-000037-GPOS-00015',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-234938r958412_rule',
+            'rule_title': 'The SUSE operating system must generate audit records for all uses of the rmmod command.',
+            'rule_version': 'SLES-15-030390',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [],
         'fix_text': (
             'Configure the SUSE operating system to audit the execution of the module management progra'
@@ -2645,7 +2807,91 @@ TEXTS = {
             'ote:\nThe "-k" allows for specifying an arbitrary identifier. The string following "-k" doe'
             's not need to match the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '01 Apr 2026',
+                'benchmark_id': 'SLES_15_STIG',
+                'provenance': 'the release the profile claims (V2R7)',
+                'release': 7,
+                'release_info': 'Release: 7 Benchmark Date: 01 Apr 2026',
+                'source': {
+                    'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                    'file': 'shared/references/disa-stig-sle15-v2r7-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2026-02-19',
+                'title': 'SUSE Linux Enterprise Server 15 Security Technical Implementation Guide',
+                'version': 2,
+            },
+            'ccis': [
+                'CCI-000130',
+                'CCI-000169',
+                'CCI-000172',
+                'CCI-002884',
+            ],
+            'check_content': (
+                'Verify the SUSE operating system generates an audit record for all uses of the "modprobe" '
+                'command.\n\nCheck that the command is being audited by performing the following command:\n\n> '
+                "sudo auditctl -l | grep -w '/sbin/modprobe'\n\n-w /sbin/modprobe -p x -k modules\n\nIf the sys"
+                'tem is configured to audit the execution of the module management program "modprobe", the '
+                'command will return a line. \n\nIf the command does not return a line, this is a finding.\n\nN'
+                'ote:\nThe "-k" allows for specifying an arbitrary identifier. The string following "-k" doe'
+                's not need to match the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'SUSE_Linux_Enterprise_Server_15_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-38127r619086_chk',
+            'discussion': (
+                'Without the capability to generate audit records, it would be difficult to establish, corr'
+                'elate, and investigate the events relating to an incident or identify those responsible fo'
+                'r one.\n\nAudit records can be generated from various components within the information syst'
+                'em (e.g., module or policy filter).\n\nThe list of audited events is the set of events for w'
+                'hich audits are to be generated. This set of events is typically a subset of the list of a'
+                'll events for which the system is capable of generating audit records.\n\nDoD has defined th'
+                'e following list of events for which the SUSE operating system will provide an audit recor'
+                'd generation capability: \n\n1) Successful and unsuccessful attempts to access, modify, or d'
+                'elete privileges, security objects, security levels, or categories of information (e.g., c'
+                'lassification levels);\n\n2) Access actions, such as successful and unsuccessful logon attem'
+                'pts, privileged activities or other system-level access, starting and ending time for user'
+                ' access to the system, concurrent logons from different workstations, successful and unsuc'
+                'cessful accesses to objects, all program initiations, and all direct access to the informa'
+                'tion system;\n\n3) All account creations, modifications, disabling, and terminations; and \n\n'
+                '4) All kernel module load, unload, and restart actions.\n\nSatisfies: SRG-OS-000037-GPOS-000'
+                '15, SRG-OS-000062-GPOS-00031, SRG-OS-000392-GPOS-00172, SRG-OS-000462-GPOS-00206, SRG-OS-0'
+                '00471-GPOS-00215'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-38090r619087_fix',
+            'fix_text': (
+                'Configure the SUSE operating system to audit the execution of the module management progra'
+                'm "modprobe" by adding the following line to "/etc/audit/rules.d/audit.rules":\n\n-w /sbin/m'
+                'odprobe -p x -k modules \n\nTo reload the rules file, restart the audit daemon\n\n> sudo syste'
+                'mctl restart auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-234939',
+            'group_title': 'SRG-OS-000037-GPOS-00015',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-234939r958412_rule',
+            'rule_title': (
+                'The SUSE operating system must generate audit records for all uses of the modprobe command'
+                '.'
+            ),
+            'rule_version': 'SLES-15-030400',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [],
         'fix_text': (
             'Configure the SUSE operating system to audit the execution of the module management progra'
@@ -2667,7 +2913,88 @@ TEXTS = {
             '-k" allows for specifying an arbitrary identifier. The string following "-k" does not need'
             ' to match the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '01 Apr 2026',
+                'benchmark_id': 'SLES_15_STIG',
+                'provenance': 'the release the profile claims (V2R7)',
+                'release': 7,
+                'release_info': 'Release: 7 Benchmark Date: 01 Apr 2026',
+                'source': {
+                    'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                    'file': 'shared/references/disa-stig-sle15-v2r7-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2026-02-19',
+                'title': 'SUSE Linux Enterprise Server 15 Security Technical Implementation Guide',
+                'version': 2,
+            },
+            'ccis': [
+                'CCI-000130',
+                'CCI-000169',
+                'CCI-000172',
+                'CCI-002884',
+            ],
+            'check_content': (
+                'Verify the SUSE operating system generates an audit record for all uses of the "kmod" comm'
+                'and.\n\nCheck that the command is being audited by performing the following command:\n\n> sudo'
+                " auditctl -l | grep -w '/usr/bin/kmod'\n\n-w /usr/bin/kmod -p x -k modules\n\nIf the system is"
+                ' configured to audit the execution of the module management program "kmod", the command wi'
+                'll return a line. \n\nIf the command does not return a line, this is a finding.\n\nNote:\nThe "'
+                '-k" allows for specifying an arbitrary identifier. The string following "-k" does not need'
+                ' to match the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'SUSE_Linux_Enterprise_Server_15_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-38128r619089_chk',
+            'discussion': (
+                'Without the capability to generate audit records, it would be difficult to establish, corr'
+                'elate, and investigate the events relating to an incident or identify those responsible fo'
+                'r one.\n\nAudit records can be generated from various components within the information syst'
+                'em (e.g., module or policy filter).\n\nThe list of audited events is the set of events for w'
+                'hich audits are to be generated. This set of events is typically a subset of the list of a'
+                'll events for which the system is capable of generating audit records.\n\nDoD has defined th'
+                'e following list of events for which the SUSE operating system will provide an audit recor'
+                'd generation capability: \n\n1) Successful and unsuccessful attempts to access, modify, or d'
+                'elete privileges, security objects, security levels, or categories of information (e.g., c'
+                'lassification levels);\n\n2) Access actions, such as successful and unsuccessful logon attem'
+                'pts, privileged activities or other system-level access, starting and ending time for user'
+                ' access to the system, concurrent logons from different workstations, successful and unsuc'
+                'cessful accesses to objects, all program initiations, and all direct access to the informa'
+                'tion system;\n\n3) All account creations, modifications, disabling, and terminations; and \n\n'
+                '4) All kernel module load, unload, and restart actions.\n\nSatisfies: SRG-OS-000037-GPOS-000'
+                '15, SRG-OS-000062-GPOS-00031, SRG-OS-000392-GPOS-00172, SRG-OS-000462-GPOS-00206, SRG-OS-0'
+                '00471-GPOS-00215, SRG-OS-000471-GPOS-00216, SRG-OS-000477-GPOS-00222'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-38091r619090_fix',
+            'fix_text': (
+                'Configure the SUSE operating system to audit the execution of the module management progra'
+                'm "kmod" by adding the following line to "/etc/audit/rules.d/audit.rules":\n\n-w /usr/bin/km'
+                'od -p x -k modules\n\nTo reload the rules file, restart the audit daemon\n\n> sudo systemctl r'
+                'estart auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-234940',
+            'group_title': 'SRG-OS-000037-GPOS-00015',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-234940r958412_rule',
+            'rule_title': 'The SUSE operating system must generate audit records for all uses of the kmod command.',
+            'rule_version': 'SLES-15-030410',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [],
         'fix_text': (
             'Configure the SUSE operating system to audit the execution of the module management progra'
@@ -2693,7 +3020,84 @@ TEXTS = {
             'ws for specifying an arbitrary identifier. The string following "-k" does not need to matc'
             'h the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '01 Apr 2026',
+                'benchmark_id': 'SLES_15_STIG',
+                'provenance': 'the release the profile claims (V2R7)',
+                'release': 7,
+                'release_info': 'Release: 7 Benchmark Date: 01 Apr 2026',
+                'source': {
+                    'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                    'file': 'shared/references/disa-stig-sle15-v2r7-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2026-02-19',
+                'title': 'SUSE Linux Enterprise Server 15 Security Technical Implementation Guide',
+                'version': 2,
+            },
+            'ccis': [
+                'CCI-000130',
+                'CCI-000169',
+                'CCI-000172',
+                'CCI-002884',
+            ],
+            'check_content': (
+                'Verify the SUSE operating system generates an audit record for all uses of the "delete_mod'
+                'ule" system call.\n\nCheck that the system call is being audited by performing the following'
+                " command:\n\n> sudo auditctl -l | grep -w 'delete_module'\n\n-a always,exit -F arch=b32 -S del"
+                'ete_module -F auid>=1000 -F auid!=-1 -k unload_module\n-a always,exit -F arch=b64 -S delete'
+                '_module -F auid>=1000 -F auid!=-1 -k unload_module\n\nIf both the "b32" and "b64" audit rule'
+                's are not defined for the "unload_module" syscall, this is a finding.\n\nNote:\nThe "-k" allo'
+                'ws for specifying an arbitrary identifier. The string following "-k" does not need to matc'
+                'h the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'SUSE_Linux_Enterprise_Server_15_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-38139r619122_chk',
+            'discussion': (
+                'Without generating audit records specific to the security and mission needs of the organiz'
+                'ation, it would be difficult to establish, correlate, and investigate the events relating '
+                'to an incident or identify those responsible for one. \n\nAudit records can be generated fro'
+                'm various components within the information system (e.g., module or policy filter).\n\nSatis'
+                'fies: SRG-OS-000037-GPOS-00015, SRG-OS-000062-GPOS-00031, SRG-OS-000392-GPOS-00172, SRG-OS'
+                '-000462-GPOS-00206, SRG-OS-000471-GPOS-00215, SRG-OS-000471-GPOS-00216, SRG-OS-000477-GPOS'
+                '-00222'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-38102r619123_fix',
+            'fix_text': (
+                'Configure the SUSE operating system to generate an audit record for all uses of the "delet'
+                'e_module" system call. \n\nAdd or update the following rules to "/etc/audit/rules.d/audit.ru'
+                'les":\n\n-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=4294967295 -k un'
+                'load_module\n-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=4294967295 '
+                '-k unload_module\n\nTo reload the rules file, restart the audit daemon\n\n> sudo systemctl res'
+                'tart auditd.service\n\nor issue the following command:\n\n> sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-234951',
+            'group_title': 'SRG-OS-000037-GPOS-00015',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-234951r958412_rule',
+            'rule_title': (
+                'The SUSE operating system must generate audit records for all uses of the delete_module sy'
+                'stem call.'
+            ),
+            'rule_version': 'SLES-15-030520',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [
             (
                 'ERRATUM: the finding sentence names the "unload_module" syscall (the key of the example ru'
@@ -2727,7 +3131,89 @@ TEXTS = {
             'calls, this is a finding.\n\nNote:\nThe "-k" allows for specifying an arbitrary identifier. T'
             'he string following "-k" does not need to match the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '01 Apr 2026',
+                'benchmark_id': 'SLES_15_STIG',
+                'provenance': 'the release the profile claims (V2R7)',
+                'release': 7,
+                'release_info': 'Release: 7 Benchmark Date: 01 Apr 2026',
+                'source': {
+                    'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                    'file': 'shared/references/disa-stig-sle15-v2r7-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2026-02-19',
+                'title': 'SUSE Linux Enterprise Server 15 Security Technical Implementation Guide',
+                'version': 2,
+            },
+            'ccis': [
+                'CCI-000130',
+                'CCI-000169',
+                'CCI-000172',
+                'CCI-002884',
+            ],
+            'check_content': (
+                'Verify the SUSE operating system generates an audit record for all uses of the "init_modul'
+                'e" and "finit_module" system calls.\n\nCheck that the system calls are being audited by perf'
+                'orming the following command:\n\n> sudo auditctl -l | grep init_module\n\n-a always,exit -F ar'
+                'ch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -k moduleload\n-a always,exit '
+                '-F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -k moduleload\n\nIf both t'
+                'he "b32" and "b64" audit rules are not defined for the init_module" and "finit_module" sys'
+                'calls, this is a finding.\n\nNote:\nThe "-k" allows for specifying an arbitrary identifier. T'
+                'he string following "-k" does not need to match the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'SUSE_Linux_Enterprise_Server_15_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-38140r809473_chk',
+            'discussion': (
+                'Without generating audit records specific to the security and mission needs of the organiz'
+                'ation, it would be difficult to establish, correlate, and investigate the events relating '
+                'to an incident or identify those responsible for one. \n\nAudit records can be generated fro'
+                'm various components within the information system (e.g., module or policy filter). The sy'
+                'stem call rules are loaded into a matching engine that intercepts each syscall made by all'
+                ' programs on the system. Therefore, it is very important to use syscall rules only when ab'
+                'solutely necessary, since these affect performance. The more rules, the bigger the perform'
+                'ance hit. The performance can be helped, however, by combining syscalls into one rule when'
+                'ever possible.\n\nSatisfies: SRG-OS-000037-GPOS-00015, SRG-OS-000062-GPOS-00031, SRG-OS-0003'
+                '92-GPOS-00172, SRG-OS-000462-GPOS-00206, SRG-OS-000471-GPOS-00215, SRG-OS-000471-GPOS-0021'
+                '6, SRG-OS-000477-GPOS-00222'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-38103r854259_fix',
+            'fix_text': (
+                'Configure the SUSE operating system to generate an audit record for all uses of the "init_'
+                'module" and "finit_module" system calls. \n\nAdd or update the following rules to "/etc/audi'
+                't/rules.d/audit.rules":\n\n-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1'
+                '000 -F auid!=4294967295 -k moduleload\n-a always,exit -F arch=b64 -S init_module,finit_modu'
+                'le -F auid>=1000 -F auid!=4294967295 -k moduleload\n\nTo reload the rules file, restart the '
+                'audit daemon:\n\n> sudo systemctl restart auditd.service\n\nor issue the following command:\n\n>'
+                ' sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-234952',
+            'group_title': 'SRG-OS-000037-GPOS-00015',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-234952r958412_rule',
+            'rule_title': (
+                'The SUSE operating system must generate audit records for all uses of the init_module and '
+                'finit_module system calls.'
+            ),
+            'rule_version': 'SLES-15-030530',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [
             (
                 'ERRATUM: the finding sentence has an unbalanced quote (\'for the init_module" and "finit_mo'
@@ -2764,7 +3250,89 @@ TEXTS = {
             ' \nThe "-k" allows for specifying an arbitrary identifier, and the string after it does not'
             ' need to match the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '24 Apr 2024',
+                'benchmark_id': 'Canonical_Ubuntu_20-04_LTS_STIG',
+                'provenance': (
+                    'V1R12 is the newest DISA XCCDF in the public references (removed from master with the Ubun'
+                    'tu 20.04 product); later releases are not claimed (data/controls.yml version_note)'
+                ),
+                'release': 12,
+                'release_info': 'Release: 12 Benchmark Date: 24 Apr 2024',
+                'source': {
+                    'commit': 'fa217d7e73d70bbab9b5f40b724f6503347ce63a',
+                    'file': 'shared/references/disa-stig-ubuntu2004-v1r12-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2024-02-18',
+                'title': 'Canonical Ubuntu 20.04 LTS Security Technical Implementation Guide',
+                'version': 1,
+            },
+            'ccis': [
+                'CCI-000172',
+            ],
+            'check_content': (
+                'Verify the Ubuntu operating system generates an audit record for any successful/unsuccessf'
+                'ul attempts to use the "init_module" and "finit_module" syscalls. \n \nCheck the currently c'
+                'onfigured audit rules with the following command: \n \n$ sudo auditctl -l | grep init_module'
+                ' \n \n-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=-1 -k mo'
+                'dule_chng \n-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=-'
+                '1 -k module_chng  \n \nIf the command does not return audit rules for the "init_module" and '
+                '"finit_module" syscalls or the lines are commented out, this is a finding.\n \nNotes: \nFor 3'
+                '2-bit architectures, only the 32-bit specific output lines from the commands are required.'
+                ' \nThe "-k" allows for specifying an arbitrary identifier, and the string after it does not'
+                ' need to match the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'Canonical_Ubuntu_20.04_LTS_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-41505r808484_chk',
+            'discussion': (
+                'Without generating audit records that are specific to the security and mission needs of th'
+                'e organization, it would be difficult to establish, correlate, and investigate the events '
+                'relating to an incident or identify those responsible for one. \n \nAudit records can be gen'
+                'erated from various components within the information system (e.g., module or policy filte'
+                'r).\n\nThe system call rules are loaded into a matching engine that intercepts each syscall '
+                'that all programs on the system makes. Therefore, it is very important to only use syscall'
+                ' rules when absolutely necessary since these affect performance. The more rules, the bigge'
+                'r the performance hit. The performance is helped, though, by combining syscalls into one r'
+                'ule whenever possible.\n\nSatisfies: SRG-OS-000064-GPOS-00033, SRG-OS-000471-GPOS-00216'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-41464r808485_fix',
+            'fix_text': (
+                'Configure the audit system to generate an audit event for any successful/unsuccessful use '
+                'of the "init_module" and "finit_module" syscalls.  \n \nAdd or update the following rules in'
+                ' the "/etc/audit/rules.d/stig.rules" file: \n \n-a always,exit -F arch=b32 -S init_module,fi'
+                'nit_module -F auid>=1000 -F auid!=4294967295 -k module_chng \n-a always,exit -F arch=b64 -S'
+                ' init_module,finit_module -F auid>=1000 -F auid!=4294967295 -k module_chng \n  \nNotes: For '
+                '32-bit architectures, only the 32-bit specific entries are required.  \n  \nTo reload the ru'
+                'les file, issue the following command: \n \n$ sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-238295',
+            'group_title': 'SRG-OS-000064-GPOS-00033',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-238295r808486_rule',
+            'rule_title': (
+                'The Ubuntu operating system must generate audit records for successful/unsuccessful uses o'
+                'f the init_module and finit_module syscalls.'
+            ),
+            'rule_version': 'UBTU-20-010179',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [],
         'fix_text': (
             'Configure the audit system to generate an audit event for any successful/unsuccessful use '
@@ -2798,7 +3366,84 @@ TEXTS = {
             'he commands are required. \n- The "-k" allows for specifying an arbitrary identifier, and t'
             'he string after it does not need to match the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '24 Apr 2024',
+                'benchmark_id': 'Canonical_Ubuntu_20-04_LTS_STIG',
+                'provenance': (
+                    'V1R12 is the newest DISA XCCDF in the public references (removed from master with the Ubun'
+                    'tu 20.04 product); later releases are not claimed (data/controls.yml version_note)'
+                ),
+                'release': 12,
+                'release_info': 'Release: 12 Benchmark Date: 24 Apr 2024',
+                'source': {
+                    'commit': 'fa217d7e73d70bbab9b5f40b724f6503347ce63a',
+                    'file': 'shared/references/disa-stig-ubuntu2004-v1r12-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2024-02-18',
+                'title': 'Canonical Ubuntu 20.04 LTS Security Technical Implementation Guide',
+                'version': 1,
+            },
+            'ccis': [
+                'CCI-000172',
+            ],
+            'check_content': (
+                'Verify the Ubuntu operating system generates an audit record for any successful/unsuccessf'
+                'ul attempts to use the "delete_module" syscall. \n \nCheck the currently configured audit ru'
+                'les with the following command: \n \n$ sudo auditctl -l | grep -w delete_module \n \n-a always'
+                ',exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=-1 -k module_chng \n-a always,exi'
+                't -F arch=b64 -S delete_module -F auid>=1000 -F auid!=-1 -k module_chng \n \nIf the command '
+                'does not return a line that matches the example or the line is commented out, this is a fi'
+                'nding. \n \nNotes: \n- For 32-bit architectures, only the 32-bit specific output lines from t'
+                'he commands are required. \n- The "-k" allows for specifying an arbitrary identifier, and t'
+                'he string after it does not need to match the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'Canonical_Ubuntu_20.04_LTS_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-41507r654064_chk',
+            'discussion': (
+                'Without generating audit records that are specific to the security and mission needs of th'
+                'e organization, it would be difficult to establish, correlate, and investigate the events '
+                'relating to an incident or identify those responsible for one. \n\nAudit records can be gene'
+                'rated from various components within the information system (e.g., module or policy filter'
+                ').\n\nSatisfies: SRG-OS-000477-GPOS-00222'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-41466r654065_fix',
+            'fix_text': (
+                'Configure the audit system to generate an audit event for any successful/unsuccessful use '
+                'of the "delete_module" syscall.  \n \nAdd or update the following rules in the "/etc/audit/r'
+                'ules.d/stig.rules" file: \n \n-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F a'
+                'uid!=4294967295 -k module_chng \n-a always,exit -F arch=b64 -S delete_module -F auid>=1000 '
+                '-F auid!=4294967295 -k module_chng \n  \nNotes: For 32-bit architectures, only the 32-bit sp'
+                'ecific entries are required.  \n  \nTo reload the rules file, issue the following command: \n'
+                ' \n$ sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-238297',
+            'group_title': 'SRG-OS-000064-GPOS-00033',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-238297r802387_rule',
+            'rule_title': (
+                'The Ubuntu operating system must generate audit records for successful/unsuccessful uses o'
+                'f the delete_module syscall.'
+            ),
+            'rule_version': 'UBTU-20-010181',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [],
         'fix_text': (
             'Configure the audit system to generate an audit event for any successful/unsuccessful use '
@@ -2829,7 +3474,78 @@ TEXTS = {
             'ifying an arbitrary identifier, and the string after it does not need to match the example'
             ' output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '24 Apr 2024',
+                'benchmark_id': 'Canonical_Ubuntu_20-04_LTS_STIG',
+                'provenance': (
+                    'V1R12 is the newest DISA XCCDF in the public references (removed from master with the Ubun'
+                    'tu 20.04 product); later releases are not claimed (data/controls.yml version_note)'
+                ),
+                'release': 12,
+                'release_info': 'Release: 12 Benchmark Date: 24 Apr 2024',
+                'source': {
+                    'commit': 'fa217d7e73d70bbab9b5f40b724f6503347ce63a',
+                    'file': 'shared/references/disa-stig-ubuntu2004-v1r12-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2024-02-18',
+                'title': 'Canonical Ubuntu 20.04 LTS Security Technical Implementation Guide',
+                'version': 1,
+            },
+            'ccis': [
+                'CCI-000172',
+            ],
+            'check_content': (
+                'Verify if the Ubuntu operating system is configured to audit the execution of the module m'
+                'anagement program "modprobe" by running the following command: \n \n$ sudo auditctl -l | gre'
+                'p "/sbin/modprobe" \n \n-w /sbin/modprobe -p x -k modules \n \nIf the command does not return '
+                'a line, or the line is commented out, this is a finding. \n \nNote: The "-k" allows for spec'
+                'ifying an arbitrary identifier, and the string after it does not need to match the example'
+                ' output above.'
+            ),
+            'check_content_ref': {
+                'href': 'Canonical_Ubuntu_20.04_LTS_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-41528r654127_chk',
+            'discussion': (
+                'Without generating audit records that are specific to the security and mission needs of th'
+                'e organization, it would be difficult to establish, correlate, and investigate the events '
+                'relating to an incident or identify those responsible for one. \n \nAudit records can be gen'
+                'erated from various components within the information system (e.g., module or policy filte'
+                'r).'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-41487r654128_fix',
+            'fix_text': (
+                'Configure the Ubuntu operating system to audit the execution of the module management prog'
+                'ram "modprobe". \n \nAdd or update the following rule in the "/etc/audit/rules.d/stig.rules"'
+                ' file: \n \n-w /sbin/modprobe -p x -k modules \n  \nTo reload the rules file, issue the follow'
+                'ing command: \n \n$ sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-238318',
+            'group_title': 'SRG-OS-000477-GPOS-00222',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-238318r654129_rule',
+            'rule_title': (
+                'The Ubuntu operating system must generate audit records when successful/unsuccessful attem'
+                'pts to use modprobe command.'
+            ),
+            'rule_version': 'UBTU-20-010296',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [],
         'fix_text': (
             'Configure the Ubuntu operating system to audit the execution of the module management prog'
@@ -2850,7 +3566,78 @@ TEXTS = {
             ' allows for specifying an arbitrary identifier, and the string after it does not need to m'
             'atch the example output above.'
         ),
-        'disa': None,
+        'disa': {
+            'benchmark': {
+                'benchmark_date': '24 Apr 2024',
+                'benchmark_id': 'Canonical_Ubuntu_20-04_LTS_STIG',
+                'provenance': (
+                    'V1R12 is the newest DISA XCCDF in the public references (removed from master with the Ubun'
+                    'tu 20.04 product); later releases are not claimed (data/controls.yml version_note)'
+                ),
+                'release': 12,
+                'release_info': 'Release: 12 Benchmark Date: 24 Apr 2024',
+                'source': {
+                    'commit': 'fa217d7e73d70bbab9b5f40b724f6503347ce63a',
+                    'file': 'shared/references/disa-stig-ubuntu2004-v1r12-xccdf-manual.xml',
+                    'repository': 'ComplianceAsCode/content',
+                },
+                'status_date': '2024-02-18',
+                'title': 'Canonical Ubuntu 20.04 LTS Security Technical Implementation Guide',
+                'version': 1,
+            },
+            'ccis': [
+                'CCI-000172',
+            ],
+            'check_content': (
+                'Verify the Ubuntu operating system is configured to audit the execution of the module mana'
+                'gement program "kmod". \n \nCheck the currently configured audit rules with the following co'
+                'mmand: \n \n$ sudo auditctl -l | grep kmod \n \n-w /bin/kmod -p x -k module \n \nIf the command '
+                'does not return a line, or the line is commented out, this is a finding. \n \nNote: The "-k"'
+                ' allows for specifying an arbitrary identifier, and the string after it does not need to m'
+                'atch the example output above.'
+            ),
+            'check_content_ref': {
+                'href': 'Canonical_Ubuntu_20.04_LTS_STIG.xml',
+                'name': 'M',
+            },
+            'check_id': 'C-41529r654130_chk',
+            'discussion': (
+                'Without generating audit records that are specific to the security and mission needs of th'
+                'e organization, it would be difficult to establish, correlate, and investigate the events '
+                'relating to an incident or identify those responsible for one. \n \nAudit records can be gen'
+                'erated from various components within the information system (e.g., module or policy filte'
+                'r).'
+            ),
+            'documentable': 'false',
+            'false_negatives': '',
+            'false_positives': '',
+            'fix_id': 'F-41488r654131_fix',
+            'fix_text': (
+                'Configure the Ubuntu operating system to audit the execution of the module management prog'
+                'ram "kmod". \n \nAdd or update the following rule in the "/etc/audit/rules.d/stig.rules" fil'
+                'e: \n \n-w /bin/kmod -p x -k modules \n  \nTo reload the rules file, issue the following comma'
+                'nd: \n \n$ sudo augenrules --load'
+            ),
+            'group_description': '<GroupDescription></GroupDescription>',
+            'group_id': 'V-238319',
+            'group_title': 'SRG-OS-000477-GPOS-00222',
+            'ia_controls': '',
+            'legacy_ids': [],
+            'mitigation_control': '',
+            'mitigations': '',
+            'potential_impacts': '',
+            'responsibility': '',
+            'rule_id': 'SV-238319r654132_rule',
+            'rule_title': (
+                'The Ubuntu operating system must generate audit records when successful/unsuccessful attem'
+                'pts to use the kmod command.'
+            ),
+            'rule_version': 'UBTU-20-010297',
+            'security_override_guidance': '',
+            'severity': 'medium',
+            'third_party_tools': '',
+            'weight': '10.0',
+        },
         'errata': [],
         'fix_text': (
             'Configure the Ubuntu operating system to audit the execution of the module management prog'

@@ -2086,7 +2086,21 @@ PROFILES = {
     },
     'stig_sle15': {
         'b32_twins': 'required',
-        'benchmark': None,
+        'benchmark': {
+            'benchmark_date': '01 Apr 2026',
+            'benchmark_id': 'SLES_15_STIG',
+            'provenance': 'the release the profile claims (V2R7)',
+            'release': 7,
+            'release_info': 'Release: 7 Benchmark Date: 01 Apr 2026',
+            'source': {
+                'commit': 'b3a2cca9352cbcefb7f00d770bfd6f679da18d6a',
+                'file': 'shared/references/disa-stig-sle15-v2r7-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2026-02-19',
+            'title': 'SUSE Linux Enterprise Server 15 Security Technical Implementation Guide',
+            'version': 2,
+        },
         'controls': [
             'stig:sle15:V-234937',
             'stig:sle15:V-234938',
@@ -2106,7 +2120,24 @@ PROFILES = {
     },
     'stig_ubuntu2004': {
         'b32_twins': 'required',
-        'benchmark': None,
+        'benchmark': {
+            'benchmark_date': '24 Apr 2024',
+            'benchmark_id': 'Canonical_Ubuntu_20-04_LTS_STIG',
+            'provenance': (
+                'V1R12 is the newest DISA XCCDF in the public references (removed from master with the Ubun'
+                'tu 20.04 product); later releases are not claimed (data/controls.yml version_note)'
+            ),
+            'release': 12,
+            'release_info': 'Release: 12 Benchmark Date: 24 Apr 2024',
+            'source': {
+                'commit': 'fa217d7e73d70bbab9b5f40b724f6503347ce63a',
+                'file': 'shared/references/disa-stig-ubuntu2004-v1r12-xccdf-manual.xml',
+                'repository': 'ComplianceAsCode/content',
+            },
+            'status_date': '2024-02-18',
+            'title': 'Canonical Ubuntu 20.04 LTS Security Technical Implementation Guide',
+            'version': 1,
+        },
         'controls': [
             'stig:ubuntu2004:V-238295',
             'stig:ubuntu2004:V-238297',

@@ -38,6 +38,8 @@ def test_every_b32_fact_is_classified_and_agrees_with_the_listed_lines(control_i
 B32_ON_64_BIT = {
     "stig_al2023": "advisory", "stig_ol8": "required", "stig_ol9": "required", "stig_rhel10": "required",
     "stig_rhel7": "required", "stig_rhel8": "required", "stig_rhel9": "required", "stig_ubuntu2204": "required",
+    "stig_sle15": "required", "stig_ubuntu2004": "required", "stig_ubuntu2404": "required",
+    "stig_alma9": "required",  # its check text: 'If both the "b32" and "b64" audit rules are not defined'
     "cis_al2023": "advisory", "cis_rhel7": "required", "cis_rhel7_v3": "advisory", "cis_rhel8": "advisory",
     "cis_rhel8_v1": "advisory", "cis_rhel9": "advisory", "cis_ubuntu2204": "advisory",
 }
@@ -49,7 +51,9 @@ def test_every_profile_has_a_b32_reading():
 
 @pytest.mark.parametrize("profile", sorted(p for p in PROFILES if p.startswith("stig_")))
 def test_stig_b32_policy_is_whether_disas_fix_text_lists_b32_lines(profile):
-    fix_texts = " ".join(CATALOG[c]["verbatim_fix_text"] for c in PROFILES[profile]["controls"])
+    # AlmaLinux 9's fix text is not public: its check text's example lines stand in (docs/profiles.md)
+    fix_texts = " ".join(CATALOG[c].get("verbatim_fix_text") or CATALOG[c]["verbatim_check_text"]
+                         for c in PROFILES[profile]["controls"])
     assert ("required" if "arch=b32" in fix_texts else "advisory") == B32_ON_64_BIT[profile]
 
 

@@ -4,12 +4,12 @@
 the excerpt of the benchmark file committed in tests/fixtures/disa/ (never from our catalog), and
 an empty rules.d fails every control. The excerpts name their sources; where DISA's XCCDF is not
 public (AlmaLinux OS 9, Ubuntu 24.04) the excerpt is the public text that quotes it."""
+import json
 import os
 import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-import yaml
 
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules_info
 
@@ -27,7 +27,7 @@ def _xccdf_fix_texts(name):
 
 def _inspec_fix_texts(name):
     with open(os.path.join(FIXTURES, name)) as handle:
-        return yaml.safe_load(handle)["fix_text"]
+        return json.load(handle)["fix_text"]
 
 
 def _alma_check_texts(name):
@@ -45,7 +45,7 @@ def _alma_check_texts(name):
 NEW_PROFILES = {
     "stig_sle15": _xccdf_fix_texts("disa-stig-sle15-v2r7-xccdf-manual.excerpt.xml"),
     "stig_ubuntu2004": _xccdf_fix_texts("disa-stig-ubuntu2004-v1r12-xccdf-manual.excerpt.xml"),
-    "stig_ubuntu2404": _inspec_fix_texts("ubuntu2404-v1r2-fix-texts.excerpt.yml"),
+    "stig_ubuntu2404": _inspec_fix_texts("ubuntu2404-v1r2-fix-texts.excerpt.json"),
     "stig_alma9": _alma_check_texts("alma9-v1r3-check-texts.excerpt.md"),
 }
 
