@@ -5,7 +5,9 @@
 #     some are missing (apt-get update runs only then).
 #  2. Creates .venv and installs requirements.txt into it, only when
 #     requirements.txt (or the Python version) changed since the last run.
-#  3. Writes ansible-test's pip bootstrap cache so that `ansible-test sanity`
+#  3. Installs the npm clients of tests/clients (npm ci) into .build/clients,
+#     only when the lock file changed.
+#  4. Writes ansible-test's pip bootstrap cache so that `ansible-test sanity`
 #     does not try to download get-pip.py from an unreachable host.
 #
 # Idempotent: a second run does nothing but a few checks.
@@ -96,7 +98,32 @@ else
 fi
 
 # --------------------------------------------------------------------------
-# 3. ansible-test pip bootstrap cache
+# 3. The auditors' clients the tests run (npm, pinned by tests/clients/package-lock.json)
+# --------------------------------------------------------------------------
+# Installed into .build/clients (not the source tree, which yamllint, sanity and the
+# collection build read), again only when the lock file changed. Debian's nodejs and npm
+# when the machine has no npm (an image may bring its own Node.js).
+CLIENTS="${ROOT}/.build/clients"
+if ! command -v npm >/dev/null 2>&1; then
+    log "installing Debian packages: nodejs npm"
+    export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+    "${SUDO[@]}" apt-get update -q
+    "${SUDO[@]}" apt-get install -y -q --no-install-recommends nodejs npm </dev/null
+fi
+want_clients="$(sha256sum "${ROOT}/tests/clients/package-lock.json" | cut -d' ' -f1)"
+if [[ "${want_clients}" != "$(cat "${CLIENTS}/.lock.sha256" 2>/dev/null || true)" ]]; then
+    log "installing the npm clients (tests/clients/package-lock.json) into ${CLIENTS}"
+    rm -rf "${CLIENTS}"
+    mkdir -p "${CLIENTS}"
+    cp "${ROOT}/tests/clients/package.json" "${ROOT}/tests/clients/package-lock.json" "${CLIENTS}/"
+    (cd "${CLIENTS}" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    printf '%s\n' "${want_clients}" >"${CLIENTS}/.lock.sha256"
+else
+    log "npm clients up to date"
+fi
+
+# --------------------------------------------------------------------------
+# 4. ansible-test pip bootstrap cache
 # --------------------------------------------------------------------------
 # ansible-test would download get-pip.py from an unreachable host; the script writes an
 # offline stand-in for each pip version this ansible-test pins (see its docstring).
