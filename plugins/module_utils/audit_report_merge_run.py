@@ -22,12 +22,15 @@ OPTIONS = dict(
     formats=dict(type="list", elements="str", default=list(RD.FORMATS), choices=list(RD.FORMATS)),
     title=dict(type="str"),
     mode=dict(type="raw", default="0640"),
+    baseline=dict(type="path"),
 )
 
 
 def read_slice(path):
-    """A slice from a report.json file or a directory holding one (searched below it)."""
-    candidates = [path] if os.path.isfile(path) else sorted(
+    """A slice from a report.json file or a directory holding one (its own, its latest run's, or
+    else searched below it)."""
+    own = [os.path.join(path, name, "report.json") for name in ("", "latest")]
+    candidates = [path] if os.path.isfile(path) else [c for c in own if os.path.isfile(c)][:1] or sorted(
         os.path.join(root, "report.json") for root, _dirs, files in os.walk(path) if "report.json" in files)
     if not candidates:
         return {"name": path, "report": None, "error": "no report.json in %s" % path}
@@ -67,9 +70,12 @@ def run_merge(params, published, now, check_mode):
     slices = gather(params, published)
     document = RM.merge_reports(slices, hosts=params["hosts"], slice_count=params["slice_count"],
                                 title=params["title"], generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if params.get("baseline"):
+        document = RF.with_baseline(document, params["baseline"])
     dest = params.get("dest") or RF.default_dest(now)
     paths, changed, diffs = RF.write_files(dest, RD.render_files(document, params["formats"], render_html), mode,
                                            check_mode)
     return dict(changed=changed, report_dir=dest, files=paths, summary=document["summary"], drift=RD.drift(document),
                 headline=RM.slice_headline(document), slices=document["slices"],
-                artifacts=dict(RD.artifacts(document, dest, paths), slices=document["slices"]), diff=diffs)
+                artifacts=dict(RD.artifacts(document, dest, paths), slices=document["slices"]), diff=diffs,
+                **RF.comparison_fields(document))

@@ -61,6 +61,13 @@ options:
   title:
     description: Title of the report. Default names the kind of the slices' reports.
     type: str
+  baseline:
+    description:
+      - A previous report to compare the merged one with, as O(auditkit.auditd.audit_report#module:baseline) does - a
+        C(report.json), a run's report directory or a directory of runs (its C(latest) run, else its newest).
+      - With one report in O(paths) this compares two reports offline (the playbook C(auditkit.auditd.compare_reports));
+        a merged report of a sliced job works as a baseline too.
+    type: path
 seealso:
   - module: auditkit.auditd.audit_report
 """
@@ -112,6 +119,27 @@ artifacts:
   description: The bounded per-host artifacts of M(auditkit.auditd.audit_report) for the whole fleet, with C(slices).
   returned: always
   type: dict
+regressions:
+  description: How many host-control pairs regressed since O(baseline); 0 without a baseline.
+  returned: always
+  type: int
+regressed:
+  description: The first 50 regressed pairs, each C(<host> <control ID>).
+  returned: always
+  type: list
+  elements: str
+transitions:
+  description: Host-control pairs per transition since O(baseline); null without a baseline.
+  returned: always
+  type: dict
+baseline:
+  description: The C(report.json) compared with, or null.
+  returned: always
+  type: str
+since_baseline:
+  description: One line with the transition counts and the baseline, or an empty string.
+  returned: always
+  type: str
 diff:
   description: Per changed file, C(before) and C(after) with C(state), C(mode) and C(sha1), in diff mode.
   returned: when a file changes

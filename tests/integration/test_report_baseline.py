@@ -1,0 +1,173 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Comparing runs through ansible-playbook on one sandbox fleet: a first drift_report, then an
+operator's changes (a host fixed, a rules file deleted, a host removed from the inventory, a host
+added) and a second drift_report with auditkit_report_baseline. The transitions, the missing lines
+named, the regression gate (which trips only on the regression) and compare_reports (the same
+transitions offline) are checked in the files the runs wrote."""
+import csv
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import subprocess
+
+import jsonschema
+import pytest
+import yaml
+
+from sandbox import BIN, ROOT, env, make_fleet
+
+DISA_RHEL9 = [
+    "-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules",
+]
+COMPLIANT = {"10-base.rules": "-D\n", "audit.rules": "\n".join(DISA_RHEL9) + "\n"}
+FLEET = {
+    "h-fixed": {"files": {"10-base.rules": "-D\n"}},
+    "h-regressed": {"files": COMPLIANT},
+    "h-steady": {"files": COMPLIANT},
+    "h-still": {"files": {"10-base.rules": "-D\n-b 8192\n"}},
+    "h-gone": {"files": COMPLIANT},
+    "h-new": {"files": COMPLIANT},
+}
+CONTROLS = ["V-258189", "V-258190", "V-258195"]
+
+
+def _inventory(root, without):
+    """The fleet's inventory without some hosts (hosts removed from, or not yet in, the inventory)."""
+    data = yaml.safe_load((root / "hosts.yml").read_text())
+    hosts = data["all"]["children"]["fleet"]["hosts"]
+    for name in without:
+        hosts.pop(name)
+    path = root / ("hosts-without-%s.yml" % "-".join(without))
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def playbook(root, name, inventory=None, *args, **extra_vars):
+    """ansible-playbook auditkit.auditd.<name> on one inventory of the fleet (default: all of it)."""
+    command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory or str(root / "hosts.yml"),
+               "auditkit.auditd." + name, "-e", json.dumps(extra_vars)] + list(args)
+    return subprocess.run(command, env=env(), cwd=str(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+
+
+def _report(report_dir):
+    with open(os.path.join(str(report_dir), "report.json")) as handle:
+        return json.load(handle)
+
+
+def _transitions(report):
+    return dict((h["name"], dict((c["id"], c["transition"]) for c in h["controls"])) for h in report["hosts"])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Run 1 without h-new; the operator's changes; run 2 (baseline run 1) without h-gone."""
+    root = make_fleet(tmp_path_factory.mktemp("baseline"), FLEET, {"auditkit_profile": "stig_rhel9"})
+    first = playbook(root, "drift_report", _inventory(root, ["h-new"]), auditkit_report_dir=str(root / "r1"))
+    (root / "h-fixed" / "rules.d" / "audit.rules").write_text("\n".join(DISA_RHEL9) + "\n")
+    (root / "h-regressed" / "rules.d" / "audit.rules").unlink()  # an operator deleted the rules file
+    second_inventory = _inventory(root, ["h-gone"])
+    second = playbook(root, "drift_report", second_inventory, auditkit_report_dir=str(root / "r2"),
+                      auditkit_report_baseline=str(root / "r1"))
+    return root, first, second, second_inventory
+
+
+def test_second_run_names_each_transition(runs):
+    root, first, second, _inventory_path = runs
+    assert first.returncode == 0, first.stdout
+    assert second.returncode == 0, second.stdout
+    report = _report(root / "r2")
+    with open(os.path.join(ROOT, "schemas", "report.schema.json")) as handle:
+        jsonschema.validate(report, json.load(handle))
+    assert _transitions(report) == {
+        "h-fixed": dict.fromkeys(CONTROLS, "fixed"), "h-regressed": dict.fromkeys(CONTROLS, "regressed"),
+        "h-steady": dict.fromkeys(CONTROLS, "unchanged"), "h-still": dict.fromkeys(CONTROLS, "still_failing"),
+        "h-new": dict.fromkeys(CONTROLS, "new")}
+    assert sorted((g["host"], g["id"], g["baseline_status"], g["host_gone"]) for g in report["gone"]) == [
+        ("h-gone", c, "pass", True) for c in CONTROLS]
+    assert report["transitions"] == {"fixed": 3, "regressed": 3, "still_failing": 3, "unchanged": 3, "new": 3,
+                                     "gone": 3}
+    assert report["baseline"]["path"] == str(root / "r1" / "report.json")
+    assert "since the baseline %s" % (root / "r1" / "report.json") in second.stdout
+
+
+def test_regressed_host_names_the_missing_lines(runs):
+    root = runs[0]
+    report = _report(root / "r2")
+    host = [h for h in report["hosts"] if h["name"] == "h-regressed"][0]
+    changes = dict((c["id"], c["rule_changes"]) for c in host["controls"])
+    assert changes["V-258189"]["newly_missing"] == DISA_RHEL9[0:2]
+    assert changes["V-258190"]["newly_missing"] == DISA_RHEL9[2:4]
+    assert changes["V-258195"]["newly_missing"] == DISA_RHEL9[4:5]
+    rules_file = str(root / "h-regressed" / "rules.d" / "audit.rules")
+    assert [(e["where"], e["file"], e["text"]) for e in changes["V-258195"]["disappeared"]] == [
+        ("on_disk", rules_file, DISA_RHEL9[4])]
+    fixed = [h for h in report["hosts"] if h["name"] == "h-fixed"][0]
+    assert dict((c["id"], c["rule_changes"]["restored"]) for c in fixed["controls"])["V-258195"] == DISA_RHEL9[4:5]
+
+
+def test_every_format_of_the_second_run_shows_it(runs):
+    root = runs[0]
+    markdown = (root / "r2" / "summary.md").read_text()
+    assert markdown.index("## Since the baseline") < markdown.index("| Host | Status |")
+    assert "| h-regressed | V-258195 | regressed (was pass) | missing now (was present): %s" % DISA_RHEL9[4] in markdown
+    assert "| h-gone | V-258189 | gone (was pass; host not in this run) |" in markdown
+    with open(str(root / "r2" / "report.csv")) as handle:
+        rows = list(csv.DictReader(handle))
+    assert dict(((r["host"], r["control"]), r["transition"]) for r in rows)[("h-fixed", "V-258190")] == "fixed (was fail)"
+    assert [r["transition"] for r in rows if r["host"] == "h-gone"] == ["gone (was pass)"] * 3
+    junit = ET.parse(str(root / "r2" / "junit.xml")).getroot()
+    messages = dict((c.get("classname"), c.find("failure").get("message")) for c in junit.iter("testcase")
+                    if c.find("failure") is not None)
+    assert messages["h-regressed"].startswith("regressed since the baseline (was pass)")
+    assert not messages["h-still"].startswith("regressed")
+    html = (root / "r2" / "report.html").read_text()
+    assert html.index('id="since-baseline"') < html.index('id="matrix"')
+    cklb = json.loads((root / "r2" / "h-regressed.cklb").read_text())
+    assert all("regressed (was pass)" in r["comments"] for r in cklb["stigs"][0]["rules"])
+
+
+def test_fail_on_regression_trips_only_on_the_regression(runs):
+    root, _first, _second, inventory = runs
+    gated = playbook(root, "drift_report", inventory, auditkit_report_dir=str(root / "r-gate"),
+                     auditkit_report_baseline=str(root / "r1"), auditkit_fail_on_regression=True)
+    assert gated.returncode != 0
+    assert "regressed since %s: h-regressed V-258189, h-regressed V-258190, h-regressed V-258195" % (
+        root / "r1" / "report.json") in gated.stdout
+    passed = playbook(root, "drift_report", inventory, "--limit", "h-fixed,h-still,h-steady,h-new",
+                      auditkit_report_dir=str(root / "r-gate-limited"), auditkit_report_baseline=str(root / "r1"),
+                      auditkit_fail_on_regression=True)
+    assert passed.returncode == 0, passed.stdout  # h-still still fails: no regression, no gate
+    assert _report(root / "r-gate-limited")["transitions"]["still_failing"] == 3
+
+
+def test_compare_reports_gives_the_same_transitions(runs):
+    root = runs[0]
+    plain = playbook(root, "drift_report", runs[3], auditkit_report_dir=str(root / "r2-plain"))
+    assert plain.returncode == 0, plain.stdout
+    compared = playbook(root, "compare_reports", auditkit_compare_baseline=str(root / "r1"),
+                        auditkit_compare_report=str(root / "r2-plain"), auditkit_report_dir=str(root / "r-cmp"))
+    assert compared.returncode == 0, compared.stdout
+    offline, online = _report(root / "r-cmp"), _report(root / "r2")
+    assert _transitions(offline) == _transitions(online)
+    assert offline["gone"] == online["gone"] and offline["transitions"] == online["transitions"]
+    rule_changes = lambda r: dict((h["name"], [c["rule_changes"] for c in h["controls"]]) for h in r["hosts"])  # noqa: E731
+    assert rule_changes(offline) == rule_changes(online)
+
+
+def test_baseline_of_an_old_schema_is_refused_and_nothing_is_written(runs):
+    root = runs[0]
+    old = _report(root / "r1")
+    old["schema_version"] = 1
+    (root / "old.json").write_text(json.dumps(old))
+    refused = playbook(root, "compare_reports", auditkit_compare_baseline=str(root / "old.json"),
+                       auditkit_compare_report=str(root / "r1"), auditkit_report_dir=str(root / "r-old"))
+    assert refused.returncode != 0
+    assert "has report schema_version 1; this collection compares with schema_version 2 only" in refused.stdout
+    assert not (root / "r-old").exists()
