@@ -147,6 +147,10 @@ def test_fail_on_regression_trips_only_on_the_regression(runs):
     assert _report(root / "r-gate-limited")["transitions"]["still_failing"] == 3
 
 
+def _rule_changes(report):
+    return dict((h["name"], [c["rule_changes"] for c in h["controls"]]) for h in report["hosts"])
+
+
 def test_compare_reports_gives_the_same_transitions(runs):
     root = runs[0]
     plain = playbook(root, "drift_report", runs[3], auditkit_report_dir=str(root / "r2-plain"))
@@ -157,8 +161,7 @@ def test_compare_reports_gives_the_same_transitions(runs):
     offline, online = _report(root / "r-cmp"), _report(root / "r2")
     assert _transitions(offline) == _transitions(online)
     assert offline["gone"] == online["gone"] and offline["transitions"] == online["transitions"]
-    rule_changes = lambda r: dict((h["name"], [c["rule_changes"] for c in h["controls"]]) for h in r["hosts"])  # noqa: E731
-    assert rule_changes(offline) == rule_changes(online)
+    assert _rule_changes(offline) == _rule_changes(online)
 
 
 def test_baseline_of_an_old_schema_is_refused_and_nothing_is_written(runs):
