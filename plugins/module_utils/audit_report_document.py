@@ -141,6 +141,18 @@ def _unjudged_row(catalog_id, status, message):
             "planned": None, "probe": None}
 
 
+MAX_STDERR = 400  # characters of a failed module's stderr kept in the host's error reason
+
+
+def stderr_of(result):
+    """'; stderr: ...' (bounded, whitespace folded) of a failed module result, or '': the real
+    cause of a module failure (sudo: not found, a Python traceback) is there, not in msg."""
+    text = " ".join(str(result.get("module_stderr") or result.get("stderr") or "").split())
+    if not text or text in str(result.get("msg") or ""):
+        return ""
+    return "; stderr: " + (text if len(text) <= MAX_STDERR else text[:MAX_STDERR] + "...")
+
+
 def problem_of(result):
     """(status, message) when a registered result holds no verdicts, else None."""
     if result is None:
@@ -150,7 +162,7 @@ def problem_of(result):
     if result.get("unreachable"):
         return "unreachable", result.get("msg") or "the connection failed"
     if result.get("failed"):
-        return "error", result.get("msg") or "the check failed"
+        return "error", (result.get("msg") or "the check failed") + stderr_of(result)
     if result.get("skipped"):
         return "error", "the check was skipped: %s" % (result.get("skip_reason") or "condition false")
     if "controls" not in result:

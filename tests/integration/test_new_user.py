@@ -7,10 +7,11 @@ before anything is judged or written, and auditkit_fail_on_drift failing the hos
 import json
 import os
 import re
+import subprocess
 
 import pytest
 import yaml
-from sandbox import make_fleet, playbook, report_statuses
+from sandbox import BIN, ROOT, env, make_fleet, playbook, report_statuses
 
 DISA_RHEL9 = [
     "-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
@@ -23,6 +24,7 @@ NO_KMOD = {"audit.rules": "\n".join(DISA_RHEL9[:4]) + "\n"}  # only V-258195 (km
 KMOD = "V-258195"  # RHEL-09-654105, SV-258195r1045370_rule
 HOST_VARS_WAIVER = "ticket 42: n-kmod2 only"
 GROUP_VARS_WAIVER = "EDR covers kmod on the edr group (ticket 43)"
+IMAGE = "auditkit/debian12:test"  # scripts/build_image.sh (make image)
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +155,93 @@ def test_fail_on_drift_fails_the_drifting_host_not_the_first(fleet):
     assert re.search(r"fatal: \[n-kmod1\]: FAILED! => .*drift: failing controls V-258195 .*drifting hosts of the "
                      r"run: n-kmod1;", run.stdout), run.stdout
     assert os.path.exists(str(out / "report.json"))
+
+
+# --- 3. become: a host reached as root needs no sudo; a module failure's stderr is in the report ----
+
+FAKE_SUDO = """#!/bin/sh
+# stands in for sudo: records how it was called, then runs the command (the test runs as root)
+echo "$@" >> "$(dirname "$0")/sudo.log"
+while [ $# -gt 0 ]; do case "$1" in -u|-p) shift 2;; -*) shift;; *) break;; esac; done
+exec "$@"
+"""
+
+
+@pytest.fixture(scope="module")
+def become_fleet(tmp_path_factory):
+    """Hosts on the local connection as root with become on (the playbooks' default): r-sudo
+    becomes another user through a sudo, r-broken has a Python that cannot start (the module
+    fails with its cause only on stderr). (A local host reached as root: Ansible itself skips
+    becoming the same user; the container test below is the host reached as root without sudo.)"""
+    root = tmp_path_factory.mktemp("become")
+    sudo = root / "bin" / "sudo"
+    sudo.parent.mkdir()
+    sudo.write_text(FAKE_SUDO)
+    sudo.chmod(0o755)
+    broken = root / "bin" / "python3"
+    broken.write_text("#!/bin/sh\necho 'python3: error while loading shared libraries: libpython3.11.so.1.0: "
+                      "cannot open shared object file' >&2\nexit 127\n")
+    broken.chmod(0o755)
+    become = {"auditkit_become": True}
+    make_fleet(root, {"r-sudo": {"files": NO_KMOD, "vars": dict(become, ansible_become_exe=str(sudo),
+                                                                ansible_become_user="nobody")},
+                      "r-broken": {"files": NO_KMOD, "vars": dict(become, ansible_python_interpreter=str(broken))}},
+               common={"auditkit_profile": "stig_rhel9"})
+    return root
+
+
+def test_a_host_that_needs_sudo_goes_through_it_and_a_failing_sudo_is_reported_with_its_stderr(become_fleet):
+    out = become_fleet / "sudo"
+    run = playbook(become_fleet, "drift_report", "--limit", "r-sudo,r-broken", auditkit_report_dir=str(out))
+    assert run.returncode == 2, run.stdout  # r-broken could not be judged
+    assert _kmod(out)["r-sudo"] == "fail"
+    assert "-H -S -n -u nobody" in (become_fleet / "bin" / "sudo.log").read_text()
+    report = json.loads((out / "report.json").read_text())
+    error = [h for h in report["hosts"] if h["name"] == "r-broken"][0]["error"]
+    cause = "python3: error while loading shared libraries: libpython3.11.so.1.0: cannot open shared object file"
+    assert "No start of json char found" in error and error.endswith("; stderr: " + cause), error
+    for name in ("summary.md", "report.csv", "junit.xml", "report.html", "r-broken.cklb"):
+        assert cause in (out / name).read_text(), name
+    assert re.search(r"fatal: \[r-broken\]: FAILED! => .*stderr: python3: error while loading", run.stdout), run.stdout
+
+
+def _docker(*args, **kwargs):
+    return subprocess.run(["docker"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def root_container(tmp_path_factory):
+    """A Debian 12 container (no sudo in the image) reached as root over the docker connection,
+    with only the connection variable in the inventory, as a new user writes it."""
+    subprocess.run(["bash", os.path.join(ROOT, "scripts", "build_image.sh")], check=True, stdout=subprocess.DEVNULL)
+    name = "auditkit-newuser-root"
+    _docker("rm", "-f", name)
+    started = _docker("run", "-d", "--name", name, "--network", "none", IMAGE, "sleep", "infinity")
+    assert started.returncode == 0, started.stdout
+    assert _docker("exec", name, "sh", "-c", "command -v sudo").returncode != 0  # the image has no sudo
+    root = tmp_path_factory.mktemp("container")
+    (root / "hosts").write_text("%s ansible_connection=community.docker.docker\n" % name)
+    yield root, name
+    _docker("rm", "-f", name)
+
+
+def _as_printed(root, *args):
+    """ansible-playbook -i hosts <args>, nothing else (the README's commands)."""
+    return subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "hosts"] + list(args), env=env(), cwd=str(root),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+
+
+def test_readme_commands_as_printed_on_a_container_reached_as_root_without_sudo(root_container):
+    root, name = root_container
+    run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=auto")
+    reports = sorted((root / "auditkit-reports").iterdir())
+    report = json.loads((reports[-1] / "report.json").read_text())
+    # the module ran as root (no sudo needed) and judged: Debian has no STIG, which only it can say
+    assert report["hosts"][0]["error"].startswith("profile auto: no bundled STIG profile for ID=debian"), run.stdout
+    run = _as_printed(root, "auditkit.auditd.remediate", "-e", "auditkit_profile=stig_rhel9")
+    assert run.returncode == 0, run.stdout
+    run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=stig_rhel9")
+    assert run.returncode == 0, run.stdout
+    latest = sorted((root / "auditkit-reports").iterdir())[-1]
+    assert set(s for s, _reason in report_statuses(latest)[name].values()) == {"pass"}, run.stdout
