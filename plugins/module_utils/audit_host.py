@@ -474,29 +474,50 @@ def write_atomic(module, path, text, new_mode=0o600):
             os.unlink(tmp)
 
 
+def write_targets(paths, directory):
+    """{path: the file a rewrite of it writes}: a symlink is written through when it resolves
+    inside ``directory`` (the link stays a link); HostError names a link that leads out of it."""
+    targets = {}
+    for path in paths:
+        real = os.path.realpath(path)
+        if os.path.islink(path) and os.path.commonpath([real, directory]) != directory:
+            raise HostError("%s is a symlink to %s, outside %s: it is not rewritten through the link (edit %s, "
+                            "or replace the link by a file); nothing written" % (path, real, directory, real))
+        targets[path] = real
+    return targets
+
+
 def undo_step(module, path, existed=None):
     """A step that puts ``path`` back as it is now: its bytes, mode and owner, or no file if
-    there is none now (``existed=False``: a file about to be created). Returns a problem text or ""."""
+    there is none now (``existed=False``: a file about to be created). A symlink is recorded as
+    the link (recreated if something replaced it) and the bytes of the file it leads to.
+    Returns a problem text or ""."""
+    link = os.readlink(path) if existed is not False and os.path.islink(path) else None
+    target = os.path.realpath(path) if link is not None else path
     saved = None
-    if existed is not False and os.path.lexists(path):
+    if existed is not False and os.path.exists(target):
         try:
-            info = os.stat(path)
-            with open(path, "rb") as handle:
+            info = os.stat(target)
+            with open(target, "rb") as handle:
                 saved = (handle.read(), info.st_mode & 0o7777, info.st_uid, info.st_gid)
         except (IOError, OSError) as exc:
             raise HostError("cannot read %s before changing it: %s" % (path, _os_reason(exc)))
 
     def undo():
         try:
-            if saved is None:
+            if link is not None and (not os.path.islink(path) or os.readlink(path) != link):
                 if os.path.lexists(path):
+                    os.unlink(path)
+                os.symlink(link, path)
+            if saved is None:
+                if link is None and os.path.lexists(path):
                     os.unlink(path)
                 return ""
             data, mode, uid, gid = saved
-            if _read_bytes(path) != data:
-                write_atomic(module, path, data)
-            os.chown(path, uid, gid)
-            os.chmod(path, mode)
+            if _read_bytes(target) != data:
+                write_atomic(module, target, data)
+            os.chown(target, uid, gid)
+            os.chmod(target, mode)
         except (IOError, OSError, HostError) as exc:
             return "%s: %s" % (path, exc)
         return ""

@@ -231,18 +231,19 @@ def _plan(module, snapshot, requirements, dest):
     return PL.plan_absent(requirements, snapshot, paths, policy)
 
 
-def _apply(module, plan):
-    """Write the planned files (not in check mode); returns {path: its backup}. Each write
-    registers its undo first: should the task still fail, the file is back as it was."""
+def _apply(module, plan, targets):
+    """Write the planned files (not in check mode) to their ``targets`` (a symlink's file);
+    returns {path: its backup}. Each write registers its undo first: should the task still
+    fail, the file (and a link to it) is back as it was."""
     backups = {}
     for path, text in sorted(plan.texts.items()):
         if module.check_mode:
             continue
         module.undo_on_failure(H.undo_step(module, path))
         if module.params["backup"] and os.path.exists(path):
-            backups[path] = H.backup(module, path)
+            backups[path] = H.backup(module, targets[path])
             module.undo_on_failure(H.undo_step(module, backups[path], existed=False))
-        H.write_atomic(module, path, text, new_mode=0o600)
+        H.write_atomic(module, targets[path], text, new_mode=0o600)
     return backups
 
 
@@ -298,7 +299,8 @@ def run(module):
         if module._diff and plan.changed:
             result["diff"] = _diff(snapshot, plan)
         M.check_result(result)
-        backups = _apply(module, plan)
+        targets = H.write_targets(plan.texts, directory)  # refuses a link out of the directory, check mode too
+        backups = _apply(module, plan, targets)
         result["changed"] = _set_attributes(module, dest, plan.changed)
     if backups:
         result["backup_files"] = backups

@@ -145,15 +145,26 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 
 
+def _undo_on_failure(module, path):
+    """With rollback, a failed task puts ``path`` back as it is now (M.guard)."""
+    if module.params["rollback"]:
+        module.undo_on_failure(H.undo_step(module, path))
+
+
 def _compile_if_needed(module, snapshot, command):
-    """Our own augenrules for non-default paths: write the compiled file (0640, as augenrules)."""
-    if snapshot.mode != "augenrules" or command[0] != H.auditctl_path(module):
+    """Our own augenrules for non-default paths: write the compiled file (0640, as augenrules).
+    ``augenrules --load`` (the default paths) writes the compiled file and its ``.prev`` copy
+    itself: both come back if the task fails. ``loader: auditctl`` writes nothing."""
+    if snapshot.mode != "augenrules":
+        return
+    if command[0] != H.auditctl_path(module):
+        _undo_on_failure(module, snapshot.compiled_path)
+        _undo_on_failure(module, snapshot.compiled_path + ".prev")
         return
     text = R.compiled_text(snapshot.compile())
     current = snapshot.compiled.text if snapshot.compiled is not None and snapshot.compiled.readable else None
     if text != current:
-        if module.params["rollback"]:  # a failed task puts the previous bytes back (M.guard)
-            module.undo_on_failure(H.undo_step(module, snapshot.compiled_path))
+        _undo_on_failure(module, snapshot.compiled_path)
         H.write_atomic(module, snapshot.compiled_path, text, new_mode=0o640)
 
 

@@ -39,15 +39,16 @@ def inventory(path, hosts):
     return path
 
 
-def run_playbook(workdir, playbook, inventory_path, args=(), timeout=1800, forks=4):
-    """(CompletedProcess, {host: {task name: {status, result}}})."""
+def run_playbook(workdir, playbook, inventory_path, args=(), timeout=1800, forks=4, prefix=()):
+    """(CompletedProcess, {host: {task name: {status, result}}}); ``prefix``: a command that
+    runs ansible-playbook (e.g. unshare into a private mount namespace)."""
     results_file = os.path.join(workdir, "results-%s.json" % os.path.basename(playbook))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="1",
                ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="auditkit_results",
                ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_FORKS=str(forks),
                ANSIBLE_HOST_KEY_CHECKING="0", AUDITKIT_RESULTS_FILE=results_file,
                PATH=BIN + os.pathsep + os.environ["PATH"])
-    command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook] + list(args)
+    command = list(prefix) + [os.path.join(BIN, "ansible-playbook"), "-i", inventory_path, playbook] + list(args)
     done = subprocess.run(command, env=env, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, check=False, timeout=timeout)
     assert os.path.exists(results_file), "no results from ansible-playbook:\n%s" % done.stdout[-5000:]

@@ -11,7 +11,7 @@ import shutil
 import sys
 
 import pytest
-from controller import ROOT, broken, inventory, run_playbook, world_readable_dir
+from controller import ROOT, broken, inventory, picture, run_playbook, world_readable_dir
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "kernel"))
 from kernel_helpers import KernelGuard, auditctl, loaded_lines, status  # noqa: E402  pylint: disable=wrong-import-position
@@ -98,3 +98,41 @@ def test_a_probe_child_that_cannot_exec_kmod_reports_an_inconclusive_event(kerne
     assert [v["status"] for v in verdicts] == ["inconclusive"], task["result"]["probe"]
     assert "the probe's child failed" in verdicts[0]["reason"] and "Permission denied" in verdicts[0]["reason"], \
         verdicts[0]["reason"]
+
+
+def _in_private_etc_audit(etc_audit):
+    """A command prefix: ansible-playbook in a private mount namespace whose /etc/audit is
+    ``etc_audit`` (the default layout, without touching this machine's own files)."""
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+            'mount --bind "$0" /etc/audit && exec "$@"', etc_audit]
+
+
+def test_a_failed_augenrules_load_on_the_default_paths_puts_the_compiled_file_back(kernel, sandbox):
+    """Issue 23 item 8: ``augenrules --load`` (default paths) writes /etc/audit/audit.rules and
+    audit.rules.prev itself; a failed load must put both back as they were."""
+    if not shutil.which("unshare") or not os.path.exists("/sbin/augenrules"):
+        pytest.skip("needs unshare (util-linux) and augenrules (auditd)")
+    _kernel_before(OTHER)
+    before_rules = loaded_lines()
+    etc_audit = os.path.join(sandbox, "etc-audit")
+    os.makedirs(os.path.join(etc_audit, "rules.d"))
+    compiled = os.path.join(etc_audit, "audit.rules")
+    with open(compiled, "wb") as handle:
+        handle.write(b"# compiled by hand \xff\n-D\n" + OTHER.encode() + b"\n")
+    os.chmod(compiled, 0o604)
+    os.chown(compiled, 0, 8765)
+    with open(os.path.join(etc_audit, "rules.d", "50-site.rules"), "w") as handle:
+        handle.write("-D\n%s\n%s\n" % (NEW, REJECTED))
+    picture_before = picture(etc_audit)
+    playbook = os.path.join(sandbox, "load.yml")
+    with open(playbook, "w") as handle:
+        handle.write("- name: Load\n  hosts: fleet\n  gather_facts: false\n  tasks:\n    - name: Load\n"
+                     "      auditkit.auditd.audit_rules_load: {loader: augenrules, validate: false}\n")
+    _done, results = run_playbook(sandbox, playbook, inventory(os.path.join(sandbox, "hosts.ini"), {"h1": {}}),
+                                  prefix=_in_private_etc_audit(etc_audit))
+    task = results["h1"]["Load"]
+    assert task["status"] == "failed" and broken(task) is None and task["result"]["rolled_back"], task
+    assert picture(etc_audit) == picture_before  # audit.rules byte for byte, mode, owner; no audit.rules.prev
+    assert "augenrules --load" in task["result"]["msg"] and "every file written is back" in task["result"]["msg"], \
+        task["result"]["msg"]
+    assert loaded_lines() == before_rules
