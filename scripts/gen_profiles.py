@@ -54,7 +54,14 @@ control-ID tags (`--tags V-274091`) and the profile choices of the role and the 
 
 ## Arch policy
 
-* The rules a benchmark states are required as written (`<UID_MIN>` of CIS texts is %d).
+* The rules a benchmark states are required as written, with one host fact: `auid>=<UID_MIN>`
+  of the CIS texts takes each host's `UID_MIN` (the benchmarks' audit procedures read it from
+  `/etc/login.defs`), read once per host, %d when the file or the key is absent, overridden by
+  the `uid_min` option (role: `auditkit_uid_min`); remediation writes that value and each CIS
+  control's verdict notes name the value and where it came from. The STIG texts fix
+  `auid>=1000`: STIG controls keep it whatever the host's `UID_MIN` (a note says when the
+  host's differs). The column "auid>=" below says which rule each profile follows; the rule
+  lines at the end show the CIS texts with the default.
 * On 64-bit machines that run 32-bit processes (x86_64, s390x), a b64-only syscall rule also
   gets its `arch=b32` twin, *advisory* (written by default, reported, never a failure: a host
   with only DISA's b64 line passes V-274091) unless the benchmark's text requires the b32
@@ -80,8 +87,8 @@ control-ID tags (`--tags V-274091`) and the profile choices of the role and the 
 
 ## Profiles
 
-| Profile | Benchmark | auto for | b32 on x86_64/s390x | Controls |
-|---|---|---|---|---|
+| Profile | Benchmark | auto for | b32 on x86_64/s390x | auid>= | Controls |
+|---|---|---|---|---|---|
 """
 
 # How the catalog's b32_rule_required notes read (free text for the CIS entries, whose PDFs
@@ -134,13 +141,30 @@ def emit(value, indent=0):
     return repr(value)
 
 
-def _rule_lines(control, uid_min):
-    """The catalog's required lines, <UID_MIN> filled in, trailing notes dropped."""
+UID_MIN_MARK = "<UID_MIN>"  # how CIS texts write -F auid>=${UID_MIN} (the host's /etc/login.defs value)
+
+
+def _rule_lines(control, uid_min=None):
+    """The catalog's required lines, trailing notes dropped, <UID_MIN> filled in with uid_min
+    (kept as written when uid_min is None: the host's value is filled in per host)."""
     lines = []
     for line in control.get("required_rule_lines", []):
-        line = re.sub(r"\s+#.*$", "", line).replace("<UID_MIN>", str(uid_min))
+        line = re.sub(r"\s+#.*$", "", line)
+        if uid_min is not None:
+            line = line.replace(UID_MIN_MARK, str(uid_min))
         lines.append(line.strip())
     return lines
+
+
+def _uid_min_rules(control, uid_min):
+    """The required lines with <UID_MIN> left in for the host's value, or None when the text
+    fixes its auid filter (the STIGs' auid>=1000). Every CIS benchmark derives its auid filter
+    from UID_MIN; a CIS entry the catalog records with the value filled in (auid>=1000, as
+    lockdown's UBUNTU22-CIS template writes it) is read as <UID_MIN> too."""
+    lines = _rule_lines(control)
+    if control["id"].startswith("cis:"):
+        lines = [re.sub(r"(auid>=)%d(?=\s|$)" % uid_min, r"\g<1>" + UID_MIN_MARK, line) for line in lines]
+    return lines if any(UID_MIN_MARK in line for line in lines) else None
 
 
 def _display_id(control):
@@ -168,6 +192,8 @@ def _control(control, uid_min, disa=None):
         "srgs": control.get("satisfies_srgs", []),
         "keys": control.get("audit_keys", []),
         "rules": _rule_lines(control, uid_min),
+        # CIS: auid>=<UID_MIN> of the host (audit_profiles.control_rules fills it in); None: fixed by the text
+        "uid_min_rules": _uid_min_rules(control, uid_min),
         "errata": [q for q in quirks if q.startswith("ERRATUM")],
         "notes": [q for q in quirks if not q.startswith("ERRATUM")],
         "check_text": control.get("verbatim_check_text") or control.get("check_note", ""),
@@ -298,6 +324,15 @@ def _sources_section(profiles, catalog):
     return lines
 
 
+def _auid_rule(controls, profile, uid_min):
+    """Which auid>= a profile requires: the host's UID_MIN (CIS) or the text's fixed value."""
+    if any(controls[c]["uid_min_rules"] for c in profile["controls"]):
+        return "host's UID_MIN (default %d)" % uid_min
+    fixed = sorted(set(m for c in profile["controls"] for line in controls[c]["rules"]
+                       for m in re.findall(r"auid>=(\d+)", line)))
+    return "%s (fixed by the text)" % ", ".join(fixed) if fixed else "none"
+
+
 def _doc(controls, profiles, uid_min, catalog):
     lines = [DOC_HEAD % uid_min]
     for name in sorted(profiles):
@@ -305,7 +340,8 @@ def _doc(controls, profiles, uid_min, catalog):
         auto = "%s %s" % ("/".join(profile["os"]["ids"]), profile["os"]["version"]) if profile["os"] else ""
         ids = ", ".join("%s (%s)" % (controls[c]["id"], controls[c]["stig_id"]) if controls[c]["stig_id"]
                         else controls[c]["id"] for c in profile["controls"])
-        lines.append("| `%s` | %s | %s | %s | %s |\n" % (name, profile["title"], auto, profile["b32_twins"], ids))
+        auid = _auid_rule(controls, profile, uid_min)
+        lines.append("| `%s` | %s | %s | %s | %s | %s |\n" % (name, profile["title"], auto, profile["b32_twins"], auid, ids))
     lines.extend(_b32_section(catalog, profiles))
     lines.extend(_benchmark_section(profiles))
     lines.extend(_sources_section(profiles, catalog))

@@ -52,4 +52,12 @@ options:
     description: Apply the benchmark's C(arch=b32) rules on aarch64 too (left out by default).
     type: bool
     default: false
+  uid_min:
+    description:
+      - The host's C(UID_MIN) for the C(auid>=) filter of the CIS controls, whose texts write C(-F auid>=${UID_MIN}).
+      - Unset, it is read once per host from C(UID_MIN) in C(/etc/login.defs) (1000 when the file or the key is
+        absent). The value and where it came from are returned in RV(profile) (C(uid_min), C(uid_min_source)) and
+        in each CIS control's notes.
+      - STIG controls keep the fixed C(auid>=1000) of their text; a note says when the host's C(UID_MIN) differs.
+    type: int
 """

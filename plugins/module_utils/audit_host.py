@@ -147,6 +147,40 @@ def os_release(path="/etc/os-release"):
     return values
 
 
+LOGIN_DEFS = "/etc/login.defs"
+
+
+def _login_defs_number(text):
+    """A login.defs number as shadow's getdef reads it (strtol base 0: 0x.. hex, 0.. octal), or None."""
+    try:
+        if text.lower().startswith("0x"):
+            return int(text[2:], 16)
+        return int(text, 8) if text.startswith("0") and len(text) > 1 else int(text, 10)
+    except ValueError:
+        return None
+
+
+def login_defs_uid_min(path=LOGIN_DEFS):
+    """(UID_MIN of login.defs or None, where it came from): the last UID_MIN line wins, as in
+    shadow's getdef; None when the file, the key or a usable number is absent (the reason says which)."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            text = handle.read(1024 * 1024)
+    except (IOError, OSError) as exc:
+        return None, "%s: %s" % (path, exc.strerror or exc)
+    found = None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "UID_MIN":
+            found = parts[1]
+    if found is None:
+        return None, "%s has no UID_MIN" % path
+    number = _login_defs_number(found.strip("\"'"))
+    if number is None or not 0 <= number < 4294967295:
+        return None, "%s: UID_MIN %s is not a uid" % (path, found)
+    return number, "%s: UID_MIN %s" % (path, found)
+
+
 def _inode(path):
     """[st_dev, st_ino] of what ``path`` resolves to (symlinks followed), or None."""
     try:

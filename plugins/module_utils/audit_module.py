@@ -101,6 +101,7 @@ PROFILE_SPEC = dict(
     skip_controls=dict(type="list", elements="str", default=[]),
     b32_twins=dict(type="bool", default=True),
     b32_on_aarch64=dict(type="bool", default=False),
+    uid_min=dict(type="int"),
 )
 
 # Matches plugins/doc_fragments/rules.py.
@@ -162,8 +163,10 @@ def target_machine(module):
 class Selection(object):
     """What a module call requires: the profile (if any), its controls and the Requirements."""
 
-    def __init__(self, profile=None, picked_by=None, controls=(), notes=None, requirements=(), not_in_profile=()):
+    def __init__(self, profile=None, picked_by=None, controls=(), notes=None, requirements=(), not_in_profile=(),
+                 uid_min=None):
         self.profile = profile
+        self.uid_min = uid_min  # PF.UidMin the profile's rules were filled in with
         self.picked_by = picked_by
         self.controls = list(controls)
         self.notes = notes or {}
@@ -173,7 +176,11 @@ class Selection(object):
     def profile_data(self):
         if not self.profile:
             return None
-        return {"name": self.profile, "title": PF.PROFILES[self.profile]["title"], "picked_by": self.picked_by}
+        data = {"name": self.profile, "title": PF.PROFILES[self.profile]["title"], "picked_by": self.picked_by}
+        if self.uid_min is not None:
+            data.update(uid_min=self.uid_min.value, uid_min_source=self.uid_min.source,
+                        uid_min_used=any(PF.uses_host_uid_min(c) for c in self.controls))
+        return data
 
 
 MAX_CONTROL_IDS = 200
@@ -191,7 +198,7 @@ def _check_control_ids(params):
 
 
 def _profile_part(params, machine):
-    """(profile, picked_by, controls, notes, [ProfileRule], not_in_profile) or Nones without a
+    """(profile, picked_by, controls, notes, [ProfileRule], not_in_profile, UidMin) or Nones without a
     profile. Control IDs resolve against this host's profile: IDs of other profiles' controls
     become not_in_profile (not_applicable here); an ID in no profile fails on every host."""
     _check_control_ids(params)
@@ -199,13 +206,28 @@ def _profile_part(params, machine):
     if not profile:
         if PF.split_ids(params["controls"]) or PF.split_ids(params["skip_controls"]):
             raise PF.ProfileError("controls and skip_controls need a profile")
-        return None, None, [], {}, [], []
+        return None, None, [], {}, [], [], None
     picked_by = "profile given"
     if profile == PF.AUTO:
         profile, picked_by = PF.auto_profile(H.os_release())
     controls, not_in_profile = PF.resolve(profile, params["controls"], params["skip_controls"])
-    rules, notes = PF.control_rules(profile, controls, machine, params["b32_twins"], params["b32_on_aarch64"])
-    return profile, picked_by, controls, notes, rules, not_in_profile
+    uid_min = host_uid_min(params)
+    rules, notes = PF.control_rules(profile, controls, machine, params["b32_twins"], params["b32_on_aarch64"], uid_min)
+    return profile, picked_by, controls, notes, rules, not_in_profile, uid_min
+
+
+def host_uid_min(params):
+    """The host's UID_MIN as a PF.UidMin: the uid_min option, else /etc/login.defs (read once
+    per module call), else the default; ProfileError for a uid_min that is no uid."""
+    given = params.get("uid_min")
+    if given is not None:
+        if not 0 <= given < 4294967295:
+            raise PF.ProfileError("uid_min %d is not a uid (0 to 4294967294)" % given)
+        return PF.UidMin(given, "uid_min=%d given" % given)
+    value, source = H.login_defs_uid_min()
+    if value is None:
+        return PF.UidMin(PF.DEFAULT_UID_MIN.value, "default %d: %s" % (PF.DEFAULT_UID_MIN.value, source))
+    return PF.UidMin(value, source)
 
 
 def requirements(module, machine, allow_never=False, allow_control=False):
@@ -213,7 +235,7 @@ def requirements(module, machine, allow_never=False, allow_control=False):
     Fails, naming the bad rule or profile option, before anything is read or written."""
     params = module.params
     try:
-        profile, picked_by, controls, notes, profile_rules, not_in_profile = _profile_part(params, machine)
+        profile, picked_by, controls, notes, profile_rules, not_in_profile, uid_min = _profile_part(params, machine)
         texts = [r.text for r in profile_rules] + list(params["rules"] or [])
         labels = dict((i, PF.labels(r.control)) for i, r in enumerate(profile_rules))
         parsed = Q.parse_requirements(texts, machine, controls=labels, allow_never=allow_never,
@@ -223,7 +245,7 @@ def requirements(module, machine, allow_never=False, allow_control=False):
     for requirement, rule in zip(parsed, profile_rules):
         requirement.catalog_controls = (rule.control,)
         requirement.advisory = rule.advisory
-    return Selection(profile, picked_by, controls, notes, parsed, not_in_profile)
+    return Selection(profile, picked_by, controls, notes, parsed, not_in_profile, uid_min)
 
 
 def with_controls(result, selection):

@@ -18,13 +18,17 @@ import difflib
 from collections import namedtuple
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS, PROFILES
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS, PROFILES, UID_MIN
 
 AUTO = "auto"
 TWIN_MACHINES = ("x86_64", "s390x")  # 64-bit kernels that commonly run 32-bit processes
 STATUS_ORDER = ("fail", "pass", "not_applicable")
 
 ProfileRule = namedtuple("ProfileRule", "text control advisory")
+UidMin = namedtuple("UidMin", "value source")
+UidMin.__doc__ = "A host's UID_MIN and where it came from (/etc/login.defs, the uid_min option, the default)."
+DEFAULT_UID_MIN = UidMin(UID_MIN, "default (no UID_MIN in /etc/login.defs)")
+UID_MIN_MARK = "<UID_MIN>"
 ProfileRule.__doc__ = "A rule a profile requires: text, catalog control ID, advisory (never a failure)."
 
 
@@ -182,19 +186,42 @@ def _on_32bit_machine(line, lines, machine):
     return twin, "on 32-bit %s the b32 form is required in place of: %s" % (machine, line)
 
 
-def profile_rules(profile, machine, wanted=None, skipped=None, b32_twins=True, b32_on_aarch64=False):
+def profile_rules(profile, machine, wanted=None, skipped=None, b32_twins=True, b32_on_aarch64=False, uid_min=None):
     """([ProfileRule], {control: [notes]}) for ``profile`` on ``machine``."""
-    return control_rules(profile, select(profile, wanted, skipped), machine, b32_twins, b32_on_aarch64)
+    return control_rules(profile, select(profile, wanted, skipped), machine, b32_twins, b32_on_aarch64, uid_min)
 
 
-def control_rules(profile, controls, machine, b32_twins=True, b32_on_aarch64=False):
+def uses_host_uid_min(control):
+    """True for controls whose text writes auid>=${UID_MIN} (the CIS benchmarks)."""
+    return bool(CONTROLS[control].get("uid_min_rules"))
+
+
+def rule_lines(control, uid_min=None):
+    """(the control's required lines, note or None) with the host's UID_MIN (a UidMin; the
+    default when None) filled in where the text takes it; STIG texts keep their fixed value,
+    with a note when the host's UID_MIN differs (uids between them are not audited)."""
+    uid_min = uid_min or DEFAULT_UID_MIN
+    templates = CONTROLS[control].get("uid_min_rules")
+    if templates:
+        return ([line.replace(UID_MIN_MARK, str(uid_min.value)) for line in templates],
+                "auid>=%d: this host's UID_MIN (%s)" % (uid_min.value, uid_min.source))
+    lines = CONTROLS[control]["rules"]
+    if uid_min.value != UID_MIN and any("auid>=%d" % UID_MIN in line for line in lines):
+        return lines, ("auid>=%d is fixed by the benchmark's text; this host's UID_MIN is %d (%s)"
+                       % (UID_MIN, uid_min.value, uid_min.source))
+    return lines, None
+
+
+def control_rules(profile, controls, machine, b32_twins=True, b32_on_aarch64=False, uid_min=None):
     """([ProfileRule], {control: [notes]}) for the catalog IDs ``controls`` of ``profile`` (as
-    resolve() selects them) on ``machine``."""
+    resolve() selects them) on ``machine``, with the host's ``uid_min`` (UidMin or None: the default)."""
     machine = A.normalize_machine(machine)
     twin_policy = PROFILES[profile]["b32_twins"] if profile in PROFILES else None
     rules, notes = [], {}
     for control in controls:
-        lines = CONTROLS[control]["rules"]
+        lines, uid_note = rule_lines(control, uid_min)
+        if uid_note:
+            notes.setdefault(control, []).append(uid_note)
         for line in lines:
             if _bits(line) == "b64" and is_32bit(machine):
                 text, note = _on_32bit_machine(line, lines, machine)

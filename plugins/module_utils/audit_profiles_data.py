@@ -38,6 +38,16 @@ CONTROLS = {
         'srgs': [],
         'stig_id': None,
         'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=<UID_MIN> -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=<UID_MIN> -F auid!=unset -k kernel'
+                '_modules'
+            ),
+        ],
         'vuln_id': None,
     },
     'cis:rhel7:3.1.1:4.1.16': {
@@ -63,6 +73,7 @@ CONTROLS = {
         'srgs': [],
         'stig_id': None,
         'title': 'Ensure kernel module loading and unloading is collected (Automated)',
+        'uid_min_rules': None,
         'vuln_id': None,
     },
     'cis:rhel7:4.0.0:5.2.3.19': {
@@ -96,6 +107,20 @@ CONTROLS = {
         'srgs': [],
         'stig_id': None,
         'title': 'Ensure kernel module loading, unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=<UID_MIN> -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=<UID_MIN> -F auid!=unset -k kernel'
+                '_modules'
+            ),
+            (
+                '-a always,exit -F arch=b32 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=<UID_MIN> -F auid!=unset -k kernel_modules'
+            ),
+        ],
         'vuln_id': None,
     },
     'cis:rhel8:1.0.1:4.1.15': {
@@ -121,6 +146,7 @@ CONTROLS = {
         'srgs': [],
         'stig_id': None,
         'title': 'Ensure kernel module loading and unloading is collected (Automated)',
+        'uid_min_rules': None,
         'vuln_id': None,
     },
     'cis:rhel8:4.0.0:6.3.3.19': {
@@ -150,6 +176,16 @@ CONTROLS = {
         'srgs': [],
         'stig_id': None,
         'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=<UID_MIN> -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=<UID_MIN> -F auid!=unset -k kernel'
+                '_modules'
+            ),
+        ],
         'vuln_id': None,
     },
     'cis:rhel9:2.0.0:6.3.3.19': {
@@ -179,6 +215,16 @@ CONTROLS = {
         'srgs': [],
         'stig_id': None,
         'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=<UID_MIN> -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=<UID_MIN> -F auid!=unset -k kernel'
+                '_modules'
+            ),
+        ],
         'vuln_id': None,
     },
     'cis:ubuntu2204:2.0.0:6.3.3.19': {
@@ -208,6 +254,16 @@ CONTROLS = {
         'srgs': [],
         'stig_id': None,
         'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F auid>=<UID_MIN> -F'
+                ' auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=<UID_MIN> -F auid!=unset -k kernel'
+                '_modules'
+            ),
+        ],
         'vuln_id': None,
     },
     'stig:al2023:V-274091': {
@@ -252,6 +308,7 @@ CONTROLS = {
         ],
         'stig_id': 'AZLX-23-002135',
         'title': 'Amazon Linux 2023 must audit all uses of the init_module and finit_module system calls.',
+        'uid_min_rules': None,
         'vuln_id': 'V-274091',
     },
     'stig:al2023:V-274092': {
@@ -293,6 +350,7 @@ CONTROLS = {
         ],
         'stig_id': 'AZLX-23-002140',
         'title': 'Amazon Linux 2023 must audit all uses of the create_module system call.',
+        'uid_min_rules': None,
         'vuln_id': 'V-274092',
     },
     'stig:al2023:V-274093': {
@@ -334,6 +392,7 @@ CONTROLS = {
         ],
         'stig_id': 'AZLX-23-002145',
         'title': 'Amazon Linux 2023 must audit all uses of the kmod command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-274093',
     },
     'stig:alma9:V-269466': {
@@ -374,6 +433,7 @@ CONTROLS = {
             'AlmaLinux OS 9 must audit all uses of the delete_module, init_module and finit_module syst'
             'em calls.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-269466',
     },
     'stig:alma9:V-269486': {
@@ -408,6 +468,7 @@ CONTROLS = {
         ],
         'stig_id': None,
         'title': 'AlmaLinux OS 9 must audit all uses of the kmod command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-269486',
     },
     'stig:ol8:V-248773': {
@@ -453,6 +514,7 @@ CONTROLS = {
             'OL 8 must generate audit records for any use of the "init_module" and "finit_module" syste'
             'm calls.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-248773',
     },
     'stig:ol8:V-248781': {
@@ -489,6 +551,7 @@ CONTROLS = {
         ],
         'stig_id': 'OL08-00-030390',
         'title': 'OL 8 must generate audit records for any use of the delete_module syscall.',
+        'uid_min_rules': None,
         'vuln_id': 'V-248781',
     },
     'stig:ol8:V-248800': {
@@ -526,6 +589,7 @@ CONTROLS = {
         ],
         'stig_id': 'OL08-00-030580',
         'title': 'OL 8 must generate audit records for any use of the "kmod" command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-248800',
     },
     'stig:ol9:V-271564': {
@@ -564,6 +628,7 @@ CONTROLS = {
         ],
         'stig_id': 'OL09-00-000685',
         'title': 'OL 9 must audit all uses of the delete_module system call.',
+        'uid_min_rules': None,
         'vuln_id': 'V-271564',
     },
     'stig:ol9:V-271565': {
@@ -608,6 +673,7 @@ CONTROLS = {
         ],
         'stig_id': 'OL09-00-000690',
         'title': 'OL 9 must audit all uses of the init_module and finit_module system calls.',
+        'uid_min_rules': None,
         'vuln_id': 'V-271565',
     },
     'stig:ol9:V-271566': {
@@ -645,6 +711,7 @@ CONTROLS = {
         ],
         'stig_id': 'OL09-00-000695',
         'title': 'OL 9 must audit all uses of the kmod command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-271566',
     },
     'stig:rhel10:V-281126': {
@@ -686,6 +753,7 @@ CONTROLS = {
             'RHEL 10 must generate audit records for successful and unsuccessful uses of the "delete_mo'
             'dule" system call.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-281126',
     },
     'stig:rhel10:V-281127': {
@@ -733,6 +801,7 @@ CONTROLS = {
             'RHEL 10 must generate audit records for successful and unsuccessful uses of the "init_modu'
             'le" and "finit_module" system calls.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-281127',
     },
     'stig:rhel10:V-281132': {
@@ -773,6 +842,7 @@ CONTROLS = {
             'RHEL 10 must generate audit records for successful and unsuccessful uses of the "kmod" com'
             'mand.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-281132',
     },
     'stig:rhel7:V-204559': {
@@ -810,6 +880,7 @@ CONTROLS = {
             'The Red Hat Enterprise Linux operating system must audit all uses of the create_module sys'
             'call.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-204559',
     },
     'stig:rhel7:V-204560': {
@@ -853,6 +924,7 @@ CONTROLS = {
             'The Red Hat Enterprise Linux operating system must audit all uses of the init_module and f'
             'init_module syscalls.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-204560',
     },
     'stig:rhel7:V-204562': {
@@ -890,6 +962,7 @@ CONTROLS = {
             'The Red Hat Enterprise Linux operating system must audit all uses of the delete_module sys'
             'call.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-204562',
     },
     'stig:rhel7:V-204563': {
@@ -923,6 +996,7 @@ CONTROLS = {
         ],
         'stig_id': 'RHEL-07-030840',
         'title': 'The Red Hat Enterprise Linux operating system must audit all uses of the kmod command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-204563',
     },
     'stig:rhel8:V-230438': {
@@ -964,6 +1038,7 @@ CONTROLS = {
             'Successful/unsuccessful uses of the init_module and finit_module system calls in RHEL 8 mu'
             'st generate an audit record.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-230438',
     },
     'stig:rhel8:V-230446': {
@@ -1000,6 +1075,7 @@ CONTROLS = {
             'Successful/unsuccessful uses of the delete_module command in RHEL 8 must generate an audit'
             ' record.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-230446',
     },
     'stig:rhel8:V-230465': {
@@ -1034,6 +1110,7 @@ CONTROLS = {
         ],
         'stig_id': 'RHEL-08-030580',
         'title': 'Successful/unsuccessful uses of the kmod command in RHEL 8 must generate an audit record.',
+        'uid_min_rules': None,
         'vuln_id': 'V-230465',
     },
     'stig:rhel9:V-258189': {
@@ -1072,6 +1149,7 @@ CONTROLS = {
         ],
         'stig_id': 'RHEL-09-654075',
         'title': 'RHEL 9 must audit all uses of the delete_module system call.',
+        'uid_min_rules': None,
         'vuln_id': 'V-258189',
     },
     'stig:rhel9:V-258190': {
@@ -1116,6 +1194,7 @@ CONTROLS = {
         ],
         'stig_id': 'RHEL-09-654080',
         'title': 'RHEL 9 must audit all uses of the init_module and finit_module system calls.',
+        'uid_min_rules': None,
         'vuln_id': 'V-258190',
     },
     'stig:rhel9:V-258195': {
@@ -1153,6 +1232,7 @@ CONTROLS = {
         ],
         'stig_id': 'RHEL-09-654105',
         'title': 'RHEL 9 must audit all uses of the kmod command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-258195',
     },
     'stig:sle15:V-234937': {
@@ -1186,6 +1266,7 @@ CONTROLS = {
         ],
         'stig_id': 'SLES-15-030380',
         'title': 'The SUSE operating system must generate audit records for all uses of the insmod command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-234937',
     },
     'stig:sle15:V-234938': {
@@ -1219,6 +1300,7 @@ CONTROLS = {
         ],
         'stig_id': 'SLES-15-030390',
         'title': 'The SUSE operating system must generate audit records for all uses of the rmmod command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-234938',
     },
     'stig:sle15:V-234939': {
@@ -1255,6 +1337,7 @@ CONTROLS = {
             'The SUSE operating system must generate audit records for all uses of the modprobe command'
             '.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-234939',
     },
     'stig:sle15:V-234940': {
@@ -1290,6 +1373,7 @@ CONTROLS = {
         ],
         'stig_id': 'SLES-15-030410',
         'title': 'The SUSE operating system must generate audit records for all uses of the kmod command.',
+        'uid_min_rules': None,
         'vuln_id': 'V-234940',
     },
     'stig:sle15:V-234951': {
@@ -1335,6 +1419,7 @@ CONTROLS = {
             'The SUSE operating system must generate audit records for all uses of the delete_module sy'
             'stem call.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-234951',
     },
     'stig:sle15:V-234952': {
@@ -1380,6 +1465,7 @@ CONTROLS = {
             'The SUSE operating system must generate audit records for all uses of the init_module and '
             'finit_module system calls.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-234952',
     },
     'stig:ubuntu2004:V-238295': {
@@ -1420,6 +1506,7 @@ CONTROLS = {
             'The Ubuntu operating system must generate audit records for successful/unsuccessful uses o'
             'f the init_module and finit_module syscalls.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-238295',
     },
     'stig:ubuntu2004:V-238297': {
@@ -1459,6 +1546,7 @@ CONTROLS = {
             'The Ubuntu operating system must generate audit records for successful/unsuccessful uses o'
             'f the delete_module syscall.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-238297',
     },
     'stig:ubuntu2004:V-238318': {
@@ -1489,6 +1577,7 @@ CONTROLS = {
             'The Ubuntu operating system must generate audit records when successful/unsuccessful attem'
             'pts to use modprobe command.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-238318',
     },
     'stig:ubuntu2004:V-238319': {
@@ -1519,6 +1608,7 @@ CONTROLS = {
             'The Ubuntu operating system must generate audit records when successful/unsuccessful attem'
             'pts to use the kmod command.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-238319',
     },
     'stig:ubuntu2204:V-260613': {
@@ -1546,6 +1636,7 @@ CONTROLS = {
             'Ubuntu 22.04 LTS must generate audit records for successful/unsuccessful attempts to use t'
             'he kmod command.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-260613',
     },
     'stig:ubuntu2204:V-260614': {
@@ -1573,6 +1664,7 @@ CONTROLS = {
             'Ubuntu 22.04 LTS must generate audit records for successful/unsuccessful attempts to use m'
             'odprobe command.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-260614',
     },
     'stig:ubuntu2204:V-260636': {
@@ -1604,6 +1696,7 @@ CONTROLS = {
             'Ubuntu 22.04 LTS must generate audit records for successful/unsuccessful uses of the delet'
             'e_module system call.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-260636',
     },
     'stig:ubuntu2204:V-260637': {
@@ -1641,6 +1734,7 @@ CONTROLS = {
             'Ubuntu 22.04 LTS must generate audit records for successful/unsuccessful uses of the init_'
             'module and finit_module system calls.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-260637',
     },
     'stig:ubuntu2404:V-270805': {
@@ -1681,6 +1775,7 @@ CONTROLS = {
             'Ubuntu 24.04 LTS must generate audit records for successful/unsuccessful uses of the init_'
             'module and finit_module syscalls.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-270805',
     },
     'stig:ubuntu2404:V-270806': {
@@ -1715,6 +1810,7 @@ CONTROLS = {
             'Ubuntu 24.04 LTS must generate audit records for successful/unsuccessful uses of the delet'
             'e_module syscall.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-270806',
     },
     'stig:ubuntu2404:V-270813': {
@@ -1745,6 +1841,7 @@ CONTROLS = {
             'Ubuntu 24.04 LTS must generate audit records when successful/unsuccessful attempts to use '
             'modprobe command.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-270813',
     },
     'stig:ubuntu2404:V-270814': {
@@ -1775,6 +1872,7 @@ CONTROLS = {
             'Ubuntu 24.04 LTS must generate audit records when successful/unsuccessful attempts to use '
             'the kmod command.'
         ),
+        'uid_min_rules': None,
         'vuln_id': 'V-270814',
     },
 }

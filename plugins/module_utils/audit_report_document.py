@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_host_facts as HF
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_texts import TEXTS
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
 
@@ -422,6 +423,10 @@ def render_markdown(report):
             line += " %s |" % _cell(planned_text(control)) if dry_run else ""
             line += " %s |" % _cell(probe_text(control)) if with_probe else ""
             lines.append(line + (" %s |" % _cell(RC.transition_text(control)) if with_baseline else ""))
+    facts = [(host["name"], fact) for host in report["hosts"] for fact in HF.host_facts(host)]
+    if facts:
+        lines += ["", "Host facts beside the verdicts (a passing rule may still record nothing):", ""]
+        lines += ["- %s: %s" % (_cell(name), _cell(fact)) for name, fact in facts]
     return "\n".join(lines) + "\n"
 
 
@@ -435,7 +440,7 @@ def csv_safe(value):
 
 
 CSV_HEADER = ("host", "host_status", "control", "title", "severity", "status", "reason", "waiver", "evidence",
-              "missing", "planned_status", "planned_changes", "probe", "report", "transition")
+              "missing", "planned_status", "planned_changes", "probe", "report", "transition", "host_facts")
 
 
 def render_csv(report):
@@ -453,12 +458,12 @@ def render_csv(report):
                 "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
                 "; ".join(control["missing"]), planned.get("status", ""),
                 "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])),
-                probe_text(control), report["title"], RC.transition_text(control))])
+                probe_text(control), report["title"], RC.transition_text(control), HF.facts_text(host))])
     for gone in report.get("gone", []):  # in the baseline, not in this run: a row without a status
         writer.writerow([csv_safe(v) for v in (
             gone["host"], "", gone["id"], metas.get(gone["catalog_id"], {}).get("title", ""), "", "",
             "in the baseline, not in this run" + (" (the host is not in this run)" if gone["host_gone"] else ""),
-            "", "", "", "", "", "", report["title"], "gone (was %s)" % gone["baseline_status"])])
+            "", "", "", "", "", "", report["title"], "gone (was %s)" % gone["baseline_status"], "")])
     return out.getvalue()
 
 
@@ -499,6 +504,9 @@ def _testcase(host, control, title):
         body = "<skipped message=%s/>" % _attr("not applicable: %s" % control["reason"])
     else:
         body = ""
+    facts = HF.facts_text(host, "\n")
+    if facts:
+        body += "<system-out>%s</system-out>" % escape(xml_text("host facts:\n" + facts))
     return head + body + "</testcase>"
 
 
@@ -528,6 +536,7 @@ def _finding_details(control, host):
     lines += ["Advisory %s: %s" % (a["status"], a["rule"]) for a in control["advisory"]]
     if control.get("probe"):
         lines.append("Probe (audit records of the fired action): %s" % probe_text(control))
+    lines += ["Host fact: %s" % fact for fact in HF.host_facts(host)]
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ failure, and the evidence folded in <details>. Last, each control's IDs and chec
 from html import escape
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_host_facts as HF
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import STATUSES, planned_text, probe_text, reason_of
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import rows as host_rows
 
@@ -162,6 +163,11 @@ def _probe(control):
     return '<div class="probe">Probe (kernel records): %s</div>' % escape(text) if text else ""
 
 
+def _host_facts(host):
+    facts = HF.host_facts(host)
+    return '<div class="facts">Host facts: %s</div>' % "<br>".join(escape(f) for f in facts) if facts else ""
+
+
 def _evidence(control):
     items = ["%s %s:%s %s" % (e["where"], e["file"], e["line"], e["text"]) for e in control["evidence"]]
     if not items:
@@ -179,7 +185,7 @@ def _rows(report):
                         % (escape(host["name"]), control["status"], escape(host["name"]), _anchor(control["id"]),
                            escape(control["id"]), control["status"], control["status"],
                            escape(reason_of(host, control) or ""), _transition(control), _fix(control),
-                           _probe(control), _evidence(control)))
+                           _probe(control), _evidence(control) + _host_facts(host)))
     return "\n".join(rows)
 
 

@@ -112,7 +112,10 @@ detail:
   returned: with O(detail=report)
   type: str
 profile:
-  description: The profile used (C(name), C(title)) and how it was chosen (C(picked_by)); null without O(profile).
+  description:
+    - The profile used (C(name), C(title)) and how it was chosen (C(picked_by)); null without O(profile).
+    - C(uid_min) and C(uid_min_source) are the host's UID_MIN and where it came from (O(uid_min), C(/etc/login.defs),
+      the default); C(uid_min_used) whether a control of the profile takes it (CIS).
   returned: always
   type: dict
   sample: {"name": "stig_al2023", "title": "DISA STIG for Amazon Linux 2023", "picked_by": "auto: /etc/os-release ID=amzn VERSION_ID=2023"}

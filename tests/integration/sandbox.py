@@ -4,6 +4,7 @@
 own rules directory, and ansible-playbook run against this working tree."""
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -83,3 +84,18 @@ def awx_private_data_dir(tmp_path, job, inventory, extravars, collections=None):
         "ANSIBLE_COLLECTIONS_PATH": collections or COLLECTIONS, "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_HOST_KEY_CHECKING": "0", "PATH": BIN + os.pathsep + os.environ["PATH"]}))
     return data
+
+
+def bound_interpreter(directory, binds):
+    """An interpreter for a sandbox host that sees other files at some host paths: a script that
+    runs this Python in a mount namespace of its own with each file of ``binds`` ({host path:
+    file}) bind-mounted over its host path (root only). The module under test reads the real
+    paths (/etc/login.defs, /proc/cmdline); each host of a local-connection fleet sees its own."""
+    directory.mkdir(parents=True, exist_ok=True)
+    mounts = " && ".join("mount --bind %s %s" % (shlex.quote(str(source)), shlex.quote(target))
+                         for target, source in sorted(binds.items()))
+    inner = '%s && exec %s "$@"' % (mounts, shlex.quote(sys.executable))
+    script = directory / "python"
+    script.write_text("#!/bin/sh\nexec unshare --mount --propagation private sh -c %s sh \"$@\"\n" % shlex.quote(inner))
+    script.chmod(0o755)
+    return str(script)

@@ -1,0 +1,72 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Host facts beyond the rules files (issue 24) through ansible-playbook on a sandbox fleet.
+Each local-connection host runs its modules in a mount namespace of its own, with its own
+/etc/login.defs (and /proc/cmdline) bind-mounted over the real path (sandbox.bound_interpreter):
+the modules read the real paths, as on a managed host."""
+import json
+import os
+
+import pytest
+
+from sandbox import bound_interpreter, make_fleet, playbook, report_statuses
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="bind mounts in a mount namespace need root")
+
+CIS_RHEL9 = ("-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_module "
+             "-F auid>={uid} -F auid!=unset -k kernel_modules\n"
+             "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>={uid} -F auid!=unset -k kernel_modules\n")
+CIS_ID = "CIS 6.3.3.19"
+
+
+def _host(root, name, uid_min, rules_uid, **more_vars):
+    login_defs = root / "facts" / name / "login.defs"
+    login_defs.parent.mkdir(parents=True)
+    login_defs.write_text("# login.defs of %s\nUID_MIN\t\t\t%d\nUID_MAX 60000\n" % (name, uid_min))
+    python = bound_interpreter(root / "facts" / name, {"/etc/login.defs": login_defs})
+    return {"files": {"audit.rules": CIS_RHEL9.format(uid=rules_uid)},
+            "vars": dict({"ansible_python_interpreter": python, "auditkit_profile": "cis_rhel9",
+                          "auditkit_compiled_file": str(root / name / "audit.rules"),
+                          "auditkit_rules_file": str(root / name / "rules.d" / "audit.rules")}, **more_vars)}
+
+
+@pytest.fixture
+def uid_fleet(tmp_path):
+    hosts = {
+        "uid-500": _host(tmp_path, "uid-500", 500, 1000),      # uids 500-999 unaudited: fails
+        "uid-1000": _host(tmp_path, "uid-1000", 1000, 1000),
+        "uid-5000": _host(tmp_path, "uid-5000", 5000, 5000),   # the benchmark's own rules: passes
+        "uid-5000-given": _host(tmp_path, "uid-5000-given", 5000, 1000, auditkit_uid_min=1000),
+        "stig-500": _host(tmp_path, "stig-500", 500, 1000, auditkit_profile="stig_rhel9",
+                          auditkit_controls=["V-258195"]),
+    }
+    hosts["stig-500"]["files"] = {"audit.rules": "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 "
+                                                 "-F auid!=unset -k modules\n"}
+    return make_fleet(tmp_path, hosts)
+
+
+def test_uid_min_per_host_decides_the_cis_verdict_and_remediation_writes_it(uid_fleet):
+    run = playbook(uid_fleet, "drift_report", auditkit_report_dir=str(uid_fleet / "before"))
+    assert run.returncode == 0, run.stdout
+    statuses = report_statuses(uid_fleet / "before")
+    assert {h: c.get(CIS_ID, c.get("V-258195"))[0] for h, c in statuses.items()} == {
+        "uid-500": "fail", "uid-1000": "pass", "uid-5000": "pass", "uid-5000-given": "pass", "stig-500": "pass"}
+    with open(str(uid_fleet / "before" / "report.json")) as handle:
+        hosts = dict((h["name"], h) for h in json.load(handle)["hosts"])
+    assert hosts["uid-5000"]["profile"]["uid_min"] == 5000
+    assert hosts["uid-5000"]["profile"]["uid_min_source"] == "/etc/login.defs: UID_MIN 5000"
+    assert hosts["uid-5000"]["controls"][0]["notes"] == ["auid>=5000: this host's UID_MIN (/etc/login.defs: UID_MIN 5000)"]
+    assert hosts["uid-5000-given"]["controls"][0]["notes"] == ["auid>=1000: this host's UID_MIN (uid_min=1000 given)"]
+    assert hosts["stig-500"]["controls"][0]["notes"] == [
+        "auid>=1000 is fixed by the benchmark's text; this host's UID_MIN is 500 (/etc/login.defs: UID_MIN 500)"]
+    summary = (uid_fleet / "before" / "summary.md").read_text()
+    assert "UID_MIN 500" in summary, summary
+
+    run = playbook(uid_fleet, "remediate", "--limit", "uid-500")
+    assert run.returncode == 0, run.stdout
+    written = (uid_fleet / "uid-500" / "rules.d" / "audit.rules").read_text()
+    assert ("-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=500 -F auid!=unset -k kernel_modules"
+            in written), written
+    run = playbook(uid_fleet, "drift_report", "--limit", "uid-500", auditkit_report_dir=str(uid_fleet / "after"))
+    assert run.returncode == 0, run.stdout
+    assert report_statuses(uid_fleet / "after")["uid-500"][CIS_ID][0] == "pass"

@@ -1,0 +1,97 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Host facts beyond the rules files (issue 24), as hidden-corpus-style cases: a layout plus the
+host's facts -> the verdict. The expected verdicts are written out here, never computed by the
+code under test. The host I/O readers of those facts are tested on real temporary files."""
+import pytest
+
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
+
+MACHINE = "x86_64"
+
+
+def _snapshot(text, **facts):
+    return N.Snapshot(MACHINE, mode="auditctl", rules_dir="/r", files=[R.RulesFile("/r/audit.rules", text)],
+                      compiled_path="/r/audit.rules", **facts)
+
+
+def control_verdicts(profile, text, uid_min=None, **facts):
+    """{control ID: (status, notes)} of ``profile`` on a host whose rules file is ``text``."""
+    controls = PF.select(profile)
+    rules, notes = PF.control_rules(profile, controls, MACHINE, uid_min=uid_min)
+    parsed = Q.parse_requirements([r.text for r in rules], MACHINE)
+    for requirement, rule in zip(parsed, rules):
+        requirement.catalog_controls, requirement.advisory = (rule.control,), rule.advisory
+    result = E.evaluate(_snapshot(text, **facts), parsed)
+    verdicts = PF.control_verdicts(controls, result["requirements"], notes)
+    return dict((v["id"], (v["status"], v["notes"])) for v in verdicts)
+
+
+# --- item 1: UID_MIN per host --------------------------------------------------------------------
+
+CIS_RHEL9_AT = ("-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_module "
+                "-F auid>={uid} -F auid!=unset -k kernel_modules\n"
+                "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>={uid} -F auid!=unset -k kernel_modules\n")
+RHEL9_STIG_INIT = ("-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k m\n"
+                   "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k m\n")
+
+
+@pytest.mark.parametrize("host_uid_min, rules_uid, status", [
+    (5000, 5000, "pass"),   # the benchmark's own rules on a UID_MIN 5000 host
+    (5000, 1000, "fail"),   # broader than the text asks: strict matching wants the host's value
+    (500, 1000, "fail"),    # uids 500-999 unaudited
+    (500, 500, "pass"),
+    (1000, 1000, "pass"),
+    (None, 1000, "pass"),   # no login.defs value: the default 1000
+    (None, 5000, "fail"),
+])
+def test_cis_control_takes_the_hosts_uid_min(host_uid_min, rules_uid, status):
+    uid_min = PF.UidMin(host_uid_min, "/etc/login.defs: UID_MIN %d" % host_uid_min) if host_uid_min else None
+    verdicts = control_verdicts("cis_rhel9", CIS_RHEL9_AT.format(uid=rules_uid), uid_min)
+    got, notes = verdicts["CIS 6.3.3.19"]
+    assert got == status
+    assert notes[0] == ("auid>=%d: this host's UID_MIN (%s)" % (host_uid_min, uid_min.source) if uid_min
+                        else "auid>=1000: this host's UID_MIN (default (no UID_MIN in /etc/login.defs))")
+
+
+@pytest.mark.parametrize("profile", ["cis_al2023", "cis_rhel7", "cis_rhel8", "cis_ubuntu2204"])
+def test_every_cis_profile_with_an_auid_filter_writes_the_hosts_value(profile):
+    rules, _notes = PF.profile_rules(profile, MACHINE, uid_min=PF.UidMin(5000, "t"))
+    filtered = [r.text for r in rules if "auid>=" in r.text]
+    assert filtered and all("auid>=5000 " in text for text in filtered)
+
+
+def test_stig_control_keeps_its_fixed_1000_and_says_the_host_differs():
+    verdicts = control_verdicts("stig_rhel9", RHEL9_STIG_INIT, PF.UidMin(500, "/etc/login.defs: UID_MIN 500"))
+    status, notes = verdicts["V-258190"]
+    assert status == "pass"
+    assert notes == ["auid>=1000 is fixed by the benchmark's text; this host's UID_MIN is 500 "
+                     "(/etc/login.defs: UID_MIN 500)"]
+    rules, _notes = PF.profile_rules("stig_rhel9", MACHINE, uid_min=PF.UidMin(5000, "t"))
+    assert all("auid>=1000 " in r.text for r in rules if "auid>=" in r.text)
+    assert control_verdicts("stig_rhel9", RHEL9_STIG_INIT, PF.UidMin(1000, "x"))["V-258190"][1] == []
+
+
+@pytest.mark.parametrize("text, value, source", [
+    ("# comment\nUID_MIN\t\t\t 5000\nUID_MAX 60000\n", 5000, "UID_MIN 5000"),
+    ("UID_MIN 500\nUID_MIN 600\n", 600, "UID_MIN 600"),       # the last line wins (shadow's getdef)
+    ("UID_MIN 0x3e8\n", 1000, "UID_MIN 0x3e8"),
+    ("#UID_MIN 500\nUID_MAX 6\n", None, "has no UID_MIN"),
+    ("UID_MIN lots\n", None, "UID_MIN lots is not a uid"),
+    ("UID_MIN 4294967295\n", None, "is not a uid"),
+])
+def test_login_defs_uid_min(tmp_path, text, value, source):
+    path = tmp_path / "login.defs"
+    path.write_text(text)
+    got, where = H.login_defs_uid_min(str(path))
+    assert got == value and source in where and str(path) in where
+
+
+def test_login_defs_missing(tmp_path):
+    got, where = H.login_defs_uid_min(str(tmp_path / "none"))
+    assert got is None and "No such file" in where
