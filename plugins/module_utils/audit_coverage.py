@@ -73,11 +73,14 @@ _INT_TESTS = {
 }
 
 
-def _ints_satisfiable(constraints):
-    """Can one integer meet every (op, constant)? Tests the constants and their neighbours."""
+def _ints_satisfiable(constraints, unsigned32=False):
+    """Can one integer meet every (op, constant)? Tests the constants and their neighbours;
+    ``unsigned32``: only 0..4294967295 (uids and gids, as the kernel holds them)."""
     candidates = set([0, UINT32])
     for _op, constant in constraints:
         candidates.update(constant + delta for delta in range(-len(constraints) - 1, len(constraints) + 2))
+    if unsigned32:
+        candidates = set(x for x in candidates if 0 <= x <= UINT32)
     return any(all(_INT_TESTS[op](x, c) for op, c in constraints) for x in candidates)
 
 
@@ -99,7 +102,7 @@ def _field_disjoint(name, constraints):
         return _perms_disjoint(constraints)
     numbers = [(op, _number(name, v)) for op, v in constraints]
     if all(n is not None for _op, n in numbers):
-        return not _ints_satisfiable(numbers)
+        return not _ints_satisfiable(numbers, F.FIELDS[name].kind in ("uid", "gid"))
     return _texts_disjoint(constraints)
 
 

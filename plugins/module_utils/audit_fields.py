@@ -154,6 +154,10 @@ def _uid_value(name, op, value):
         return UNSET
     if value == "root":
         return 0
+    if value[:1] == "-" and starts_with_digit(value[1:]):
+        # auditctl reads "-N" with strtol into the 32 bits the kernel holds, and auditctl -l prints
+        # every id from 2**31 up that way (4294967294 as -2)
+        return c_number(name, value, signed=True) & U32
     if starts_with_digit(value):
         return c_number(name, value)
     if value and (value[0].isalpha() or value[0] == "_") and all(c.isalnum() or c in "._-" for c in value):

@@ -353,6 +353,16 @@ def test_first_match_decides_and_auid_unset_is_never_recorded(audit_on, tmp_path
     assert _fire_one(audit_on, [PR.Action.syscall("delete_module", "x86_64")], loginuid=500) == [None]
 
 
+def _kernel_verdicts(run_module, tmp_path, required):
+    """in_kernel status of each required rule, judged by audit_rules_info from auditctl -l."""
+    rules_dir = tmp_path / "rules.d"
+    rules_dir.mkdir()
+    result = run_module(audit_rules_info, rules=required, match="coverage", loader="auditctl",
+                        rules_dir=str(rules_dir), compiled_file=str(tmp_path / "audit.rules"))
+    assert result["kernel"]["read"], result["kernel"]
+    return [r["in_kernel"]["status"] for r in result["requirements"]]
+
+
 def test_never_rule_without_arch_drops_the_number_on_every_abi(audit_on, run_module, tmp_path):
     # -S 128 with no arch: rt_sigtimedwait through b64, init_module through b32 (int 0x80)
     b32 = "-a always,exit -F arch=b32 -S init_module -F auid>=1000 -F auid!=unset -k b32"
@@ -361,10 +371,12 @@ def test_never_rule_without_arch_drops_the_number_on_every_abi(audit_on, run_mod
     fired = _fire_one(audit_on, [PR.Action.syscall("init_module", "i386"), PR.Action.syscall("init_module", "x86_64")])
     recorded = [record is not None for record in fired]
     assert recorded == [False, True]  # what the kernel did; the engine must say the same
-    rules_dir = tmp_path / "rules.d"
-    rules_dir.mkdir()
-    result = run_module(audit_rules_info, rules=[b32, b64], match="coverage", loader="auditctl",
-                        rules_dir=str(rules_dir), compiled_file=str(tmp_path / "audit.rules"))
-    assert result["kernel"]["read"], result["kernel"]
-    in_kernel = [r["in_kernel"]["status"] for r in result["requirements"]]
-    assert [status == "covered" for status in in_kernel] == recorded, result["requirements"]
+    assert [s == "covered" for s in _kernel_verdicts(run_module, tmp_path, [b32, b64])] == recorded
+
+
+def test_never_rule_for_the_unset_login_uid_alone_drops_nothing_the_stig_asks(audit_on, run_module, tmp_path):
+    # auid>4294967294 admits only unset (4294967295), which the STIG rule leaves out anyway
+    stig = "-a always,exit -F arch=b64 -S init_module -F auid>=1000 -F auid!=unset -k stig"
+    _load_lines(tmp_path, "-a never,exit -F arch=b64 -S init_module -F auid>4294967294", stig)
+    assert _fire_one(audit_on, [PR.Action.syscall("init_module", "x86_64")])[0] is not None
+    assert _kernel_verdicts(run_module, tmp_path, [stig]) == ["covered"]

@@ -106,6 +106,9 @@ HAND_WRITTEN = [
     "-a always,exit -F arch=b64 -S open -F a0=-1 -F a1=4294967296 -F a2=0o20 -F a3=089",
     "-a always,exit -F arch=b64 -S open -F pid=0x10 -F ppid=020 -F inode=12abc -F exit=-020",
     "-a always,exit -F arch=b64 -S open -F uid=020 -F gid=0x10 -F sessionid=-1 -F saddr_fam=010",
+    # ids from 2**31 up: auditctl -l prints them signed (auid>-2 is auid>4294967294)
+    "-a always,exit -F arch=b64 -S open -F auid>4294967294 -k big",
+    "-a always,exit -F arch=b64 -S open -F auid>-2 -F uid=-5 -F gid=2147483648",
     # Rejected by auditctl or the kernel:
     "-a always,exit -F arch=b64 -S open -F perm!=r",
     "-a always,exit -F arch=b64 -S open -F inode<5",

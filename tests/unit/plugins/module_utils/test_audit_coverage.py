@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """First-match coverage: several rules together, never rules, never,task, disjoint filters."""
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
@@ -106,3 +107,33 @@ def test_never_rule_without_arch_drops_the_number_on_every_abi():
     lines = ["-a never,exit -S 128", b32, b64]
     assert _judge(b32, lines).status == "suppressed"
     assert _judge(b64, lines).status == "covered"
+
+
+# --- never rules with an auid bound, against a hand-written reference ------------------------------
+# A never rule suppresses the STIG rule when some login uid meets both rules' auid filters. The
+# reference tries ids (0, each constant and its neighbours, the largest: unset, as the kernel
+# compares unsigned) instead of reasoning about bounds.
+
+UNSET = 4294967295
+HOLDS = {"=": lambda x, c: x == c, "!=": lambda x, c: x != c, "<": lambda x, c: x < c,
+         ">": lambda x, c: x > c, "<=": lambda x, c: x <= c, ">=": lambda x, c: x >= c}
+
+
+def _some_auid_meets(constraints):
+    ids = set([0, UNSET])
+    for _op, value in constraints:
+        ids.update(i for i in (value - 1, value, value + 1) if 0 <= i <= UNSET)
+    return any(all(HOLDS[op](i, value) for op, value in constraints) for i in ids)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bounds=st.lists(st.tuples(st.sampled_from(sorted(HOLDS)),
+                                 st.sampled_from([0, 1, 500, 999, 1000, 1001, 4294967294, "unset"]))
+                       .filter(lambda b: b[1] != "unset" or b[0] in ("=", "!=")),  # as auditctl allows
+                       min_size=1, max_size=2))
+def test_never_rule_with_auid_bounds_suppresses_iff_some_login_uid_meets_both(bounds):
+    filters = " ".join("-F auid%s%s" % (op, value) for op, value in bounds)
+    never = "-a never,exit -F arch=b64 -S init_module,finit_module %s" % filters
+    numbers = [(op, UNSET if value == "unset" else value) for op, value in bounds]
+    overlap = _some_auid_meets(numbers + [(">=", 1000), ("!=", UNSET)])
+    assert _judge(STIG, [never, STIG]).status == ("suppressed" if overlap else "covered"), never
