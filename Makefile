@@ -26,7 +26,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Steps of `make test`, cheap ones first (setup runs before them).
 TEST_STEPS := vermin lint unit install importer sanity matrix audit-userspace kernel integration reliability openscap molecule
 
-.PHONY: no-stale-install bench help setup vermin lint stage sanity matrix build install importer unit audit-userspace kernel integration reliability openscap molecule image test demo clean
+.PHONY: no-stale-install bench mutation help setup vermin lint stage sanity matrix build install importer unit audit-userspace kernel integration reliability openscap molecule image test demo clean
 
 help:
 	@echo "make setup     Debian packages, .venv, ansible-test pip bootstrap (scripts/setup.sh)"
@@ -47,6 +47,7 @@ help:
 	@echo "make molecule  Molecule scenarios default, drift, kernel, al2023/rhel9/rhel8 (stand-ins; real images if present)"
 	@echo "make test      all of the above, cheap checks first"
 	@echo "make bench     benchmarks, rewrites BENCHMARKS.md (not part of make test)"
+	@echo "make mutation  mutation testing of the engine and report builder, rewrites docs/mutation.md (not part of make test)"
 	@echo "make demo      drift report, remediate, drift report on a local fleet of 3 containers"
 	@echo "make clean     remove .build and caches"
 
@@ -186,6 +187,11 @@ demo: setup $(NS_LINK)
 bench: setup $(NS_LINK)
 	bash $(ROOT)/scripts/ensure_docker.sh
 	cd $(ROOT) && $(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# Mutation testing (not a test step): mutmut over the engine and the report builder, at the lowest
+# CPU priority, rewrites docs/mutation.md. MUTATION_ARGS='--files audit_coverage.py' narrows it.
+mutation: setup
+	cd $(ROOT) && nice -n 19 $(BIN)/python scripts/mutation.py $(MUTATION_ARGS)
 
 clean:
 	cd $(ROOT) && rm -rf $(BUILD) tests/output .pytest_cache .hypothesis importer_result.json

@@ -23,8 +23,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kernel_helpers import KernelGuard
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_parser as PA
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
@@ -400,3 +402,20 @@ def test_property_a_replayed_load_leaves_what_auditctl_leaves(tool, tmp_path_fac
     engine = R.simulate_load(R.parse_items(text, str(path)), MACHINE)
     assert [S.canonical_text(r.rule, MACHINE) for r in engine.rules("exit")] == kernel, (text, tool.loaded_lines())
     tool.run("-D")
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.sampled_from([320, 1024, 8192, 16384]), min_size=1, max_size=4))
+def test_property_the_setting_in_effect_is_the_one_the_kernel_took(tool, tmp_path_factory, values):
+    """audit_evaluate judges "-b N" by the last -b line on disk: the kernel says which one it took."""
+    text = "".join("-b %d\n" % value for value in values)
+    path = tmp_path_factory.mktemp("settings") / "settings.rules"
+    path.write_text(text)
+    assert tool.run("-R", str(path)).returncode == 0
+    in_kernel = [line.split()[1] for line in tool.run("-s").stdout.splitlines() if line.startswith("backlog_limit ")]
+    snapshot = N.Snapshot(MACHINE, mode="auditctl", rules_dir=str(path.parent), files=[R.RulesFile(str(path), text)],
+                          compiled_path=str(path), kernel=None)
+    for required in sorted(set(values)):
+        requirement = Q.parse_requirements(["-b %d" % required], MACHINE, allow_control=True)
+        verdict = E.evaluate(snapshot, requirement)["requirements"][0]["on_disk"]["status"]
+        assert (verdict == "covered") == (in_kernel == [str(required)]), (text, in_kernel)
