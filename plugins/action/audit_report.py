@@ -47,8 +47,9 @@ class ActionModule(ActionBase):
         _validation, params = self.validate_argument_spec(argument_spec=RF.OPTIONS)
         hostvars = task_vars.get("hostvars", {})
         hosts = params["hosts"] if params["hosts"] is not None else list(task_vars.get("ansible_play_hosts_all", []))
+        load_var = params["load_var"] if params["kind"] == "remediation" else None
         names = (params["result_var"], params["plan_var"], params["rules_file_var"], params["probe_var"],
-                 params["waivers_var"])
+                 params["waivers_var"], load_var)
         found = self._collect(hostvars, hosts, names)
         results = params["results"] if params["results"] is not None else found[params["result_var"]]
         plans = params["plans"] if params["plans"] is not None else found[params["plan_var"]]
@@ -58,7 +59,7 @@ class ActionModule(ActionBase):
         now = datetime.datetime.now(datetime.timezone.utc)
         written, error = RF.outcome(
             lambda: RF.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes,
-                                  host_waivers),
+                                  host_waivers, found[load_var]),
             "report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)

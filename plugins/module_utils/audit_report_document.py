@@ -22,6 +22,7 @@ import uuid
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_host_facts as HF
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_texts import TEXTS
@@ -30,8 +31,9 @@ from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_dat
 SCHEMA_VERSION = 2
 STATUSES = ("pass", "fail", "waived", "not_applicable", "error", "unreachable")
 DRIFT_STATUSES = ("fail", "error", "unreachable")
-KINDS = ("drift_report", "remediate_check")
+KINDS = ("drift_report", "remediate_check", "remediation")
 TITLES = {"drift_report": "auditkit.auditd drift report",
+          "remediation": "auditkit.auditd remediation record: verdicts before and after a real remediate run",
           "remediate_check": "auditkit.auditd remediate dry run (check mode): current state and planned changes"}
 # The catalog fields a report carries per control (report.json "controls", HTML, CKLB).
 CATALOG_FIELDS = ("id", "title", "severity", "benchmark", "benchmark_version", "vuln_id", "rule_id", "stig_id",
@@ -405,6 +407,11 @@ def render_markdown(report):
     if dry_run:
         lines += ["Check mode: nothing was written. Status is the current state of each host (what drift_report "
                   "says now); the Planned column is what remediate would change and the verdict it expects.", ""]
+    record = report["kind"] == "remediation"
+    if record:
+        lines += ["Remediation record: each control's verdict before (judged on disk by audit_rules before it wrote), "
+                  "the lines written or removed, the load result, and the verdict after (Status: judged again on "
+                  "disk and in the kernel after the load handler ran).", ""]
     lines += RC.markdown_lines(report)  # the transitions summary first, when compared with a baseline
     host_counts = ", ".join("%s %d" % (s, summary["host_status"][s]) for s in STATUSES)
     lines += ["Hosts: %d (%s)." % (summary["hosts"], host_counts), ""]
@@ -413,16 +420,18 @@ def render_markdown(report):
     lines += ["| %s | %d |" % (status, summary["controls"][status]) for status in STATUSES]
     with_probe, with_baseline = probed(report), RC.compared(report)
     header = ("| Host | Control | Status | Reason |" + (" Planned (not applied) |" if dry_run else "")
-              + (" Probe (kernel records) |" if with_probe else "") + (" Since the baseline |" if with_baseline else ""))
+              + (" Probe (kernel records) |" if with_probe else "") + (" Since the baseline |" if with_baseline else "")
+              + (" Remediation (before, lines, load, after) |" if record else ""))
     lines += ["", header, "|---|---|---|---|" + ("---|" if dry_run else "") + ("---|" if with_probe else "")
-              + ("---|" if with_baseline else "")]
+              + ("---|" if with_baseline else "") + ("---|" if record else "")]
     for host in report["hosts"]:
         for control in rows(host):
             line = "| %s | %s | %s | %s |" % (_cell(host["name"]), _cell(control["id"]), control["status"],
                                               _cell(reason_of(host, control)))
             line += " %s |" % _cell(planned_text(control)) if dry_run else ""
             line += " %s |" % _cell(probe_text(control)) if with_probe else ""
-            lines.append(line + (" %s |" % _cell(RC.transition_text(control)) if with_baseline else ""))
+            line += " %s |" % _cell(RC.transition_text(control)) if with_baseline else ""
+            lines.append(line + (" %s |" % _cell(RR.remediation_text(control, host)) if record else ""))
     facts = [(host["name"], fact) for host in report["hosts"] for fact in HF.host_facts(host)]
     if facts:
         lines += ["", "Host facts beside the verdicts (a passing rule may still record nothing):", ""]
@@ -440,7 +449,8 @@ def csv_safe(value):
 
 
 CSV_HEADER = ("host", "host_status", "control", "title", "severity", "status", "reason", "waiver", "evidence",
-              "missing", "planned_status", "planned_changes", "probe", "report", "transition", "host_facts")
+              "missing", "planned_status", "planned_changes", "probe", "report", "transition", "host_facts",
+              "remediation")
 
 
 def render_csv(report):
@@ -458,12 +468,13 @@ def render_csv(report):
                 "; ".join("%s:%s" % (e["file"], e["line"]) for e in control["evidence"]),
                 "; ".join(control["missing"]), planned.get("status", ""),
                 "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])),
-                probe_text(control), report["title"], RC.transition_text(control), HF.facts_text(host))])
+                probe_text(control), report["title"], RC.transition_text(control), HF.facts_text(host),
+                RR.remediation_text(control, host))])
     for gone in report.get("gone", []):  # in the baseline, not in this run: a row without a status
         writer.writerow([csv_safe(v) for v in (
             gone["host"], "", gone["id"], metas.get(gone["catalog_id"], {}).get("title", ""), "", "",
             "in the baseline, not in this run" + (" (the host is not in this run)" if gone["host_gone"] else ""),
-            "", "", "", "", "", "", report["title"], "gone (was %s)" % gone["baseline_status"], "")])
+            "", "", "", "", "", "", report["title"], "gone (was %s)" % gone["baseline_status"], "", "")])
     return out.getvalue()
 
 

@@ -122,7 +122,8 @@ OPTIONS = dict(
     formats=dict(type="list", elements="str", default=["json", "markdown", "html", "junit", "csv", "cklb"],
                  choices=["json", "markdown", "html", "junit", "csv", "cklb"]),
     title=dict(type="str"),
-    kind=dict(type="str", choices=["drift_report", "remediate_check"], default="drift_report"),
+    kind=dict(type="str", choices=["drift_report", "remediate_check", "remediation"], default="drift_report"),
+    load_var=dict(type="str", default="auditkit_load_result"),
     mode=dict(type="raw", default="0640"),
     return_report=dict(type="bool", default=False),
     baseline=dict(type="path"),
@@ -182,7 +183,8 @@ def comparison_fields(report, max_listed=50):
     return fields
 
 
-def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None, host_waivers=None):
+def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None, host_waivers=None,
+               loads=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
@@ -196,6 +198,10 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
     report = RD.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
                              generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
                              rules_files=rules_files, probes=probes, host_waivers=host_waivers)
+    if params["kind"] == "remediation":  # what the real run did, beside the verdicts judged after it
+        from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
+
+        report = RR.with_remediation(report, plans or {}, loads or {})
     if params.get("baseline"):
         report = with_baseline(report, params["baseline"])
     paths, changed, diffs = write_files(dest, RD.render_files(report, params["formats"], render_html), mode, check_mode)

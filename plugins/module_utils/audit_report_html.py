@@ -14,6 +14,7 @@ from html import escape
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_host_facts as HF
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import STATUSES, planned_text, probe_text, reason_of
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import rows as host_rows
 
@@ -158,6 +159,11 @@ def _transition(control):
         if text else ""
 
 
+def _remediation(control, host):
+    text = RR.remediation_text(control, host)
+    return '<div class="remediation">Remediation: %s</div>' % escape(text) if text else ""
+
+
 def _probe(control):
     text = probe_text(control)
     return '<div class="probe">Probe (kernel records): %s</div>' % escape(text) if text else ""
@@ -181,11 +187,11 @@ def _rows(report):
     for host in report["hosts"]:
         for control in host_rows(host):
             rows.append('<tr data-host="%s" data-status="%s"><td class="host">%s</td><td class="id"><a href="#%s">%s</a></td>'
-                        '<td class="status %s">%s</td><td>%s%s%s%s%s</td></tr>'
+                        '<td class="status %s">%s</td><td>%s%s%s%s%s%s</td></tr>'
                         % (escape(host["name"]), control["status"], escape(host["name"]), _anchor(control["id"]),
                            escape(control["id"]), control["status"], control["status"],
-                           escape(reason_of(host, control) or ""), _transition(control), _fix(control),
-                           _probe(control), _evidence(control) + _host_facts(host)))
+                           escape(reason_of(host, control) or ""), _transition(control), _remediation(control, host),
+                           _fix(control), _probe(control), _evidence(control) + _host_facts(host)))
     return "\n".join(rows)
 
 

@@ -97,10 +97,18 @@ options:
       mode) - current state and planned changes).
     type: str
   kind:
-    description: What produced the results - V(drift_report) or V(remediate_check) (a dry run of remediate).
+    description:
+      - What produced the results - V(drift_report), V(remediate_check) (a dry run of remediate) or V(remediation)
+        (the record of a real remediate run - O(plan_var) names each host's M(auditkit.auditd.audit_rules) result,
+        O(load_var) its load result, and O(result_var) the verdicts judged again after the load).
     type: str
-    choices: [drift_report, remediate_check]
+    choices: [drift_report, remediate_check, remediation]
     default: drift_report
+  load_var:
+    description: With O(kind=remediation), the registered M(auditkit.auditd.audit_rules_load) result of each host (the
+      handler's); a host without one is reported as not loaded, with the reason.
+    type: str
+    default: auditkit_load_result
   return_report:
     description: Also return the report document (RV(report)), for example to publish one slice's report of an AWX
       sliced job for M(auditkit.auditd.audit_report_merge).

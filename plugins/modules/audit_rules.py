@@ -166,6 +166,12 @@ controls:
   returned: always
   type: list
   elements: dict
+before:
+  description:
+    - The verdicts judged on disk before anything was written - C(controls) and C(compliant) (the shapes of the
+      top-level keys); the before of a remediation record (the report of a real C(remediate) run).
+  returned: always
+  type: dict
 planned:
   description:
     - The state the change leads to, judged on disk - C(requirements), C(controls), C(findings) and C(compliant) (the
@@ -289,13 +295,14 @@ def run(module):
         policy = M.match_policy(params)
         after = M.with_controls(E.evaluate(PL.apply_plan(snapshot, plan), requirements, policy), selection)
         # current: the files as they are when the module returns; in check mode never the plan
-        current = after
-        if module.check_mode:
-            current = M.with_controls(E.evaluate(snapshot, requirements, policy), selection)
+        unchanged = not plan.changed and not module.check_mode  # then the files before are the files after
+        before = after if unchanged else M.with_controls(E.evaluate(snapshot, requirements, policy), selection)
+        current = before if module.check_mode else after
         result = dict(changed=plan.changed, added=plan.added, removed=plan.removed, dest=dest,
                       reload_required=plan.changed, requirements=current["requirements"],
                       findings=current["findings"], controls=current["controls"], profile=after["profile"],
-                      planned=dict((k, after[k]) for k in ("requirements", "controls", "findings", "compliant")))
+                      planned=dict((k, after[k]) for k in ("requirements", "controls", "findings", "compliant")),
+                      before=dict((k, before[k]) for k in ("controls", "compliant")))
         if module._diff and plan.changed:
             result["diff"] = _diff(snapshot, plan)
         M.check_result(result)

@@ -174,3 +174,51 @@ def test_baseline_of_an_old_schema_is_refused_and_nothing_is_written(runs):
     assert refused.returncode != 0
     assert "has report schema_version 1; this collection compares with schema_version 2 only" in refused.stdout
     assert not (root / "r-old").exists()
+
+
+REMEDIATE_FLEET = {
+    "r-empty": {"files": {"10-base.rules": "-D\n"}},
+    "r-suppressed": {"files": {"10-base.rules": "-D\n-a task,never\n", "audit.rules": "\n".join(DISA_RHEL9) + "\n"}},
+    "r-compliant": {"files": COMPLIANT},
+}
+
+
+@pytest.fixture(scope="module")
+def remediated(tmp_path_factory):
+    """drift_report, a real remediate run (baseline: that drift report), drift_report right after."""
+    root = make_fleet(tmp_path_factory.mktemp("remediate"), REMEDIATE_FLEET, {"auditkit_profile": "stig_rhel9"})
+    runs = [playbook(root, "drift_report", auditkit_report_dir=str(root / "before")),
+            playbook(root, "remediate", auditkit_report_dir=str(root / "record"),
+                     auditkit_report_baseline=str(root / "before")),
+            playbook(root, "drift_report", auditkit_report_dir=str(root / "after"))]
+    for run in runs:
+        assert run.returncode == 0, run.stdout
+    return root
+
+
+def test_real_remediate_writes_before_and_after_that_match_drift_reports(remediated):
+    root = remediated
+    record, before, after = (_report(root / name) for name in ("record", "before", "after"))
+    with open(os.path.join(ROOT, "schemas", "report.schema.json")) as handle:
+        jsonschema.validate(record, json.load(handle))
+    assert record["kind"] == "remediation" and record["title"].startswith("auditkit.auditd remediation record")
+
+    def statuses(report):
+        return dict(((h["name"], c["id"]), c["status"]) for h in report["hosts"] for c in h["controls"])
+
+    done = dict(((h["name"], c["id"]), c["remediation"]) for h in record["hosts"] for c in h["controls"])
+    assert dict((key, r["before"]) for key, r in done.items()) == statuses(before)
+    assert dict((key, r["after"]) for key, r in done.items()) == statuses(after) == statuses(record)
+    assert set(statuses(before).values()) == {"pass", "fail"} and set(statuses(after).values()) == {"pass"}
+    rules_file = str(root / "r-empty" / "rules.d" / "audit.rules")
+    assert [(x["action"], x["file"], x["line"]) for x in done[("r-empty", "V-258195")]["lines"]] == [
+        ("add", rules_file, DISA_RHEL9[4])]
+    assert ("remove", str(root / "r-suppressed" / "rules.d" / "10-base.rules"), "-a task,never") in [
+        (x["action"], x["file"], x["line"]) for x in done[("r-suppressed", "V-258189")]["lines"]]
+    assert done[("r-compliant", "V-258189")]["lines"] == []
+    loads = dict((h["name"], h["remediation"]["load"]["status"]) for h in record["hosts"])
+    assert loads == dict.fromkeys(REMEDIATE_FLEET, "not_run")  # the sandbox sets auditkit_load=false
+    assert record["transitions"]["fixed"] == 6 and record["transitions"]["unchanged"] == 3
+    markdown = (root / "record" / "summary.md").read_text()
+    assert "| r-empty | V-258195 | pass | every required rule is covered | fixed (was fail) | before fail, after pass; " \
+           "add %s: %s; load: not_run" % (rules_file, DISA_RHEL9[4]) in markdown
