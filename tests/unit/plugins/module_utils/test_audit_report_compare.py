@@ -104,6 +104,7 @@ def test_every_format_shows_the_transitions(pair):
     assert "| regressed | 6 |" in markdown and "| gone | 3 |" in markdown
     assert "| web2 | V-258195 | regressed (was pass) | missing now (was present): %s" % KMOD in markdown
     rows = list(csv.DictReader(io.StringIO(RD.render_csv(compared))))
+    assert all(None not in row and None not in row.values() for row in rows)  # every row as long as the header
     assert [r["transition"] for r in rows if r["host"] == "web1"] == ["fixed (was fail)"] * 3
     assert [r["transition"] for r in rows if r["host"] == "db2"] == ["gone (was pass)"] * 3
     junit = ET.fromstring(RD.render_junit(compared))
