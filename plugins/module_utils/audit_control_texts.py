@@ -50,6 +50,66 @@ TEXTS = {
             ),
         ],
     },
+    'cis:rhel10:1.0.1:6.3.3.31': {
+        'check_text': '',
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [
+            (
+                'CIS RHEL 10 splits the RHEL 9 recommendation 6.3.3.19 into 6.3.3.31 (kmod), .32 (init/fini'
+                't), .33 (delete), .34 (query); create_module is no longer named.'
+            ),
+            (
+                "The lockdown line carries '-F arch=b64 -S all' (the form auditctl -l prints for a path rul"
+                "e); CaC's audit_rules_privileged_commands_kmod writes it without arch. A path rule without"
+                ' arch covers this one.'
+            ),
+        ],
+    },
+    'cis:rhel10:1.0.1:6.3.3.32': {
+        'check_text': '',
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [],
+    },
+    'cis:rhel10:1.0.1:6.3.3.33': {
+        'check_text': '',
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [],
+    },
+    'cis:rhel10:1.0.1:6.3.3.34': {
+        'check_text': '',
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [
+            (
+                'query_module does not exist on aarch64: not_applicable there (lockdown filters syscalls by'
+                ' supported_syscalls).'
+            ),
+        ],
+    },
+    'cis:rhel10:1.0.1:6.3.3.35': {
+        'check_text': '',
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [
+            (
+                'A setting, not a rule: judged on disk only (auditctl -s does not report it). With -c, audi'
+                'tctl -R goes on after a rejected line, so one bad line (create_module on aarch64, a duplic'
+                'ate) no longer drops every rule after it.'
+            ),
+            (
+                'lockdown writes it in 01-initialize.rules, before the other rules files; augenrules applie'
+                's it from where it stands onward.'
+            ),
+        ],
+    },
     'cis:rhel7:3.1.1:4.1.16': {
         'check_text': '',
         'disa': None,
@@ -122,6 +182,23 @@ TEXTS = {
             'Followed by 6.3.3.20 "Ensure the audit configuration is immutable" (-e 2).',
         ],
     },
+    'cis:sle15:1.1.1:4.1.16': {
+        'check_text': '',
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [
+            (
+                'No ansible-lockdown role for SLES 15 CIS was found: the rule lines are those of CaC/SSG, w'
+                'hose b64 lines are required here (one rule per syscall in SSG, -S init_module -S delete_mo'
+                'dule in one line here: the same rules by meaning).'
+            ),
+            (
+                'No auid filter, key modules: the CIS v1.x form of this recommendation (as CIS RHEL 8 v1.0.'
+                '1 4.1.15 in this catalog).'
+            ),
+        ],
+    },
     'cis:ubuntu2204:2.0.0:6.3.3.19': {
         'check_text': '',
         'disa': None,
@@ -129,6 +206,22 @@ TEXTS = {
         'fix_text': '',
         'notes': [
             'Ubuntu CIS omits create_module and query_module (RHEL/AL2023 CIS include them).',
+        ],
+    },
+    'cis:ubuntu2404:1.0.0:6.2.3.19': {
+        'check_text': '',
+        'disa': None,
+        'errata': [],
+        'fix_text': '',
+        'notes': [
+            (
+                'Unlike CIS Ubuntu 22.04 v2.0.0 (init, finit, delete), CIS Ubuntu 24.04 v1.0.0 names create'
+                '_module and query_module too (CaC and lockdown agree).'
+            ),
+            (
+                'create_module and query_module do not exist on aarch64: that part of the b64 line is left '
+                'out there.'
+            ),
         ],
     },
     'stig:al2023:V-274091': {

@@ -205,6 +205,14 @@ def evaluate_requirement(requirement, context):
     return entry
 
 
+def _setting_evidence(option, on_disk):
+    """Where the setting that wins on disk stands, with its line as reports show evidence."""
+    value, location = on_disk
+    entry = _where(location)
+    entry["text"] = ("%s %s" % (option, value)).strip() if value is not None else option
+    return entry
+
+
 def evaluate_setting(requirement, context):
     """Verdict for a required setting line (``-b 8192``): the last one on disk wins."""
     option, value = requirement.rule.option, requirement.rule.value
@@ -213,7 +221,7 @@ def evaluate_setting(requirement, context):
              "catalog_controls": list(requirement.catalog_controls), "advisory": requirement.advisory,
              "notes": [], "effective": requirement.text,
              "on_disk": {"status": "covered" if on_disk and on_disk[0] == value else "missing",
-                         "evidence": [_where(on_disk[1])] if on_disk else [], "suppressed_by": [],
+                         "evidence": [_setting_evidence(option, on_disk)] if on_disk else [], "suppressed_by": [],
                          "missing_syscalls": []},
              "in_kernel": None, "missing": [], "commented_out": [], "warnings": []}
     kernel_ok = True

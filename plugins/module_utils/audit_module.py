@@ -236,10 +236,13 @@ def requirements(module, machine, allow_never=False, allow_control=False):
     params = module.params
     try:
         profile, picked_by, controls, notes, profile_rules, not_in_profile, uid_min = _profile_part(params, machine)
-        texts = [r.text for r in profile_rules] + list(params["rules"] or [])
         labels = dict((i, PF.labels(r.control)) for i, r in enumerate(profile_rules))
-        parsed = Q.parse_requirements(texts, machine, controls=labels, allow_never=allow_never,
-                                      allow_control=allow_control)
+        # A setting a benchmark requires (CIS RHEL 10's -c) is the profile's; allow_control
+        # governs only the settings a user gives in the rules option.
+        parsed = (Q.parse_requirements([r.text for r in profile_rules], machine, controls=labels,
+                                       allow_never=allow_never, allow_control=True)
+                  + Q.parse_requirements(list(params["rules"] or []), machine, allow_never=allow_never,
+                                         allow_control=allow_control))
     except (PF.ProfileError, Q.RequirementError) as exc:
         module.fail_json(msg=str(exc))
     for requirement, rule in zip(parsed, profile_rules):

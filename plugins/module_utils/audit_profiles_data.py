@@ -50,6 +50,163 @@ CONTROLS = {
         ],
         'vuln_id': None,
     },
+    'cis:rhel10:1.0.1:6.3.3.31': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 10 Benchmark',
+        'benchmark_version': (
+            'v1.0.1 (per CaC products/rhel10/controls/cis_rhel10.yml and the ansible-lockdown RHEL10-CI'
+            'S README)'
+        ),
+        'catalog_id': 'cis:rhel10:1.0.1:6.3.3.31',
+        'ccis': [],
+        'id': 'CIS 6.3.3.31',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'legacy_ids': [],
+        'recommendation': '6.3.3.31',
+        'rule_id': None,
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S all -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=u'
+                'nset -k kernel_modules'
+            ),
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S all -F path=/usr/bin/kmod -F perm=x -F auid>=<UID_MIN> -F au'
+                'id!=unset -k kernel_modules'
+            ),
+        ],
+        'vuln_id': None,
+    },
+    'cis:rhel10:1.0.1:6.3.3.32': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 10 Benchmark',
+        'benchmark_version': (
+            'v1.0.1 (per CaC products/rhel10/controls/cis_rhel10.yml and the ansible-lockdown RHEL10-CI'
+            'S README)'
+        ),
+        'catalog_id': 'cis:rhel10:1.0.1:6.3.3.32',
+        'ccis': [],
+        'id': 'CIS 6.3.3.32',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'legacy_ids': [],
+        'recommendation': '6.3.3.32',
+        'rule_id': None,
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k ker'
+                'nel_modules'
+            ),
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': (
+            'Ensure kernel "init_module" and "finit_module" loading unloading and modification is colle'
+            'cted (Automated)'
+        ),
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=<UID_MIN> -F auid!=unset -'
+                'k kernel_modules'
+            ),
+        ],
+        'vuln_id': None,
+    },
+    'cis:rhel10:1.0.1:6.3.3.33': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 10 Benchmark',
+        'benchmark_version': (
+            'v1.0.1 (per CaC products/rhel10/controls/cis_rhel10.yml and the ansible-lockdown RHEL10-CI'
+            'S README)'
+        ),
+        'catalog_id': 'cis:rhel10:1.0.1:6.3.3.33',
+        'ccis': [],
+        'id': 'CIS 6.3.3.33',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'legacy_ids': [],
+        'recommendation': '6.3.3.33',
+        'rule_id': None,
+        'rules': [
+            '-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k kernel_modules',
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel "delete_module" loading unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S delete_module -F auid>=<UID_MIN> -F auid!=unset -k kernel_mo'
+                'dules'
+            ),
+        ],
+        'vuln_id': None,
+    },
+    'cis:rhel10:1.0.1:6.3.3.34': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 10 Benchmark',
+        'benchmark_version': (
+            'v1.0.1 (per CaC products/rhel10/controls/cis_rhel10.yml and the ansible-lockdown RHEL10-CI'
+            'S README)'
+        ),
+        'catalog_id': 'cis:rhel10:1.0.1:6.3.3.34',
+        'ccis': [],
+        'id': 'CIS 6.3.3.34',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'legacy_ids': [],
+        'recommendation': '6.3.3.34',
+        'rule_id': None,
+        'rules': [
+            '-a always,exit -F arch=b64 -S query_module -F auid>=1000 -F auid!=unset -k kernel_modules',
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel "query_module" loading unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S query_module -F auid>=<UID_MIN> -F auid!=unset -k kernel_mod'
+                'ules'
+            ),
+        ],
+        'vuln_id': None,
+    },
+    'cis:rhel10:1.0.1:6.3.3.35': {
+        'benchmark': 'CIS Red Hat Enterprise Linux 10 Benchmark',
+        'benchmark_version': (
+            'v1.0.1 (per CaC products/rhel10/controls/cis_rhel10.yml and the ansible-lockdown RHEL10-CI'
+            'S README)'
+        ),
+        'catalog_id': 'cis:rhel10:1.0.1:6.3.3.35',
+        'ccis': [],
+        'id': 'CIS 6.3.3.35',
+        'keys': [],
+        'kind': 'cis',
+        'legacy_ids': [],
+        'recommendation': '6.3.3.35',
+        'rule_id': None,
+        'rules': [
+            '-c',
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure the audit configuration is loaded regardless of errors (Automated)',
+        'uid_min_rules': None,
+        'vuln_id': None,
+    },
     'cis:rhel7:3.1.1:4.1.16': {
         'benchmark': 'CIS Red Hat Enterprise Linux 7 Benchmark',
         'benchmark_version': 'v3.1.1 (05-21-2021 per ansible-lockdown README)',
@@ -227,6 +384,32 @@ CONTROLS = {
         ],
         'vuln_id': None,
     },
+    'cis:sle15:1.1.1:4.1.16': {
+        'benchmark': 'CIS SUSE Linux Enterprise 15 Benchmark',
+        'benchmark_version': 'v1.1.1 (per CaC controls/cis_sle15.yml)',
+        'catalog_id': 'cis:sle15:1.1.1:4.1.16',
+        'ccis': [],
+        'id': 'CIS 4.1.16',
+        'keys': [
+            'modules',
+        ],
+        'kind': 'cis',
+        'legacy_ids': [],
+        'recommendation': '4.1.16',
+        'rule_id': None,
+        'rules': [
+            '-w /sbin/insmod -p x -k modules',
+            '-w /sbin/rmmod -p x -k modules',
+            '-w /sbin/modprobe -p x -k modules',
+            '-a always,exit -F arch=b64 -S init_module -S delete_module -k modules',
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading and unloading is collected (Automated)',
+        'uid_min_rules': None,
+        'vuln_id': None,
+    },
     'cis:ubuntu2204:2.0.0:6.3.3.19': {
         'benchmark': 'CIS Ubuntu Linux 22.04 LTS Benchmark (contrast)',
         'benchmark_version': 'v2.0.0',
@@ -258,6 +441,45 @@ CONTROLS = {
             (
                 '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -F auid>=<UID_MIN> -F'
                 ' auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=<UID_MIN> -F auid!=unset -k kernel'
+                '_modules'
+            ),
+        ],
+        'vuln_id': None,
+    },
+    'cis:ubuntu2404:1.0.0:6.2.3.19': {
+        'benchmark': 'CIS Ubuntu Linux 24.04 LTS Benchmark',
+        'benchmark_version': 'v1.0.0 (per CaC controls/cis_ubuntu2404.yml and the ansible-lockdown UBUNTU24-CIS README)',
+        'catalog_id': 'cis:ubuntu2404:1.0.0:6.2.3.19',
+        'ccis': [],
+        'id': 'CIS 6.2.3.19',
+        'keys': [
+            'kernel_modules',
+        ],
+        'kind': 'cis',
+        'legacy_ids': [],
+        'recommendation': '6.2.3.19',
+        'rule_id': None,
+        'rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=1000 -F auid!=unset -k kernel_modules'
+            ),
+            (
+                '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k kernel_modu'
+                'les'
+            ),
+        ],
+        'severity': 'Level 2 - Server; Level 2 - Workstation',
+        'srgs': [],
+        'stig_id': None,
+        'title': 'Ensure kernel module loading unloading and modification is collected (Automated)',
+        'uid_min_rules': [
+            (
+                '-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_m'
+                'odule -F auid>=<UID_MIN> -F auid!=unset -k kernel_modules'
             ),
             (
                 '-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=<UID_MIN> -F auid!=unset -k kernel'
@@ -1887,6 +2109,19 @@ PROFILES = {
         'os': None,
         'title': 'CIS Amazon Linux 2023 Benchmark v1.0.0',
     },
+    'cis_rhel10': {
+        'b32_twins': 'advisory',
+        'benchmark': None,
+        'controls': [
+            'cis:rhel10:1.0.1:6.3.3.35',
+            'cis:rhel10:1.0.1:6.3.3.31',
+            'cis:rhel10:1.0.1:6.3.3.32',
+            'cis:rhel10:1.0.1:6.3.3.33',
+            'cis:rhel10:1.0.1:6.3.3.34',
+        ],
+        'os': None,
+        'title': 'CIS Red Hat Enterprise Linux 10 Benchmark v1.0.1 (with its -c line, 6.3.3.35)',
+    },
     'cis_rhel7': {
         'b32_twins': 'required',
         'benchmark': None,
@@ -1932,6 +2167,15 @@ PROFILES = {
         'os': None,
         'title': 'CIS Red Hat Enterprise Linux 9 Benchmark v2.0.0',
     },
+    'cis_sle15': {
+        'b32_twins': 'advisory',
+        'benchmark': None,
+        'controls': [
+            'cis:sle15:1.1.1:4.1.16',
+        ],
+        'os': None,
+        'title': 'CIS SUSE Linux Enterprise 15 Benchmark v1.1.1',
+    },
     'cis_ubuntu2204': {
         'b32_twins': 'advisory',
         'benchmark': None,
@@ -1940,6 +2184,15 @@ PROFILES = {
         ],
         'os': None,
         'title': 'CIS Ubuntu Linux 22.04 LTS Benchmark v2.0.0',
+    },
+    'cis_ubuntu2404': {
+        'b32_twins': 'advisory',
+        'benchmark': None,
+        'controls': [
+            'cis:ubuntu2404:1.0.0:6.2.3.19',
+        ],
+        'os': None,
+        'title': 'CIS Ubuntu Linux 24.04 LTS Benchmark v1.0.0',
     },
     'stig_al2023': {
         'b32_twins': 'advisory',

@@ -73,7 +73,9 @@ options:
     type: bool
     default: false
   allow_control_lines:
-    description: Accept setting lines (C(-b), C(-f), C(-e), C(-D), ...). Refused by default.
+    description:
+      - Accept setting lines (C(-b), C(-f), C(-e), C(-D), ...) in O(rules). Refused by default.
+      - A setting the chosen O(profile) requires (C(-c) of CIS RHEL 10 6.3.3.35) is always accepted.
     type: bool
     default: false
   backup:
