@@ -9,6 +9,7 @@ modules return: one verdict per requirement with evidence on disk and in the ker
 findings (rejected lines, suppression, duplicates, drift, symlink watches, -e 2, ...).
 """
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_boot as B
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_coverage as C
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_semantics as S
@@ -467,7 +468,8 @@ def evaluate(snapshot, requirements, policy=S.DEFAULT_POLICY):
                 for r in requirements]
     findings = (_file_findings(snapshot) + _load_findings(context) + _duplicate_findings(context)
                 + _never_findings(context) + _suppression_findings(verdicts) + _symlink_findings(context)
-                + _compiled_findings(context) + _drift_findings(context) + _kernel_findings(context))
+                + _compiled_findings(context) + _drift_findings(context) + _kernel_findings(context)
+                + B.findings(snapshot.boot))
     summary = _summary(verdicts, findings)
     return {
         "mode": snapshot.mode,

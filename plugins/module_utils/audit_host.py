@@ -147,6 +147,102 @@ def os_release(path="/etc/os-release"):
     return values
 
 
+# --- the kernel command line: running and configured (audit_boot.py judges them) ----------------
+
+PROC_CMDLINE = "/proc/cmdline"
+DEFAULT_GRUB = "/etc/default/grub"
+BLS_ENTRIES = "/boot/loader/entries"
+MAX_BOOT_ENTRIES = 32
+
+
+def _read_text(path, limit=64 * 1024):
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+        return handle.read(limit)
+
+
+def _grub_defaults(path):
+    """GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT of /etc/default/grub (the last
+    assignment of each, one level of shell quotes), joined as grub-mkconfig joins them; None if unset."""
+    values = {}
+    for line in _read_text(path).splitlines():
+        match = re.match(r'^\s*(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=(.*)$', line)
+        if match:
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            values[match.group(1)] = value
+    if not values:
+        return None
+    return " ".join(v for v in (values.get("GRUB_CMDLINE_LINUX"), values.get("GRUB_CMDLINE_LINUX_DEFAULT")) if v)
+
+
+def _grubby_entries(module, grubby):
+    """[{source, cmdline}] from ``grubby --info=ALL`` (kernel= and args= of each entry)."""
+    rc, out, err = module.run_command([grubby, "--info=ALL"])
+    if rc != 0:
+        raise OSError("grubby --info=ALL failed: %s" % (err or out).strip()[:200])
+    entries, kernel = [], None
+    for line in out.splitlines():
+        key, _sep, value = line.partition("=")
+        value = value.strip().strip('"')
+        if key == "kernel":
+            kernel = value
+        elif key == "args":
+            entries.append({"source": "grubby --info=ALL: kernel=%s" % kernel, "cmdline": value})
+    return entries
+
+
+def _bls_entries(directory):
+    """[{source, cmdline}] from the options lines of Boot Loader Specification entries."""
+    entries = []
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".conf"):
+            path = os.path.join(directory, name)
+            options = [line.strip()[len("options"):].strip() for line in _read_text(path).splitlines()
+                       if line.strip().startswith("options")]
+            if options:
+                entries.append({"source": path, "cmdline": " ".join(options)})
+    return entries
+
+
+def running_cmdline():
+    """The running kernel's command line (/proc/cmdline), or None when it cannot be read."""
+    try:
+        return _read_text(PROC_CMDLINE).strip()
+    except (IOError, OSError):
+        return None
+
+
+def boot_cmdlines(module):
+    """The kernel command lines for audit_boot: {"running": {source, cmdline} or None (unreadable),
+    "configured": the boot loader's lines (grubby's entries, else the BLS entries; and the
+    defaults of /etc/default/grub), "unreadable": [why a source present could not be read]}."""
+    boot = {"running": None, "configured": [], "unreadable": []}
+    try:
+        boot["running"] = {"source": PROC_CMDLINE, "cmdline": _read_text(PROC_CMDLINE).strip()}
+    except (IOError, OSError) as exc:
+        boot["unreadable"].append("%s: %s" % (PROC_CMDLINE, exc.strerror or exc))
+    grubby = module.get_bin_path("grubby", opt_dirs=["/sbin", "/usr/sbin"])
+    sources = [("grubby", grubby)] if grubby else []
+    sources += [("bls", BLS_ENTRIES)] if not grubby and os.path.isdir(BLS_ENTRIES) else []
+    sources += [("grub", DEFAULT_GRUB)] if os.path.exists(DEFAULT_GRUB) else []
+    for kind, where in sources:
+        try:
+            if kind == "grubby":
+                boot["configured"] += _grubby_entries(module, where)
+            elif kind == "bls":
+                boot["configured"] += _bls_entries(where)
+            else:
+                cmdline = _grub_defaults(where)
+                if cmdline is not None:
+                    boot["configured"].append({"source": "%s (GRUB_CMDLINE_LINUX, _DEFAULT)" % where,
+                                               "cmdline": cmdline})
+        except (IOError, OSError) as exc:
+            boot["unreadable"].append("%s: %s" % (where, getattr(exc, "strerror", None) or exc))
+    boot["configured"] = boot["configured"][:MAX_BOOT_ENTRIES]
+    return boot
+
+
 LOGIN_DEFS = "/etc/login.defs"
 
 
@@ -295,11 +391,13 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
     else:
         files, skipped = read_rules_dir(rules_dir)
     kernel = kernel_state(module) if read_kernel else None
+    boot = boot_cmdlines(module) if read_kernel else None
     paths = path_facts(N.watched_paths(files))
     names = resolve_names(N.file_rules(files + ([compiled] if compiled is not None else [])))
     return N.Snapshot(machine, mode=loader, rules_dir=rules_dir, files=files, skipped=skipped,
                       compiled_path=compiled_path, compiled=compiled, kernel=kernel, paths=paths,
-                      mode_evidence=evidence, names=names, awk=awk_flavour(), audit_version=auditctl_version(module))
+                      mode_evidence=evidence, names=names, awk=awk_flavour(), audit_version=auditctl_version(module),
+                      boot=boot)
 
 
 # --- where the modules work ----------------------------------------------------------------------

@@ -48,15 +48,16 @@ class Snapshot(object):
     st_ino] of the parent directory, symlinks followed, or None}} for watched paths;
     names: {("user" or "group", name): id, or False when it does not resolve on the host};
     awk: the awk augenrules runs with (gawk or mawk: they compile indented lines differently);
-    audit_version: (major, minor, patch) from ``auditctl -v``, or None (audit_versions.py).
+    audit_version: (major, minor, patch) from ``auditctl -v``, or None (audit_versions.py);
+    boot: the kernel command lines (audit_host.boot_cmdlines, judged by audit_boot), or None (not read).
     """
 
     FIELDS = ("machine", "mode", "rules_dir", "files", "skipped", "compiled_path", "compiled", "kernel", "paths",
-              "mode_evidence", "names", "awk", "audit_version")
+              "mode_evidence", "names", "awk", "audit_version", "boot")
 
     def __init__(self, machine, *, mode="augenrules", rules_dir=R.DEFAULT_RULES_DIR, files=(), skipped=(),
                  compiled_path=R.DEFAULT_COMPILED_FILE, compiled=None, kernel=None, paths=None,
-                 mode_evidence=None, names=None, awk="gawk", audit_version=None):
+                 mode_evidence=None, names=None, awk="gawk", audit_version=None, boot=None):
         self.machine = machine
         self.mode = mode
         self.mode_evidence = mode_evidence
@@ -70,6 +71,7 @@ class Snapshot(object):
         self.names = names or {}
         self.awk = awk
         self.audit_version = audit_version
+        self.boot = boot
 
     def replace(self, **changes):
         """A new Snapshot with the same facts except ``changes`` (field=value)."""

@@ -165,6 +165,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_arch as A
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_boot as B
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_host as H
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_module as M
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_probe as PR
@@ -182,10 +183,19 @@ def _kernel(module):
     enabled = state.status.get("enabled")
     if enabled not in (1, 2):
         return state.status, [], ("auditing is disabled in the kernel (auditctl -s: enabled %s): it records "
-                                  "nothing, so nothing was fired; enable it (auditctl -e 1, or -e 1 in the rules)"
-                                  % enabled)
+                                  "nothing, so nothing was fired; %s" % (enabled, _how_to_enable()))
     rules = [line for line in (state.listing or "").splitlines() if line and line != "No rules"]
     return state.status, rules, None
+
+
+def _how_to_enable():
+    """What turns auditing on here: a reboot without audit=0 when the kernel booted with it."""
+    cmdline = H.running_cmdline()
+    if cmdline is not None and B.disabled_at_boot(cmdline):
+        return ("the kernel booted with auditing off (kernel_cmdline: audit=0 on %s): remove audit=0 from the boot "
+                "loader's command line (and add audit=1) and reboot; processes started since boot are never audited"
+                % H.PROC_CMDLINE)
+    return "enable it (auditctl -e 1, or -e 1 in the rules)"
 
 
 def _raising_run_command(module):

@@ -70,3 +70,41 @@ def test_uid_min_per_host_decides_the_cis_verdict_and_remediation_writes_it(uid_
     run = playbook(uid_fleet, "drift_report", "--limit", "uid-500", auditkit_report_dir=str(uid_fleet / "after"))
     assert run.returncode == 0, run.stdout
     assert report_statuses(uid_fleet / "after")["uid-500"][CIS_ID][0] == "pass"
+
+
+# --- item 2: the kernel command line in every report format ------------------------------------------
+
+KMOD = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules\n"
+AUDIT_OFF = "running kernel (/proc/cmdline): audit=0: auditing is off"
+
+
+@pytest.fixture
+def boot_fleet(tmp_path):
+    hosts = {}
+    for name, cmdline in (("boot-off", "ro quiet audit=0 audit_backlog_limit=8192"),
+                          ("boot-on", "ro quiet audit=1 audit_backlog_limit=8192")):
+        proc = tmp_path / "facts" / name / "cmdline"
+        proc.parent.mkdir(parents=True)
+        proc.write_text(cmdline + "\n")
+        hosts[name] = {"files": {"audit.rules": KMOD}, "vars": {
+            "ansible_python_interpreter": bound_interpreter(tmp_path / "facts" / name, {"/proc/cmdline": proc}),
+            "auditkit_read_kernel": True, "auditkit_compiled_file": str(tmp_path / name / "audit.rules")}}
+    return make_fleet(tmp_path, hosts, {"auditkit_profile": "stig_rhel9", "auditkit_controls": ["V-258195"]})
+
+
+def test_audit_0_is_shown_in_every_report_format(boot_fleet):
+    run = playbook(boot_fleet, "drift_report", auditkit_report_dir=str(boot_fleet / "r"))
+    assert run.returncode == 0, run.stdout
+    report_dir = boot_fleet / "r"
+    with open(str(report_dir / "report.json")) as handle:
+        hosts = dict((h["name"], h) for h in json.load(handle)["hosts"])
+    cmdline = [f for f in hosts["boot-off"]["findings"] if f["kind"] == "kernel_cmdline"]
+    assert [(f["severity"], f["file"]) for f in cmdline] == [("error", "/proc/cmdline")]
+    assert cmdline[0]["message"].startswith(AUDIT_OFF)
+    assert [f for f in hosts["boot-on"]["findings"] if f["kind"] == "kernel_cmdline"] == []
+    files = sorted(os.listdir(str(report_dir)))
+    written = [name for name in files if name != "report.json"]
+    assert {"summary.md", "report.html", "junit.xml", "report.csv", "boot-off.cklb"} <= set(written), files
+    for name in written:
+        text = (report_dir / name).read_text()
+        assert ("audit=0: auditing is off" in text) == (name != "boot-on.cklb"), name

@@ -95,3 +95,97 @@ def test_login_defs_uid_min(tmp_path, text, value, source):
 def test_login_defs_missing(tmp_path):
     got, where = H.login_defs_uid_min(str(tmp_path / "none"))
     assert got is None and "No such file" in where
+
+
+# --- item 2: the kernel command line ---------------------------------------------------------------
+
+KMOD_STIG = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules\n"
+GOOD = "BOOT_IMAGE=/vmlinuz-6.1 root=/dev/sda1 ro audit=1 audit_backlog_limit=8192"
+
+
+def _boot(running, *configured):
+    return {"running": {"source": "/proc/cmdline", "cmdline": running} if running is not None else None,
+            "configured": [{"source": source, "cmdline": line} for source, line in configured], "unreadable": []}
+
+
+def _cmdline_findings(boot, text=KMOD_STIG):
+    result = E.evaluate(_snapshot(text, boot=boot), Q.parse_requirements([KMOD_STIG.strip()], MACHINE))
+    return result["requirements"][0]["status"], [(f["severity"], f["file"], f["message"]) for f in result["findings"]
+                                                 if f["kind"] == "kernel_cmdline"]
+
+
+def test_audit_0_on_the_running_kernel_is_an_error_beside_a_passing_rule():
+    status, found = _cmdline_findings(_boot("ro quiet audit=0 audit_backlog_limit=8192"))
+    assert status == "pass"  # the rule is right; the finding says why it records nothing
+    assert found == [("error", "/proc/cmdline", "running kernel (/proc/cmdline): audit=0: auditing is off, the kernel "
+                      "records nothing whatever the rules say (audit 4's audit-rules.service does not run either)")]
+
+
+@pytest.mark.parametrize("running, expected", [
+    (GOOD, []),
+    ("ro audit=1 audit_backlog_limit=8192 audit=off", [("error", "audit=off: auditing is off")]),  # the last wins
+    ("ro audit=0 audit=1 audit_backlog_limit=65536", []),
+    ("ro audit_backlog_limit=8192", [("warning", "no audit=1: processes started before auditd")]),
+    ("ro audit=1", [("warning", "no audit_backlog_limit: the kernel's default backlog (64)")]),
+    ("ro audit=1 audit_backlog_limit=320", [("warning", "audit_backlog_limit=320 is below 8192")]),
+    ("ro audit=yes audit_backlog_limit=8192", [("warning", "audit=yes is not a value the kernel reads")]),
+    ('ro "quoted audit=0" audit=1 audit_backlog_limit=8192', []),  # inside quotes: one word, not audit=
+    ("ro audit=1 audit_backlog_limit=8192 -- audit=0", []),  # after --: init's arguments
+])
+def test_running_command_line_cases(running, expected):
+    _status, found = _cmdline_findings(_boot(running))
+    assert len(found) == len(expected)
+    for (severity, _file, message), (want_severity, want_text) in zip(found, expected):
+        assert severity == want_severity and message.startswith("running kernel (/proc/cmdline): " + want_text)
+
+
+def test_next_boot_entries_are_judged_each_with_its_source():
+    _status, found = _cmdline_findings(_boot(GOOD, ("grubby --info=ALL: kernel=/boot/vmlinuz-6.2", "ro audit=0"),
+                                             ("/etc/default/grub (GRUB_CMDLINE_LINUX, _DEFAULT)", GOOD)))
+    assert [(s, f) for s, f, _m in found] == [("error", "grubby --info=ALL: kernel=/boot/vmlinuz-6.2")]
+    assert found[0][2].startswith("next boot (grubby --info=ALL: kernel=/boot/vmlinuz-6.2): audit=0: auditing is off")
+
+
+def test_no_boot_facts_no_findings():
+    assert _cmdline_findings(None)[1] == []
+
+
+class FakeModule(object):
+    def __init__(self, grubby=None, out="", rc=0):
+        self.grubby, self.out, self.rc, self.calls = grubby, out, rc, []
+
+    def get_bin_path(self, name, opt_dirs=None):
+        return self.grubby if name == "grubby" else None
+
+    def run_command(self, argv):
+        self.calls.append(argv)
+        return self.rc, self.out, ""
+
+
+def test_boot_loader_command_lines_are_read_from_grubby_and_default_grub(tmp_path, monkeypatch):
+    grub = tmp_path / "grub"
+    grub.write_text('GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX="crashkernel=auto audit=0"\nGRUB_CMDLINE_LINUX_DEFAULT=\'quiet\'\n')
+    monkeypatch.setattr(H, "DEFAULT_GRUB", str(grub))
+    out = ('index=0\nkernel="/boot/vmlinuz-5.14"\nargs="ro audit=1 audit_backlog_limit=8192"\nroot="/dev/x"\n'
+           'index=1\nkernel="/boot/vmlinuz-0-rescue"\nargs="ro"\n')
+    module = FakeModule("/usr/sbin/grubby", out)
+    boot = H.boot_cmdlines(module)
+    assert module.calls == [["/usr/sbin/grubby", "--info=ALL"]]
+    assert boot["running"]["source"] == "/proc/cmdline" and boot["running"]["cmdline"]
+    assert boot["configured"] == [
+        {"source": "grubby --info=ALL: kernel=/boot/vmlinuz-5.14", "cmdline": "ro audit=1 audit_backlog_limit=8192"},
+        {"source": "grubby --info=ALL: kernel=/boot/vmlinuz-0-rescue", "cmdline": "ro"},
+        {"source": "%s (GRUB_CMDLINE_LINUX, _DEFAULT)" % grub, "cmdline": "crashkernel=auto audit=0 quiet"}]
+
+
+def test_boot_loader_entries_without_grubby(tmp_path, monkeypatch):
+    entries = tmp_path / "entries"
+    entries.mkdir()
+    (entries / "a-6.1.conf").write_text("title Linux\nlinux /vmlinuz\noptions root=UUID=1 ro audit=0\n")
+    (entries / "notes.txt").write_text("options audit=1\n")
+    monkeypatch.setattr(H, "BLS_ENTRIES", str(entries))
+    monkeypatch.setattr(H, "DEFAULT_GRUB", str(tmp_path / "absent"))
+    boot = H.boot_cmdlines(FakeModule())
+    assert boot["configured"] == [{"source": str(entries / "a-6.1.conf"), "cmdline": "root=UUID=1 ro audit=0"}]
+    failing = H.boot_cmdlines(FakeModule("/usr/sbin/grubby", "", rc=1))
+    assert failing["configured"] == [] and failing["unreadable"][0].startswith("/usr/sbin/grubby: grubby --info=ALL failed")
