@@ -143,6 +143,20 @@ def compare_reports(report, baseline, baseline_path=None):
     return compared
 
 
+def baseline_digest(report):
+    """What a later comparison reads of this report, and nothing else: a report document (it
+    passes check_baseline) small enough to publish as a job artifact (AWX passes it to the
+    workflow's next nodes, whose reports compare with it)."""
+    hosts = [{"name": h["name"], "status": h["status"], "profile": {"name": (h.get("profile") or {}).get("name")},
+              "controls": [{"id": c["id"], "catalog_id": c.get("catalog_id"), "status": c["status"],
+                            "missing": c.get("missing") or [],
+                            "evidence": [dict((k, e[k]) for k in ("where", "file", "text")) for e in c.get("evidence") or []]}
+                           for c in h["controls"]]}
+             for h in report["hosts"]]
+    return {"schema_version": report["schema_version"], "kind": report["kind"], "title": report["title"],
+            "generated_at": report["generated_at"], "digest": True, "hosts": hosts}
+
+
 # --- what the formats show ----------------------------------------------------------------------
 
 def compared(report):

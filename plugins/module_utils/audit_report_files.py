@@ -126,7 +126,8 @@ OPTIONS = dict(
     load_var=dict(type="str", default="auditkit_load_result"),
     mode=dict(type="raw", default="0640"),
     return_report=dict(type="bool", default=False),
-    baseline=dict(type="path"),
+    baseline=dict(type="raw"),
+    return_baseline=dict(type="bool", default=False),
 )
 
 
@@ -163,13 +164,20 @@ def outcome(write, what, dest, diff_mode):
     return result, None
 
 
-def with_baseline(report, baseline_path):
-    """The report compared with the baseline report at baseline_path (ValueError when unreadable)."""
+def with_baseline(report, baseline):
+    """The report compared with a baseline: a path (report.json or a directory of it), or a
+    published report document or digest (ValueError when unreadable)."""
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_history as RH
 
-    baseline, where = RH.read_report(baseline_path)
-    return RC.compare_reports(report, baseline, where)
+    if isinstance(baseline, dict):
+        where = "the published baseline report of %s" % baseline.get("generated_at")
+        return RC.compare_reports(report, baseline, where)
+    if not isinstance(baseline, str):
+        raise ValueError("baseline must be a path (report.json or a report directory) or a report document, not %s"
+                         % type(baseline).__name__)
+    document, where = RH.read_report(os.path.expanduser(baseline))
+    return RC.compare_reports(report, document, where)
 
 
 def comparison_fields(report, max_listed=50):
@@ -208,6 +216,10 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
     result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=RD.drift(report),
                   headline=RD.headline(report), artifacts=RD.artifacts(report, dest, paths), diff=diffs)
     result.update(comparison_fields(report))
+    if params.get("return_baseline"):
+        from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
+
+        result["baseline_document"] = RC.baseline_digest(report)
     if params.get("return_report"):
         result["report"] = report
     return result

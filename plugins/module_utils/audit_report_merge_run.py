@@ -8,6 +8,7 @@ report set with the renderers and the file writer of audit_report."""
 import json
 import os
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_merge as RM
@@ -22,7 +23,8 @@ OPTIONS = dict(
     formats=dict(type="list", elements="str", default=list(RD.FORMATS), choices=list(RD.FORMATS)),
     title=dict(type="str"),
     mode=dict(type="raw", default="0640"),
-    baseline=dict(type="path"),
+    baseline=dict(type="raw"),
+    return_baseline=dict(type="bool", default=False),
 )
 
 
@@ -78,4 +80,5 @@ def run_merge(params, published, now, check_mode):
     return dict(changed=changed, report_dir=dest, files=paths, summary=document["summary"], drift=RD.drift(document),
                 headline=RM.slice_headline(document), slices=document["slices"],
                 artifacts=dict(RD.artifacts(document, dest, paths), slices=document["slices"]), diff=diffs,
+                baseline_document=RC.baseline_digest(document) if params.get("return_baseline") else None,
                 **RF.comparison_fields(document))

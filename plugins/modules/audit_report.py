@@ -122,8 +122,15 @@ options:
         V(still_failing), V(unchanged) or V(new); pairs of the baseline missing from this run are listed as V(gone).
         The rule-level change (required lines missing now or restored, evidence lines that disappeared or appeared on
         disk and in the kernel) comes from the evidence both reports carry. Every format shows it.
+      - A report document (a dict) works too - the C(baseline_document) that O(return_baseline) returns, published by
+        an earlier workflow node as the artifact C(auditkit_report_baseline).
       - A baseline of another report C(schema_version) is refused with a message naming it; nothing is written.
-    type: path
+    type: raw
+  return_baseline:
+    description: Also return RV(baseline_document), this report's verdicts in the smallest form a later comparison
+      reads (to publish as a job artifact).
+    type: bool
+    default: false
 seealso:
   - module: auditkit.auditd.audit_rules_info
   - module: auditkit.auditd.audit_rules
@@ -208,6 +215,11 @@ since_baseline:
   description: One line with the transition counts and the baseline, or an empty string.
   returned: always
   type: str
+baseline_document:
+  description: Per host its status and per control C(id), C(catalog_id), C(status), C(missing) and C(evidence); a
+    report document O(baseline) reads.
+  returned: when O(return_baseline=true)
+  type: dict
 report:
   description: The report document (the content of C(report.json), schema C(schemas/report.schema.json)).
   returned: when O(return_report=true)

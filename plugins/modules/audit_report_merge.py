@@ -66,8 +66,12 @@ options:
       - A previous report to compare the merged one with, as O(auditkit.auditd.audit_report#module:baseline) does - a
         C(report.json), a run's report directory or a directory of runs (its C(latest) run, else its newest).
       - With one report in O(paths) this compares two reports offline (the playbook C(auditkit.auditd.compare_reports));
-        a merged report of a sliced job works as a baseline too.
-    type: path
+        a merged report of a sliced job works as a baseline too. A report document (a dict) works too.
+    type: raw
+  return_baseline:
+    description: Also return RV(baseline_document) (the merged report's verdicts, to publish as a job artifact).
+    type: bool
+    default: false
 seealso:
   - module: auditkit.auditd.audit_report
 """
@@ -140,6 +144,11 @@ since_baseline:
   description: One line with the transition counts and the baseline, or an empty string.
   returned: always
   type: str
+baseline_document:
+  description: The merged report's verdicts as O(auditkit.auditd.audit_report#module:return_baseline) returns them;
+    null unless O(return_baseline=true).
+  returned: always
+  type: dict
 diff:
   description: Per changed file, C(before) and C(after) with C(state), C(mode) and C(sha1), in diff mode.
   returned: when a file changes

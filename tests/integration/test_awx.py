@@ -102,6 +102,20 @@ def test_workflow_node_by_node_through_ansible_runner(tmp_path):
     verified = _artifacts(verify)["auditkit_report"]
     assert not verified["drift"] and set(h["status"] for h in verified["hosts"].values()) == {"pass"}
     assert verified["hosts"]["web2"]["planned"] == [] and verified["summary"]["controls"]["fail"] == 0
+    # the verify node compared with the drift node's verdicts (its artifact auditkit_report_baseline)
+    assert artifacts["auditkit_report_baseline"]["generated_at"] == report_generated_at(drift_dir, report)
+    assert verified["transitions"] == {"fixed": 5, "regressed": 0, "still_failing": 0, "unchanged": 1, "new": 0,
+                                       "gone": 0}
+    assert verified["host_transitions"]["web1"] == {"transition": "fixed", "regressed": [],
+                                                    "fixed": ["V-274092", "V-274093"]}
+    assert verified["host_transitions"]["web2"]["fixed"] == ["V-274091", "V-274092", "V-274093"]
+    record = _artifacts(remediate)["auditkit_report"]  # the remediation record compared with the same baseline
+    assert record["kind"] == "remediation" and record["transitions"]["fixed"] == 5
+
+
+def report_generated_at(data_dir, artifact):
+    with open(os.path.join(str(data_dir / "project"), artifact["report_dir"], "report.json")) as handle:
+        return json.load(handle)["generated_at"]
 
 
 def test_verify_node_fails_the_workflow_while_drift_remains(tmp_path):
