@@ -10,6 +10,7 @@ import datetime
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_checklists as CK
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
 
 
@@ -31,14 +32,17 @@ class ActionModule(ActionBase):
 
     @staticmethod
     def _collect(hostvars, hosts, names):
-        """{var: {host: its value, or None when the host has none}} for each var name (or None);
-        each host's variables are built once (a hostvars lookup computes all of them)."""
-        collected = dict((name, {}) for name in names)
+        """{var: {host: its value, or None when the host has none}} for each var name (or None),
+        and {host: its checklist target (IP, FQDN, MAC) from its facts, empty without}; each host's
+        variables are built once (a hostvars lookup computes all of them), and of its facts only
+        the target is kept (a fleet's facts would not fit in memory)."""
+        collected, targets = dict((name, {}) for name in names), {}
         for host in hosts:
             host_vars = hostvars[host] if host in hostvars else {}
             for name in names:
                 collected[name][host] = _plain(host_vars[name]) if name and name in host_vars else None
-        return collected
+            targets[host] = CK.target_of(host_vars.get("ansible_facts") if "ansible_facts" in host_vars else None)
+        return collected, targets
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -50,7 +54,7 @@ class ActionModule(ActionBase):
         load_var = params["load_var"] if params["kind"] == "remediation" else None
         names = (params["result_var"], params["plan_var"], params["rules_file_var"], params["probe_var"],
                  params["waivers_var"], load_var)
-        found = self._collect(hostvars, hosts, names)
+        found, targets = self._collect(hostvars, hosts, names)
         results = params["results"] if params["results"] is not None else found[params["result_var"]]
         plans = params["plans"] if params["plans"] is not None else found[params["plan_var"]]
         rules_files, probes = found[params["rules_file_var"]], found[params["probe_var"]]
@@ -59,7 +63,7 @@ class ActionModule(ActionBase):
         now = datetime.datetime.now(datetime.timezone.utc)
         written, error = RF.outcome(
             lambda: RF.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes,
-                                  host_waivers, found[load_var]),
+                                  host_waivers, found[load_var], targets),
             "report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)

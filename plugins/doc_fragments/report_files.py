@@ -12,7 +12,7 @@ options:
     description: The files to write.
     type: list
     elements: str
-    choices: [json, markdown, html, junit, csv, cklb]
+    choices: [json, markdown, html, junit, csv, cklb, ckl]
     default: [json, markdown, html, junit, csv, cklb]
   mode:
     description: Permissions of every report file (octal string such as C('0640')).

@@ -41,6 +41,7 @@ CATALOG_FIELDS = ("id", "title", "severity", "benchmark", "benchmark_version", "
 CKLB_STATUS = {"pass": "not_a_finding", "fail": "open", "waived": "open", "not_applicable": "not_applicable",
                "error": "not_reviewed", "unreachable": "not_reviewed"}
 MAX_ARTIFACT_PLANNED = 50  # planned lines per host in the set_stats artifacts (AWX job artifacts)
+EMPTY_TARGET = {"ip_address": "", "fqdn": "", "mac_address": ""}  # a host's checklist target without facts
 UUID_NAMESPACE = uuid.UUID("7d1f3f0e-6c55-4f1b-9a51-5b0f7f3f6a11")  # stable checklist IDs per host and STIG
 
 
@@ -273,7 +274,8 @@ def waivers_per_host(names, waivers=None, host_waivers=None):
 
 
 def build_report(results, hosts=None, plans=None, waivers=None, title=None, generated_at=None,
-                 kind="drift_report", generator="auditkit.auditd", rules_files=None, probes=None, host_waivers=None):
+                 kind="drift_report", generator="auditkit.auditd", rules_files=None, probes=None, host_waivers=None,
+                 targets=None):
     """The report document.
 
     results: {host: current result, or None when the host has none}; hosts: every host of the
@@ -281,7 +283,8 @@ def build_report(results, hosts=None, plans=None, waivers=None, title=None, gene
     remediate dry run; rules_files: {host: the file remediate writes}, for drift_report;
     probes: {host: audit_rules_probe result}, when the run probed (auditkit_probe);
     waivers: {control ID: justification} for every host; host_waivers: {host: its own
-    auditkit_waivers}, which apply to that host only."""
+    auditkit_waivers}, which apply to that host only; targets: {host: {ip_address, fqdn,
+    mac_address}} from its facts (the checklists' target data)."""
     plans, rules_files, probes = plans or {}, rules_files or {}, probes or {}
     names = list(hosts) if hosts is not None else sorted(results)
     waivers = waivers_per_host(names, waivers, host_waivers)
@@ -291,6 +294,8 @@ def build_report(results, hosts=None, plans=None, waivers=None, title=None, gene
     expected = catalog_ids if len(profiles) == 1 else []
     entries = [host_outcome(name, results.get(name), plans.get(name) if kind == "remediate_check" else None,
                             waivers.get(name), expected, rules_files.get(name), probes.get(name)) for name in names]
+    for entry in entries:
+        entry["target"] = dict(EMPTY_TARGET, **((targets or {}).get(entry["name"]) or {}))
     return assemble_report(entries, [control_meta(c) for c in catalog_ids], kind, waivers, title, generated_at,
                            generator)
 
@@ -535,95 +540,32 @@ def render_junit(report):
                _attr(report["generated_at"] or ""), "\n".join(cases)))
 
 
-# --- STIG Viewer 3 checklists -------------------------------------------------------------------
-
-def _finding_details(control, host):
-    """The current state only: verdict, evidence that exists now, what is missing now."""
-    lines = ["auditkit.auditd: %s" % (host["error"] or control["reason"])]
-    if control["waiver"]:
-        lines.append("Waived: %s" % waiver_text(control))
-    lines += ["Evidence (%s) %s:%s: %s" % (e["where"], e["file"], e["line"], e["text"]) for e in control["evidence"]]
-    lines += ["Missing: %s" % line for line in control["missing"]]
-    lines += ["Advisory %s: %s" % (a["status"], a["rule"]) for a in control["advisory"]]
-    if control.get("probe"):
-        lines.append("Probe (audit records of the fired action): %s" % probe_text(control))
-    lines += ["Host fact: %s" % fact for fact in HF.host_facts(host)]
-    return "\n".join(lines)
-
-
-def _comments(control, report=None):
-    """Waiver, the planned fix (not applied) and the change since a baseline go into the
-    comments, never into the status."""
-    parts = ["Waived: %s" % waiver_text(control)] if control["waiver"] else []
-    since = RC.checklist_comment(control, report or {})
-    if since:
-        parts.append(since)
-    planned = control.get("planned")
-    if planned and planned["changes"]:
-        parts.append("Planned by auditkit.auditd remediate (dry run, NOT applied; expected %s after):"
-                     % planned["status"])
-        parts += ["  %s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned["changes"]]
-    return "\n".join(parts)
-
-
-def _cklb_rule(meta, control, stig_uuid, host, report=None):
-    rule_id_src = meta["rule_id"] or ""
-    srg = meta["srgs"][0] if meta["srgs"] else ""
-    return {
-        "group_id_src": meta["vuln_id"], "group_tree": [{"id": meta["vuln_id"], "title": srg,
-                                                         "description": "<GroupDescription></GroupDescription>"}],
-        "group_id": meta["vuln_id"], "severity": (meta["severity"] or "medium").split()[0].lower(),
-        "group_title": srg, "rule_id_src": rule_id_src,
-        "rule_id": rule_id_src[:-len("_rule")] if rule_id_src.endswith("_rule") else rule_id_src,
-        "rule_version": meta["stig_id"], "rule_title": meta["title"], "fix_text": meta["fix_text"], "weight": "10.0",
-        "check_content": meta["check_text"], "check_content_ref": {"href": "auditkit.auditd", "name": "M"},
-        "classification": "Unclassified", "discussion": meta["title"], "false_positives": "", "false_negatives": "",
-        "documentable": "false", "security_override_guidance": "", "potential_impacts": "", "third_party_tools": "",
-        "ia_controls": "", "responsibility": "", "mitigations": "", "mitigation_control": "", "legacy_ids": [],
-        "ccis": meta["ccis"], "reference_identifier": "",
-        "uuid": str(uuid.uuid5(UUID_NAMESPACE, host["name"] + meta["catalog_id"])),
-        "stig_uuid": stig_uuid, "status": CKLB_STATUS[control["status"]], "overrides": {},
-        "comments": _comments(control, report), "finding_details": _finding_details(control, host), "srg_id": srg,
-    }
-
+# --- DISA checklists (CKLB, CKL): audit_report_checklists.py ------------------------------------
 
 def render_cklb(report, host):
-    """A STIG Viewer 3 checklist for one host, or None when it has no STIG controls."""
-    metas = dict((m["catalog_id"], m) for m in report["controls"])
-    controls = [c for c in host["controls"] if metas[c["catalog_id"]]["vuln_id"]]
-    if not controls:
-        return None
-    benchmark = metas[controls[0]["catalog_id"]]
-    controls = [c for c in controls if metas[c["catalog_id"]]["benchmark"] == benchmark["benchmark"]]
-    stig_uuid = str(uuid.uuid5(UUID_NAMESPACE, host["name"] + benchmark["benchmark"]))
-    rules = [_cklb_rule(metas[c["catalog_id"]], c, stig_uuid, host, report) for c in controls]
-    comment = "auditkit.auditd %s %s" % (report["kind"], report["generated_at"])
-    if report["kind"] == "remediate_check":
-        comment += ": current state (check mode, nothing applied); planned fixes in the rule comments"
-    document = {
-        "title": "%s - %s" % (host["name"], benchmark["benchmark"]),
-        "id": str(uuid.uuid5(UUID_NAMESPACE, host["name"])),
-        "stigs": [{"stig_name": benchmark["benchmark"], "display_name": benchmark["benchmark"],
-                   "stig_id": benchmark["benchmark"].replace(" ", "_"), "release_info": benchmark["benchmark_version"],
-                   "version": benchmark["benchmark_version"].split()[0], "uuid": stig_uuid,
-                   "reference_identifier": "", "size": len(rules), "rules": rules}],
-        "active": True, "mode": 2, "has_path": False,
-        "target_data": {"target_type": "Computing", "host_name": host["name"], "ip_address": "", "mac_address": "",
-                        "fqdn": "", "comments": comment, "role": "None", "is_web_database": False,
-                        "technology_area": "", "web_db_site": "", "web_db_instance": "", "classification": None},
-        "cklb_version": "1.0",
-    }
-    return json.dumps(document, indent=2) + "\n"
+    """A STIG Viewer 3 checklist for one host, or None (audit_report_checklists.render_cklb)."""
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_checklists as CK
+    return CK.render_cklb(report, host)
+
+
+def render_ckl(report, host):
+    """A STIG Viewer 2 checklist for one host, or None (audit_report_checklists.render_ckl)."""
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_checklists as CK
+    return CK.render_ckl(report, host)
+
+
+# the checklist formats: one file per host that has controls of a DISA benchmark
+CHECKLISTS = (("cklb", ".cklb", render_cklb), ("ckl", ".ckl", render_ckl))
 
 
 def render_json(report):
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
 
-# (format option, file name, renderer); the CKLB files are one per host (render_cklb)
+# (format option, file name, renderer); the checklists are one per host (CHECKLISTS)
 RENDERERS = (("json", "report.json", render_json), ("markdown", "summary.md", render_markdown),
              ("junit", "junit.xml", render_junit), ("csv", "report.csv", render_csv))
-FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb")
+FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb", "ckl")
 
 
 def safe_name(host):
@@ -637,9 +579,10 @@ def render_files(report, formats, render_html):
     for name, filename, render in renderers:
         if name in formats:
             files[filename] = render(report)
-    if "cklb" in formats:
-        for host in report["hosts"]:
-            text = render_cklb(report, host)
-            if text is not None:
-                files[safe_name(host["name"]) + ".cklb"] = text
+    for name, suffix, render in CHECKLISTS:
+        if name in formats:
+            for host in report["hosts"]:
+                text = render(report, host)
+                if text is not None:
+                    files[safe_name(host["name"]) + suffix] = text
     return files

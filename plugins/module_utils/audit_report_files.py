@@ -120,7 +120,7 @@ OPTIONS = dict(
     waivers=dict(type="dict", default={}),
     waivers_var=dict(type="str", default="auditkit_waivers"),
     formats=dict(type="list", elements="str", default=["json", "markdown", "html", "junit", "csv", "cklb"],
-                 choices=["json", "markdown", "html", "junit", "csv", "cklb"]),
+                 choices=["json", "markdown", "html", "junit", "csv", "cklb", "ckl"]),
     title=dict(type="str"),
     kind=dict(type="str", choices=["drift_report", "remediate_check", "remediation"], default="drift_report"),
     load_var=dict(type="str", default="auditkit_load_result"),
@@ -192,7 +192,7 @@ def comparison_fields(report, max_listed=50):
 
 
 def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None, host_waivers=None,
-               loads=None):
+               loads=None, targets=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
@@ -205,7 +205,7 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
     dest = params.get("dest") or default_dest(now)
     report = RD.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
                              generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
-                             rules_files=rules_files, probes=probes, host_waivers=host_waivers)
+                             rules_files=rules_files, probes=probes, host_waivers=host_waivers, targets=targets)
     if params["kind"] == "remediation":  # what the real run did, beside the verdicts judged after it
         from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
 

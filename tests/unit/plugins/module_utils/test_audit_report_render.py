@@ -8,17 +8,22 @@ back by its own parser (csv, ElementTree, json, html.parser), not by searching o
 import csv
 import io
 import json
+import os
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_checklists as CK
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
 
 PROFILE = "stig_rhel9"
 HOSTILE = '=cmd|"<script>alert(1)</script>" & co'
+
+DISA_FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "disa")
 
 
 @pytest.fixture
@@ -165,11 +170,75 @@ def test_cklb_one_checklist_per_judged_host_with_stable_ids(fleet):
 
 def test_render_files_names_one_checklist_per_host_with_a_safe_file_name(fleet):
     files = RD.render_files(fleet, RD.FORMATS, render_html)
-    checklists = sorted(name for name in files if name.endswith(".cklb"))
-    assert checklists == sorted(RD.safe_name(h) + ".cklb" for h in ("ok", "bad", "down", HOSTILE))
+    checklists = sorted(name for name in files if name.endswith((".cklb", ".ckl")))
+    assert checklists == sorted(RD.safe_name(h) + suffix for h in ("ok", "bad", "down", HOSTILE)
+                                for suffix in (".cklb", ".ckl"))
     assert all("/" not in name and not name.startswith(".") for name in checklists)
     assert set(files) - set(checklists) == {"report.json", "summary.md", "junit.xml", "report.csv", "report.html"}
     assert json.loads(files["report.json"]) == json.loads(RD.render_json(fleet))
+
+
+def _disa_group(excerpt, group_id):
+    """DISA's Group of one rule in the verbatim excerpt of DISA's XCCDF (tests/fixtures/disa)."""
+    ns = {"x": "http://checklists.nist.gov/xccdf/1.1"}
+    root = ET.parse(os.path.join(DISA_FIXTURES, excerpt)).getroot()
+    group = next(g for g in root.findall("x:Group", ns) if g.get("id") == group_id)
+    rule = group.find("x:Rule", ns)
+    discussion = re.search(r"<VulnDiscussion>(.*?)</VulnDiscussion>", rule.find("x:description", ns).text, re.S)
+    return root, {"rule_id": rule.get("id"), "group_title": group.find("x:title", ns).text,
+                  "discussion": discussion.group(1), "check_content": rule.find("x:check/x:check-content", ns).text,
+                  "fix_text": rule.find("x:fixtext", ns).text, "severity": rule.get("severity"),
+                  "weight": rule.get("weight"), "rule_version": rule.find("x:version", ns).text,
+                  "ccis": [i.text for i in rule.findall("x:ident", ns) if i.get("system") == "http://cyber.mil/cci"]}
+
+
+def test_cklb_carries_disa_benchmark_identity_and_rule_fields_from_disas_xccdf(fleet):
+    hosts = dict((h["name"], h) for h in fleet["hosts"])
+    document = json.loads(RD.render_cklb(fleet, hosts["bad"]))
+    stig = document["stigs"][0]
+    root, _group = _disa_group("disa-stig-rhel9-v2r9-xccdf-manual.excerpt.xml", "V-258189")
+    assert stig["stig_id"] == root.get("id") == "RHEL_9_STIG"
+    assert stig["version"] == 2 and isinstance(stig["version"], int)
+    assert stig["release_info"] == "Release: 9 Benchmark Date: 01 Jul 2026"
+    for rule in stig["rules"]:
+        _root, disa = _disa_group("disa-stig-rhel9-v2r9-xccdf-manual.excerpt.xml", rule["group_id"])
+        assert rule["rule_id_src"] == disa["rule_id"] and rule["rule_id"] + "_rule" == disa["rule_id"]
+        for field in ("group_title", "discussion", "check_content", "fix_text", "severity", "weight",
+                      "rule_version", "ccis"):
+            assert rule[field] == disa[field], field
+    assert document["target_data"]["ip_address"] == document["target_data"]["fqdn"] == ""
+
+
+def test_ckl_is_stig_viewer_2_xml_with_the_cklb_content(fleet):
+    hosts = dict((h["name"], h) for h in fleet["hosts"])
+    for name in ("ok", "bad", "down", HOSTILE):
+        cklb = json.loads(RD.render_cklb(fleet, hosts[name]))
+        ckl = ET.fromstring(RD.render_ckl(fleet, hosts[name]).encode("utf-8"))
+        assert ckl.find("ASSET/HOST_NAME").text == name
+        info = dict((d.find("SID_NAME").text, d.findtext("SID_DATA")) for d in ckl.iter("SI_DATA"))
+        stig = cklb["stigs"][0]
+        assert (info["stigid"], info["version"], info["releaseinfo"]) == (
+            stig["stig_id"], str(stig["version"]), stig["release_info"])
+        vulns = ckl.findall("STIGS/iSTIG/VULN")
+        data = [dict((d.findtext("VULN_ATTRIBUTE"), d.findtext("ATTRIBUTE_DATA") or "") for d in v.findall("STIG_DATA"))
+                for v in vulns]
+        assert [d["Rule_ID"] for d in data] == [r["rule_id_src"] for r in stig["rules"]]
+        assert [d["Vuln_Discuss"] for d in data] == [r["discussion"] for r in stig["rules"]]
+        statuses = {"not_a_finding": "NotAFinding", "open": "Open", "not_applicable": "Not_Applicable",
+                    "not_reviewed": "Not_Reviewed"}
+        assert [v.findtext("STATUS") for v in vulns] == [statuses[r["status"]] for r in stig["rules"]]
+        assert [v.findtext("FINDING_DETAILS") for v in vulns] == [r["finding_details"] for r in stig["rules"]]
+
+
+def test_checklist_target_from_facts_and_none_for_cis_hosts():
+    facts = {"default_ipv4": {"address": "192.0.2.7", "macaddress": "52:54:00:12:34:56"}, "fqdn": "web1.example"}
+    assert CK.target_of(facts) == {"ip_address": "192.0.2.7", "fqdn": "web1.example", "mac_address": "52:54:00:12:34:56"}
+    assert CK.target_of({}) == CK.target_of(None) == {"ip_address": "", "fqdn": "", "mac_address": ""}
+    cis = RD.build_report({"h": {"profile": {"name": "cis_rhel9"}, "controls": [
+        {"id": "CIS 6.3.3.19", "catalog_id": "cis:rhel9:2.0.0:6.3.3.19", "status": "fail", "reason": "missing"}]}},
+        targets={"h": CK.target_of(facts)})
+    assert cis["hosts"][0]["target"]["fqdn"] == "web1.example"
+    assert RD.render_cklb(cis, cis["hosts"][0]) is None and RD.render_ckl(cis, cis["hosts"][0]) is None
 
 
 # --- HTML ---------------------------------------------------------------------------------------
