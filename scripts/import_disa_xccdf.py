@@ -18,7 +18,7 @@ import argparse
 import os
 import re
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import yaml
 

@@ -566,6 +566,7 @@ def render_json(report):
 RENDERERS = (("json", "report.json", render_json), ("markdown", "summary.md", render_markdown),
              ("junit", "junit.xml", render_junit), ("csv", "report.csv", render_csv))
 FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb", "ckl")
+DEFAULT_FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb")  # ckl on request (auditkit_report_formats)
 
 
 def safe_name(host):

@@ -20,7 +20,7 @@ OPTIONS = dict(
     slice_var_prefix=dict(type="str", default="auditkit_report_slice_"),
     hosts=dict(type="list", elements="str"),
     slice_count=dict(type="int"),
-    formats=dict(type="list", elements="str", default=list(RD.FORMATS), choices=list(RD.FORMATS)),
+    formats=dict(type="list", elements="str", default=list(RD.DEFAULT_FORMATS), choices=list(RD.FORMATS)),
     title=dict(type="str"),
     mode=dict(type="raw", default="0640"),
     baseline=dict(type="raw"),
