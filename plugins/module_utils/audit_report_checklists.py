@@ -30,6 +30,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_text
 CKL_STATUS = {"not_a_finding": "NotAFinding", "open": "Open", "not_applicable": "Not_Applicable",
               "not_reviewed": "Not_Reviewed"}
 EMPTY_TARGET = RD.EMPTY_TARGET
+_CKL_RULE_DATA = {}  # (rule ID, benchmark, release) -> its STIG_DATA lines around STIG_UUID's value
 # STIG Viewer 2's VULN attributes in its order, and the DISA rule field (or callable) each holds
 CKL_ATTRIBUTES = (
     ("Vuln_Num", "group_id"), ("Severity", "severity"), ("Group_Title", "group_title"), ("Rule_ID", "rule_id"),
@@ -174,7 +175,7 @@ def render_cklb(report, host):
                         "technology_area": "", "web_db_site": "", "web_db_instance": "", "classification": None},
         "cklb_version": "1.0",
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(document) + "\n"  # no indent: json's C encoder (a fleet's checklists in seconds)
 
 
 def _element(tag, text, indent):
@@ -182,21 +183,32 @@ def _element(tag, text, indent):
     return "%s<%s>%s</%s>" % (" " * indent, tag, escape(RD.xml_text(str(text))), tag)
 
 
+def _ckl_rule_data(disa, benchmark):
+    """The STIG_DATA lines of one DISA rule, as (before STIG_UUID's value, after it): the same
+    for every host, so rendered once per rule (a fleet's checklists repeat DISA's texts)."""
+    key = (disa["rule_id"], benchmark["benchmark_id"], benchmark["release_info"])
+    if key not in _CKL_RULE_DATA:
+        values = dict(disa, check_content_ref_name=disa["check_content_ref"].get("name", "M"),
+                      stig_ref=_stig_ref(benchmark), target_key="", stig_uuid="\0")
+        values["class"] = "Unclass"
+        data = [(name, values[field]) for name, field in CKL_ATTRIBUTES]
+        data += [("LEGACY_ID", legacy) for legacy in disa["legacy_ids"]] + [("CCI_REF", cci) for cci in disa["ccis"]]
+        lines = []
+        for name, value in data:
+            lines += ["        <STIG_DATA>", _element("VULN_ATTRIBUTE", name, 10),
+                      _element("ATTRIBUTE_DATA", value, 10) if value != "\0" else "          <ATTRIBUTE_DATA>\0</ATTRIBUTE_DATA>",
+                      "        </STIG_DATA>"]
+        _CKL_RULE_DATA[key] = tuple("\n".join(lines).split("\0"))
+    return _CKL_RULE_DATA[key]
+
+
 def _ckl_vuln(disa, control, benchmark, stig_uuid, host, report):
-    values = dict(disa, check_content_ref_name=disa["check_content_ref"].get("name", "M"), stig_uuid=stig_uuid,
-                  stig_ref=_stig_ref(benchmark), target_key="")
-    values["class"] = "Unclass"
-    data = [(name, values[field]) for name, field in CKL_ATTRIBUTES]
-    data += [("LEGACY_ID", legacy) for legacy in disa["legacy_ids"]] + [("CCI_REF", cci) for cci in disa["ccis"]]
-    lines = ["      <VULN>"]
-    for name, value in data:
-        lines += ["        <STIG_DATA>", _element("VULN_ATTRIBUTE", name, 10), _element("ATTRIBUTE_DATA", value, 10),
-                  "        </STIG_DATA>"]
-    lines += [_element("STATUS", CKL_STATUS[RD.CKLB_STATUS[control["status"]]], 8),
-              _element("FINDING_DETAILS", finding_details(control, host), 8),
-              _element("COMMENTS", comments(control, report), 8),
-              _element("SEVERITY_OVERRIDE", "", 8), _element("SEVERITY_JUSTIFICATION", "", 8), "      </VULN>"]
-    return lines
+    before, after = _ckl_rule_data(disa, benchmark)
+    return ["      <VULN>", before + escape(stig_uuid) + after,
+            _element("STATUS", CKL_STATUS[RD.CKLB_STATUS[control["status"]]], 8),
+            _element("FINDING_DETAILS", finding_details(control, host), 8),
+            _element("COMMENTS", comments(control, report), 8),
+            _element("SEVERITY_OVERRIDE", "", 8), _element("SEVERITY_JUSTIFICATION", "", 8), "      </VULN>"]
 
 
 def _ckl_stig_info(benchmark, stig_uuid):

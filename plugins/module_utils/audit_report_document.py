@@ -19,6 +19,7 @@ import json
 import re
 import uuid
 
+from collections.abc import Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
@@ -573,17 +574,38 @@ def safe_name(host):
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in host) or "host"
 
 
+class RenderedFiles(Mapping):
+    """{file name: text} whose per-host checklists are rendered when read: the writer holds one
+    checklist at a time (10,000 hosts' CKLB and CKL texts together would not fit the report
+    step's memory goal)."""
+
+    def __init__(self, texts, deferred):
+        self._texts, self._deferred = texts, deferred  # deferred: {name: (render, report, host)}
+
+    def __getitem__(self, name):
+        if name in self._texts:
+            return self._texts[name]
+        render, report, host = self._deferred[name]
+        return render(report, host)
+
+    def __iter__(self):
+        return iter(list(self._texts) + list(self._deferred))
+
+    def __len__(self):
+        return len(self._texts) + len(self._deferred)
+
+
 def render_files(report, formats, render_html):
-    """{file name: text} for the chosen formats."""
+    """{file name: text} for the chosen formats (the checklists rendered when read)."""
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_checklists as CK
     renderers = RENDERERS + (("html", "report.html", render_html),)
-    files = {}
+    files, deferred = {}, {}
     for name, filename, render in renderers:
         if name in formats:
             files[filename] = render(report)
-    for name, suffix, render in CHECKLISTS:
-        if name in formats:
-            for host in report["hosts"]:
-                text = render(report, host)
-                if text is not None:
-                    files[safe_name(host["name"]) + suffix] = text
-    return files
+    checklists = [(suffix, render) for name, suffix, render in CHECKLISTS if name in formats]
+    for host in report["hosts"] if checklists else ():
+        if CK.checklist_stigs(report, host):
+            for suffix, render in checklists:
+                deferred[safe_name(host["name"]) + suffix] = (render, report, host)
+    return RenderedFiles(files, deferred)

@@ -61,49 +61,47 @@ def _make_durable(dest, temps):
             os.close(fd)
 
 
-def _replace_all(dest, pending):
-    """pending: [(path, data, mode)]. All files are written and made durable first, then renamed
-    into place; when a write fails, no file has been replaced."""
-    temps = []
-    try:
-        for path, data, mode in pending:
-            temps.append(_write_temp(path, data, mode))
-        _make_durable(dest, temps)
-    except BaseException:
-        for temp in temps:
-            if os.path.exists(temp):
-                os.unlink(temp)
-        raise
-    for temp, (path, _data, _mode) in zip(temps, pending):
-        os.rename(temp, path)
+def _discard(temps):
+    for temp, _path in temps:
+        if os.path.exists(temp):
+            os.unlink(temp)
 
 
 def write_files(dest, files, mode=0o640, check_mode=False):
-    """Write {file name: text} into dest. Returns (paths, changed, diffs); in check mode
-    nothing is written and changed says what would change."""
-    paths, diffs, pending = [], [], []
+    """Write {file name: text} into dest (files may render each text when it is read, as
+    audit_report_document.render_files does: one file's text in memory at a time). All files
+    are written and made durable first, then renamed into place; when a write fails, no file
+    has been replaced. Returns (paths, changed, diffs); in check mode nothing is written and
+    changed says what would change."""
+    paths, diffs, temps = [], [], []
     if not check_mode and not os.path.isdir(dest):
         os.makedirs(dest, 0o750)
     wanted_mode = "%04o" % mode
-    for name in sorted(files):
-        path = os.path.join(dest, name)
-        data = files[name].encode("utf-8")
-        digest, old_mode = _state(path)
-        new_digest = hashlib.sha1(data).hexdigest()
-        paths.append(path)
-        if digest == new_digest and old_mode == wanted_mode:
-            continue
-        diffs.append({"before_header": path, "after_header": path,
-                      "before": {"path": path, "state": "file" if digest else "absent", "mode": old_mode,
-                                 "sha1": digest},
-                      "after": {"path": path, "state": "file", "mode": wanted_mode, "sha1": new_digest}})
-        if not check_mode:
-            if digest == new_digest:
-                os.chmod(path, mode)
-            else:
-                pending.append((path, data, mode))
-    if pending:
-        _replace_all(dest, pending)
+    try:
+        for name in sorted(files):
+            path = os.path.join(dest, name)
+            data = files[name].encode("utf-8")
+            digest, old_mode = _state(path)
+            new_digest = hashlib.sha1(data).hexdigest()
+            paths.append(path)
+            if digest == new_digest and old_mode == wanted_mode:
+                continue
+            diffs.append({"before_header": path, "after_header": path,
+                          "before": {"path": path, "state": "file" if digest else "absent", "mode": old_mode,
+                                     "sha1": digest},
+                          "after": {"path": path, "state": "file", "mode": wanted_mode, "sha1": new_digest}})
+            if not check_mode:
+                if digest == new_digest:
+                    os.chmod(path, mode)
+                else:
+                    temps.append((_write_temp(path, data, mode), path))
+        if temps:
+            _make_durable(dest, [temp for temp, _path in temps])
+    except BaseException:
+        _discard(temps)
+        raise
+    for temp, path in temps:
+        os.rename(temp, path)
     return paths, bool(diffs), diffs
 
 
