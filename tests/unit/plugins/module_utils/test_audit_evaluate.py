@@ -163,3 +163,73 @@ def test_unreadable_kernel_line_is_quoted_as_the_kernel_listed_it():
     findings = E.evaluate(_snapshot("-D\n", listing), [])["findings"]
     unparsed = [(f["file"], f["line"], f["text"]) for f in findings if f["kind"] == "kernel_rule_unparsed"]
     assert unparsed == [("auditctl -l", 2, "-a bogus line")]
+
+
+def _setting_entry_on(text, kernel_status):
+    kernel = N.KernelState(listing="", status=kernel_status) if kernel_status is not None else None
+    snapshot = N.Snapshot("x86_64", mode="auditctl", rules_dir="/r", files=[R.RulesFile("/r/audit.rules", text)],
+                          compiled_path="/r/audit.rules", kernel=kernel)
+    requirements = Q.parse_requirements(["-b 8192"], "x86_64", allow_control=True)
+    return E.evaluate(snapshot, requirements)["requirements"][0]
+
+
+SETTING_COMMON = {"rule": "-b 8192", "controls": [], "catalog_controls": [], "advisory": False, "notes": [],
+                  "effective": "-b 8192", "commented_out": [], "warnings": []}
+
+
+@pytest.mark.parametrize("text, kernel_status, expected", [
+    ("-D\n-b 8192\n", {"enabled": 1, "backlog_limit": 8192}, dict(
+        SETTING_COMMON, status="pass", reason="set on disk and in the kernel", missing=[],
+        on_disk={"status": "covered", "evidence": [{"file": "/r/audit.rules", "line": 2}], "suppressed_by": [],
+                 "missing_syscalls": []},
+        in_kernel={"status": "covered", "value": 8192})),
+    ("-D\n-b 8192\n", None, dict(
+        SETTING_COMMON, status="pass", reason="set on disk", missing=[], in_kernel=None,
+        on_disk={"status": "covered", "evidence": [{"file": "/r/audit.rules", "line": 2}], "suppressed_by": [],
+                 "missing_syscalls": []})),
+    ("-D\n-b 320\n", {"enabled": 1, "backlog_limit": 8192}, dict(
+        SETTING_COMMON, status="fail", reason="-b 8192 is not in effect", missing=["-b 8192"],
+        on_disk={"status": "missing", "evidence": [{"file": "/r/audit.rules", "line": 2}], "suppressed_by": [],
+                 "missing_syscalls": []},
+        in_kernel={"status": "covered", "value": 8192})),
+    ("-D\n", {"enabled": 1, "backlog_limit": 320}, dict(
+        SETTING_COMMON, status="fail", reason="-b 8192 is not in effect", missing=["-b 8192"],
+        on_disk={"status": "missing", "evidence": [], "suppressed_by": [], "missing_syscalls": []},
+        in_kernel={"status": "missing", "value": 320})),
+])
+def test_setting_verdict_in_full(text, kernel_status, expected):
+    assert _setting_entry_on(text, kernel_status) == expected
+
+
+@pytest.mark.parametrize("line", [1, 3])
+def test_unreadable_kernel_line_first_or_last_is_quoted(line):
+    lines = ["-w /sbin/insmod -p x -k modules", "-w /usr/bin/kmod -p x -k modules"]
+    lines.insert(line - 1, "-a bogus line")
+    findings = E.evaluate(_snapshot("-D\n", "\n".join(lines) + "\n"), [])["findings"]
+    assert [(f["line"], f["text"]) for f in findings if f["kind"] == "kernel_rule_unparsed"] == [(line, "-a bogus line")]
+
+
+def test_validation_error_for_a_rule_already_in_the_kernel_says_so_in_full():
+    errors = L.validation_errors(E.Context(_snapshot("%s\n" % INIT, INIT_LISTED + "\n")))
+    assert errors == ["/r/audit.rules:1: already in the kernel and no -D clears it first: auditctl would stop "
+                      "(Rule exists); add -D at the top of the rules"]
+
+
+def test_missing_in_kernel_reads_a_listing_past_a_line_it_cannot_parse():
+    snapshot = _snapshot("-D\n%s\n%s\n" % (INIT, WATCH), "")
+    listing = "-a bogus line\n%s\n%s\n" % (INIT_LISTED, WATCH_LISTED)
+    assert L.missing_in_kernel(E.Context(snapshot), listing) == []
+    assert L.missing_in_kernel(E.Context(snapshot), "-a bogus line\n%s\n" % INIT_LISTED) == [
+        {"file": "/r/audit.rules", "line": 3, "text": WATCH}]
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_source_of_error_at_the_first_and_last_compiled_line(where):
+    files = [R.RulesFile("/r/10-base.rules", INIT + "\n"), R.RulesFile("/r/50-new.rules", WATCH + "\n")]
+    snapshot = N.Snapshot("x86_64", rules_dir="/r", files=files, compiled_path="/etc/audit/audit.rules")
+    compiled = R.compiled_text(snapshot.compile()).rstrip("\n").split("\n")
+    text = INIT if where == "first" else WATCH
+    number = compiled.index(text) + 1
+    output = "There was an error in line %d of /etc/audit/audit.rules" % number
+    source = "/r/10-base.rules:1" if where == "first" else "/r/50-new.rules:1"
+    assert L.source_of_error(snapshot, output) == "%s (line %d of /etc/audit/audit.rules)" % (source, number)
