@@ -137,3 +137,22 @@ def test_never_rule_with_auid_bounds_suppresses_iff_some_login_uid_meets_both(bo
     numbers = [(op, UNSET if value == "unset" else value) for op, value in bounds]
     overlap = _some_auid_meets(numbers + [(">=", 1000), ("!=", UNSET)])
     assert _judge(STIG, [never, STIG]).status == ("suppressed" if overlap else "covered"), never
+
+
+@pytest.mark.parametrize("never, status", [
+    ("-a never,exit -F arch=b64 -S init_module -F exe=/usr/bin/other", "covered"),   # another program
+    ("-a never,exit -F arch=b64 -S init_module -F exe!=/usr/bin/kmod", "covered"),   # every other program
+    ("-a never,exit -F arch=b64 -S init_module -F exe=/usr/bin/kmod", "suppressed"),
+])
+def test_never_rule_on_another_program_drops_nothing_of_this_one(never, status):
+    required = "-a always,exit -F arch=b64 -S init_module -F exe=/usr/bin/kmod -k m"
+    assert _judge(required, [never, required]).status == status
+
+
+@pytest.mark.parametrize("never, status", [
+    ("-a never,exit -F path=/etc/hosts -F perm=r", "covered"),    # reads only: no write event is dropped
+    ("-a never,exit -F path=/etc/hosts -F perm=rw", "suppressed"),
+])
+def test_never_rule_with_other_permissions_drops_nothing(never, status):
+    required = "-a always,exit -F path=/etc/hosts -F perm=w -k hosts"
+    assert _judge(required, [never, required]).status == status

@@ -233,3 +233,14 @@ def test_source_of_error_at_the_first_and_last_compiled_line(where):
     output = "There was an error in line %d of /etc/audit/audit.rules" % number
     source = "/r/10-base.rules:1" if where == "first" else "/r/50-new.rules:1"
     assert L.source_of_error(snapshot, output) == "%s (line %d of /etc/audit/audit.rules)" % (source, number)
+
+
+def test_a_commented_out_rule_that_would_cover_the_requirement_is_pointed_at():
+    broader = "-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k other"
+    snapshot = _snapshot("-D\n#%s\n# not a rule at all\n# -w /etc/passwd -p wa\n" % broader)
+    requirements = Q.parse_requirements([INIT], "x86_64")
+    for requirement in requirements:
+        requirement.canon = S.canonical(requirement.effective, "x86_64")
+    entry = E.evaluate(snapshot, requirements)["requirements"][0]
+    assert entry["status"] == "fail"
+    assert entry["commented_out"] == [{"file": "/r/audit.rules", "line": 2, "text": "#" + broader}]

@@ -325,3 +325,36 @@ def test_html_escapes_evidence(run_module, tmp_path):
     page = _page(report)
     assert len([tag for tag, _attrs in page.tags if tag == "script"]) == 1  # the page's own filter script
     assert any(script in data for _tag, data in page.text_after)
+
+
+def test_html_chart_bars_stack_inside_the_image_one_row_per_control(fleet):
+    page = _page(fleet)
+    svg = next(attrs for tag, attrs in page.tags if tag == "svg")
+    width, height = float(svg["width"]), float(svg["height"])
+    rects = [attrs for tag, attrs in page.tags if tag == "rect" and attrs.get("class") == "bar"]
+    labels = [float(attrs["y"]) for tag, attrs in page.tags if tag == "text"]
+    assert len(labels) == len(fleet["controls"])
+    for meta in fleet["controls"]:
+        bars = [r for r in rects if r["data-control"] == meta["id"]]
+        assert len(set(r["y"] for r in bars)) == 1  # one row
+        x = float(bars[0]["x"])
+        for bar in bars:  # side by side, no gap, no overlap
+            assert abs(float(bar["x"]) - x) < 0.2
+            x += float(bar["width"])
+        judged = sum(int(r["data-count"]) for r in bars)
+        assert abs((x - float(bars[0]["x"])) - 400.0 * judged / len(fleet["hosts"])) < 0.5
+        assert x <= width and float(bars[0]["y"]) + float(bars[0]["height"]) <= height
+    assert all(0 < y <= height for y in labels)
+
+
+def test_html_fix_and_evidence_blocks_hold_the_report_lines(fleet):
+    page = _page(fleet)
+    bad = next(h for h in fleet["hosts"] if h["name"] == "bad")
+    failing = [c for c in bad["controls"] if c["status"] == "fail"][0]
+    text = "".join(page.text)
+    assert "Lines that would fix it:\n" + "\n".join(failing["missing"]) in text
+    ok = next(h for h in fleet["hosts"] if h["name"] == "ok")
+    shown = [c for c in ok["controls"] if c["evidence"]][0]
+    assert "evidence (%d)" % len(shown["evidence"]) in text
+    evidence = ["%s %s:%s %s" % (e["where"], e["file"], e["line"], e["text"]) for e in shown["evidence"]]
+    assert all(item in page.text for item in evidence)  # one text node each, between <br> tags

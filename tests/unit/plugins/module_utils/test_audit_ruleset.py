@@ -175,3 +175,11 @@ def test_a_prepended_twin_is_loaded_and_a_later_appended_twin_is_not():
     assert "Rule exists" in refused.stop.reason and refused.stop.line == 2
     twice_deleted = _load("-a %s\n-A %s\n-d %s\n-d %s\n" % (rule, rule, rule, rule))
     assert twice_deleted.stop is None and twice_deleted.rules() == []
+
+
+@pytest.mark.parametrize("setting", ["-D", "-e 1", "-b 10", "-f 1", "-r 5", "--backlog_wait_time 10"])
+def test_settings_after_e2_are_locked(setting):
+    result = _load("-e 2\n%s\n" % setting)
+    assert result.stop.line == 2
+    assert result.stop.reason == ("the audit configuration is locked (-e 2 came earlier): the kernel refuses %s"
+                                  % setting.split()[0])
