@@ -13,6 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+import jsonschema
 import pytest
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_checklists as CK
@@ -20,6 +21,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_repor
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html import render_html
 from ansible_collections.auditkit.auditd.plugins.modules import audit_rules, audit_rules_info
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PROFILE = "stig_rhel9"
 HOSTILE = '=cmd|"<script>alert(1)</script>" & co'
 
@@ -166,6 +168,10 @@ def test_cklb_one_checklist_per_judged_host_with_stable_ids(fleet):
     assert set(r["uuid"] for r in ok["stigs"][0]["rules"]).isdisjoint(r["uuid"] for r in bad["stigs"][0]["rules"])
     unjudged = json.loads(RD.render_cklb(fleet, hosts["down"]))
     assert set(r["status"] for r in unjudged["stigs"][0]["rules"]) == {"not_reviewed"}
+    with open(os.path.join(ROOT, "schemas", "cklb.schema.json")) as handle:
+        schema = json.load(handle)  # the keys and types STIG Viewer 3 reads, nothing else
+    for document in (ok, bad, unjudged):
+        jsonschema.validate(document, schema)
 
 
 def test_render_files_names_one_checklist_per_host_with_a_safe_file_name(fleet):
