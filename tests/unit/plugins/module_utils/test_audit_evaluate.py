@@ -180,16 +180,16 @@ SETTING_COMMON = {"rule": "-b 8192", "controls": [], "catalog_controls": [], "ad
 @pytest.mark.parametrize("text, kernel_status, expected", [
     ("-D\n-b 8192\n", {"enabled": 1, "backlog_limit": 8192}, dict(
         SETTING_COMMON, status="pass", reason="set on disk and in the kernel", missing=[],
-        on_disk={"status": "covered", "evidence": [{"file": "/r/audit.rules", "line": 2}], "suppressed_by": [],
+        on_disk={"status": "covered", "evidence": [{"file": "/r/audit.rules", "line": 2, "text": "-b 8192"}], "suppressed_by": [],
                  "missing_syscalls": []},
         in_kernel={"status": "covered", "value": 8192})),
     ("-D\n-b 8192\n", None, dict(
         SETTING_COMMON, status="pass", reason="set on disk", missing=[], in_kernel=None,
-        on_disk={"status": "covered", "evidence": [{"file": "/r/audit.rules", "line": 2}], "suppressed_by": [],
+        on_disk={"status": "covered", "evidence": [{"file": "/r/audit.rules", "line": 2, "text": "-b 8192"}], "suppressed_by": [],
                  "missing_syscalls": []})),
     ("-D\n-b 320\n", {"enabled": 1, "backlog_limit": 8192}, dict(
         SETTING_COMMON, status="fail", reason="-b 8192 is not in effect", missing=["-b 8192"],
-        on_disk={"status": "missing", "evidence": [{"file": "/r/audit.rules", "line": 2}], "suppressed_by": [],
+        on_disk={"status": "missing", "evidence": [{"file": "/r/audit.rules", "line": 2, "text": "-b 320"}], "suppressed_by": [],
                  "missing_syscalls": []},
         in_kernel={"status": "covered", "value": 8192})),
     ("-D\n", {"enabled": 1, "backlog_limit": 320}, dict(
