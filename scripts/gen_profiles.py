@@ -286,6 +286,10 @@ def _benchmark_section(profiles):
             lines.append("| `%s` | `%s` | %d | %s | `%s` @ %s | %s |\n" % (
                 name, bench["benchmark_id"], bench["version"], bench["release_info"], bench["source"]["file"],
                 bench["source"]["commit"][:10], bench["provenance"]))
+    without = [name for name in sorted(profiles) if name.startswith("stig_") and not profiles[name]["benchmark"]]
+    if without:
+        lines.append("\nNo public DISA XCCDF file was found for %s: they carry no DISA benchmark identity\n"
+                     "(`benchmark` is None, as for the CIS profiles; sources below).\n" % ", ".join("`%s`" % n for n in without))
     return lines
 
 

@@ -3,15 +3,19 @@
 """The profiles added for issue 24 through ansible-playbook on a sandbox fleet: a host holding
 its benchmark's own rule lines (read from the excerpts in tests/fixtures/disa/, not from the
 catalog) passes every control of drift_report, an empty host fails every one, and remediate
-writes what makes the empty host pass."""
+writes what makes the empty host pass. profile auto on containers whose /etc/os-release says
+AlmaLinux 9, SLES 15, SLED 15, Ubuntu 20.04 and 24.04 picks their STIGs."""
 import json
 import os
 import re
+import subprocess
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from sandbox import make_fleet, playbook, report_statuses
+from sandbox import BIN, ROOT, env, make_fleet, playbook, report_statuses
+
+IMAGE = "auditkit/debian12:test"  # scripts/build_image.sh (make image)
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "disa")
 XCCDF = "{http://checklists.nist.gov/xccdf/1.1}"
@@ -84,3 +88,54 @@ def test_remediate_check_reports_without_writing_then_remediate_makes_the_empty_
     statuses = _statuses(fleet / "r2")
     assert set(statuses["sle-empty"].values()) == {"pass"} and set(statuses["u24-empty"].values()) == {"pass"}
     assert statuses["r10-empty"] == dict(("CIS 6.3.3.%d" % n, "pass") for n in range(31, 36))
+
+
+# /etc/os-release of each container -> the profile auto must pick and one control ID of it
+OS_RELEASES = {
+    "alma9": ('ID="almalinux"\nVERSION_ID="9.5"\n', "stig_alma9", "V-269466"),
+    "sles15": ('ID="sles"\nVERSION_ID="15.6"\n', "stig_sle15", "V-234951"),
+    "sled15": ('ID="sled"\nVERSION_ID="15.5"\n', "stig_sle15", "V-234952"),
+    "ubuntu2004": ('ID=ubuntu\nVERSION_ID="20.04"\n', "stig_ubuntu2004", "V-238295"),
+    "ubuntu2404": ('ID=ubuntu\nVERSION_ID="24.04"\n', "stig_ubuntu2404", "V-270805"),
+}
+
+
+def _docker(*args):
+    return subprocess.run(["docker"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def os_release_containers(tmp_path_factory):
+    subprocess.run(["bash", os.path.join(ROOT, "scripts", "build_image.sh")], check=True, stdout=subprocess.DEVNULL)
+    names = dict((key, "i24-profiles-auto-%s" % key) for key in OS_RELEASES)
+    lines = []
+    for key, name in names.items():
+        _docker("rm", "-f", name)
+        started = _docker("run", "-d", "--name", name, "--network", "none", IMAGE, "sleep", "infinity")
+        assert started.returncode == 0, started.stdout
+        wrote = _docker("exec", name, "sh", "-c", "rm -f /etc/os-release && printf '%s' > /etc/os-release"
+                        % OS_RELEASES[key][0].replace("\n", "\\n"))
+        assert wrote.returncode == 0, wrote.stdout
+        lines.append("%s ansible_connection=community.docker.docker" % name)
+    root = tmp_path_factory.mktemp("os-release")
+    (root / "hosts").write_text("\n".join(lines) + "\n")
+    yield root, names
+    for name in names.values():
+        _docker("rm", "-f", name)
+
+
+def test_profile_auto_picks_the_stig_of_each_os_release(os_release_containers):
+    root, names = os_release_containers
+    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", "hosts", "auditkit.auditd.drift_report",
+                           "-e", "auditkit_profile=auto", "-e", "auditkit_report_dir=%s" % (root / "r")], env=env(),
+                          cwd=str(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          check=False)
+    with open(str(root / "r" / "report.json")) as handle:
+        hosts = dict((h["name"], h) for h in json.load(handle)["hosts"])
+    for key, (_text, profile, control) in OS_RELEASES.items():
+        host = hosts[names[key]]
+        assert host["profile"]["name"] == profile, (key, host.get("error"), done.stdout)
+        assert "/etc/os-release" in host["profile"]["picked_by"]
+        assert host["controls"] and control in [c["id"] for c in host["controls"]]
+        assert set(c["status"] for c in host["controls"]) == {"fail"}  # nothing written on these hosts
