@@ -103,7 +103,7 @@ errors:
   elements: str
 changed:
   description: Whether the kernel's rules or settings (C(-b), C(-f), C(-r), C(--backlog_wait_time), C(--loginuid-immutable),
-    C(-e)) changed (in check mode: whether its rules would change).
+    C(-e)) changed (in check mode, whether its rules would change).
   returned: always
   type: bool
 command:
