@@ -31,6 +31,7 @@ declare -A PLATFORMS=(
     [al2023]="3.0.6|Amazon Linux 2023"
     [rhel9]="3.1.5|RHEL 9"
     [rhel8]="3.1.2|RHEL 8"
+    [rhel10]="4.0.3|RHEL 10"
 )
 
 # The base image: mmdebstrap + docker import (scripts/debian_image.sh), rebuilt when the recipe changes.
@@ -41,6 +42,24 @@ build_base() {
         --customize-hook='chroot "$1" systemctl mask getty@tty1.service console-getty.service systemd-logind.service' -- \
         --change 'CMD ["/lib/systemd/systemd"]' \
         --change 'ENV container=docker'
+}
+
+# The systemd units of audit 4.0 and later (audit-rules.service loads the rules, auditd.service no longer
+# does), rendered from the version's tarball (@sbindir@ /sbin, @sysconfdir@ /etc as the platforms
+# install them) into $2, with audit-rules.service enabled; nothing for older versions, whose
+# auditd.service (Debian's, ExecStartPost=augenrules --load) the base image already has.
+audit4_units() {
+    local version="$1" work="$2" tarball unit
+    [[ "${version%%.*}" -ge 4 ]] || return 0
+    tarball="${AUDIT_USERSPACE_SRC:-${ROOT}/../shared/vendor/audit-userspace}/audit-userspace-${version}.tar.gz"
+    [[ -f "${tarball}" ]] || return 0
+    mkdir -p "${work}/units/multi-user.target.wants"
+    for unit in auditd.service audit-rules.service; do
+        tar -xzOf "${tarball}" "audit-userspace-${version}/init.d/${unit}.in" \
+            | sed -e 's|@sbindir@|/sbin|g' -e 's|@sysconfdir@|/etc|g' > "${work}/units/${unit}"
+    done
+    ln -s /lib/systemd/system/audit-rules.service "${work}/units/multi-user.target.wants/audit-rules.service"
+    echo "${work}/units"
 }
 
 # The auditctl/augenrules of one audit version: built (cached) by scripts/build_audit_userspace.sh
@@ -64,13 +83,17 @@ why_not_built() {
 }
 
 build_platform() {
-    local platform="$1" version target image dir marker content_hash container
+    local platform="$1" version target image dir marker content_hash container units=""
     IFS='|' read -r version target <<< "${PLATFORMS[${platform}]}"
     image="auditkit/standin-${platform}:test"
     dir="$(userspace_dir "${version}")"
     if [[ -n "${dir}" ]]; then
         marker="STAND-IN for ${target}, not ${target}: Debian ${SUITE} with systemd and auditd, auditctl and augenrules of upstream audit ${version} (the version ${target} ships) built from source without distribution patches"
-        content_hash="$(cat "${dir}/auditctl" "${dir}/augenrules" | sha256sum | cut -c1-16)"
+        units="$(audit4_units "${version}" "${WORK}/${platform}")"
+        if [[ -n "${units}" ]]; then
+            marker="${marker}; its systemd units (audit-rules.service loads the rules: ExecStart=/sbin/augenrules --load)"
+        fi
+        content_hash="$(cat "${dir}/auditctl" "${dir}/augenrules" ${units:+"${units}"/*.service} | sha256sum | cut -c1-16)"
     else
         marker="STAND-IN for ${target}, not ${target}: Debian ${SUITE} with systemd and Debian's own auditd and auditctl 3.0.9, not ${target}'s audit ${version} ($(why_not_built "${version}"))"
         content_hash=debian
@@ -95,6 +118,12 @@ build_platform() {
             docker cp "${work}/${tool}" "${container}:/usr/sbin/${tool}"
         done
     fi
+    if [[ -n "${units}" ]]; then
+        docker cp "${units}/auditd.service" "${container}:/lib/systemd/system/auditd.service"
+        docker cp "${units}/audit-rules.service" "${container}:/lib/systemd/system/audit-rules.service"
+        docker cp "${units}/multi-user.target.wants/audit-rules.service" \
+            "${container}:/etc/systemd/system/multi-user.target.wants/audit-rules.service"
+    fi
     docker commit \
         --change "LABEL auditkit.standin=${want}" \
         --change 'CMD ["/lib/systemd/systemd"]' \
@@ -117,7 +146,7 @@ trap cleanup EXIT
 bash "${HERE}/ensure_docker.sh"
 build_base
 if [[ $# -eq 0 ]]; then
-    set -- al2023 rhel9 rhel8
+    set -- al2023 rhel9 rhel8 rhel10
 fi
 for platform in "$@"; do
     if [[ -z "${PLATFORMS[${platform}]:-}" ]]; then

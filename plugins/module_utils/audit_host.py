@@ -24,8 +24,9 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_rules
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_versions as V
 
-SYSTEMD_UNITS = ("/etc/systemd/system/auditd.service", "/run/systemd/system/auditd.service",
-                 "/usr/lib/systemd/system/auditd.service", "/lib/systemd/system/auditd.service")
+# systemd's unit directories, highest precedence first
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+SYSTEMD_UNITS = tuple(os.path.join(d, "auditd.service") for d in UNIT_DIRS)
 SYSCONFIG = "/etc/sysconfig/auditd"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a rules file larger than this is reported, not parsed
 
@@ -80,37 +81,60 @@ def read_rules_dir(rules_dir):
     return [read_rules_file(os.path.join(rules_dir, name)) for name in ordered], skipped
 
 
-def _unit_exec_lines():
-    """ExecStartPost lines of the auditd unit and its drop-ins, in systemd's override order."""
-    lines = []
-    unit = next((path for path in SYSTEMD_UNITS if os.path.exists(path)), None)
-    sources = [unit] if unit else []
-    for base in SYSTEMD_UNITS:
-        dropins = base + ".d"
+def _unit_sources(unit):
+    """The unit file systemd uses (the first found in UNIT_DIRS; a mask is /dev/null) and its drop-ins,
+    in systemd's override order; each real file once (/lib is /usr/lib on merged-/usr hosts)."""
+    found = next((os.path.join(d, unit) for d in UNIT_DIRS if os.path.lexists(os.path.join(d, unit))), None)
+    sources = [found] if found else []
+    for base in UNIT_DIRS:
+        dropins = os.path.join(base, unit + ".d")
         try:
             sources += sorted(os.path.join(dropins, n) for n in os.listdir(dropins) if n.endswith(".conf"))
         except (IOError, OSError):
             continue
+    unique, seen = [], set()
     for source in sources:
+        if os.path.realpath(source) not in seen:
+            seen.add(os.path.realpath(source))
+            unique.append(source)
+    return unique
+
+
+def _unit_exec_lines(unit="auditd.service", key="ExecStartPost"):
+    """(source, line) of ``key=`` in a unit and its drop-ins, as systemd combines them: an empty
+    ``key=`` resets the list."""
+    lines = []
+    for source in _unit_sources(unit):
         try:
             with open(source, encoding="utf-8", errors="surrogateescape") as handle:
                 for text in handle:
-                    if text.strip().startswith("ExecStartPost="):
-                        lines.append((source, text.strip()))
+                    name, sep, value = text.strip().partition("=")
+                    if sep and name.strip() == key:
+                        lines = lines + [(source, text.strip())] if value.strip() else []
         except (IOError, OSError):
             continue
     return lines
 
 
-def detect_loader(rules_dir, compiled_path):
-    """("augenrules" or "auditctl", evidence): how this host's auditd loads its rules at start."""
-    if rules_dir != R.DEFAULT_RULES_DIR or compiled_path != R.DEFAULT_COMPILED_FILE:
-        return "augenrules", "rules_dir/compiled_file given: judged as augenrules would compile them"
-    for source, line in reversed(_unit_exec_lines()):
+def _loader_of(lines):
+    """("augenrules" or "auditctl", evidence) of the last unit line that loads rules, or None."""
+    for source, line in reversed(lines):
         if "augenrules" in line:
             return "augenrules", "%s: %s" % (source, line)
         if re.search(r"auditctl\s+-R", line):
             return "auditctl", "%s: %s" % (source, line)
+    return None
+
+
+def detect_loader(rules_dir, compiled_path):
+    """("augenrules" or "auditctl", evidence): how this host loads its rules at boot. From audit
+    4.0 audit-rules.service does (ExecStart=augenrules --load; auditd.service only wants it, and
+    orders itself before it, so it loads last); before, auditd.service's ExecStartPost."""
+    if rules_dir != R.DEFAULT_RULES_DIR or compiled_path != R.DEFAULT_COMPILED_FILE:
+        return "augenrules", "rules_dir/compiled_file given: judged as augenrules would compile them"
+    found = _loader_of(_unit_exec_lines("audit-rules.service", "ExecStart")) or _loader_of(_unit_exec_lines())
+    if found:
+        return found
     try:
         with open(SYSCONFIG, encoding="utf-8", errors="surrogateescape") as handle:
             match = re.search(r'^\s*USE_AUGENRULES\s*=\s*"?(\w+)', handle.read(), re.M)

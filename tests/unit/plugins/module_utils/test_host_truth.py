@@ -3,6 +3,9 @@
 """Host facts beyond the rules files (issue 24), as hidden-corpus-style cases: a layout plus the
 host's facts -> the verdict. The expected verdicts are written out here, never computed by the
 code under test. The host I/O readers of those facts are tested on real temporary files."""
+import os
+import tarfile
+
 import pytest
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
@@ -13,6 +16,8 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_rules
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_snapshot as N
 
 MACHINE = "x86_64"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+VENDOR = os.environ.get("AUDIT_USERSPACE_SRC") or os.path.join(ROOT, "..", "shared", "vendor", "audit-userspace")
 
 
 def _snapshot(text, **facts):
@@ -189,3 +194,67 @@ def test_boot_loader_entries_without_grubby(tmp_path, monkeypatch):
     assert boot["configured"] == [{"source": str(entries / "a-6.1.conf"), "cmdline": "root=UUID=1 ro audit=0"}]
     failing = H.boot_cmdlines(FakeModule("/usr/sbin/grubby", "", rc=1))
     assert failing["configured"] == [] and failing["unreadable"][0].startswith("/usr/sbin/grubby: grubby --info=ALL failed")
+
+
+# --- item 3: the loader, from the units each audit version installs ---------------------------------
+
+def _version_units(version):
+    """{unit: text} of an audit release's init.d, rendered as distributions install them."""
+    tarball = "%s/audit-userspace-%s.tar.gz" % (VENDOR, version)
+    try:
+        archive = tarfile.open(tarball)
+    except (IOError, OSError):
+        pytest.skip("no vendored tarball %s (../shared/vendor/audit-userspace is not in this clone)" % tarball)
+    units = {}
+    with archive:
+        for member in archive.getmembers():
+            name = member.name.split("/")[-1]
+            if "/init.d/" in member.name and name.endswith((".service", ".service.in")):
+                text = archive.extractfile(member).read().decode("utf-8")
+                units[name[:-3] if name.endswith(".in") else name] = (
+                    text.replace("@sbindir@", "/sbin").replace("@sysconfdir@", "/etc"))
+    return units
+
+
+@pytest.fixture
+def unit_root(tmp_path, monkeypatch):
+    dirs = tuple(str(tmp_path / d.strip("/")) for d in H.UNIT_DIRS)
+    monkeypatch.setattr(H, "UNIT_DIRS", dirs)
+    monkeypatch.setattr(H, "SYSCONFIG", str(tmp_path / "sysconfig-auditd"))
+    return dirs
+
+
+def _install(directory, units):
+    os.makedirs(directory, exist_ok=True)
+    for name, text in units.items():
+        with open(os.path.join(directory, name), "w") as handle:
+            handle.write(text)
+
+
+@pytest.mark.parametrize("version, unit, line", [
+    ("2.8.5", "auditd.service", "ExecStartPost=-/sbin/augenrules --load"),
+    ("3.0.6", "auditd.service", "ExecStartPost=-/sbin/augenrules --load"),
+    ("3.0.7", "auditd.service", "ExecStartPost=-/sbin/augenrules --load"),
+    ("3.1.2", "auditd.service", "ExecStartPost=-/sbin/augenrules --load"),
+    ("3.1.5", "auditd.service", "ExecStartPost=-/sbin/augenrules --load"),
+    ("4.0.3", "audit-rules.service", "ExecStart=/sbin/augenrules --load"),
+])
+def test_loader_from_the_units_each_audit_version_installs(unit_root, version, unit, line):
+    units = _version_units(version)
+    assert ("audit-rules.service" in units) == (version == "4.0.3")
+    _install(unit_root[2], units)  # /usr/lib/systemd/system
+    mode, evidence = H.detect_loader("/etc/audit/rules.d", "/etc/audit/audit.rules")
+    assert (mode, evidence) == ("augenrules", "%s/%s: %s" % (unit_root[2], unit, line))
+
+
+def test_audit_4_loader_overrides_masks_and_resets(unit_root):
+    _install(unit_root[2], {"auditd.service": "[Service]\nExecStart=/sbin/auditd\n",
+                            "audit-rules.service": "[Service]\nExecStart=/sbin/augenrules --load\n"})
+    dropin = os.path.join(unit_root[0], "audit-rules.service.d")
+    _install(dropin, {"local.conf": "[Service]\nExecStart=\nExecStart=/sbin/auditctl -R /etc/audit/audit.rules\n"})
+    assert H.detect_loader("/etc/audit/rules.d", "/etc/audit/audit.rules") == (
+        "auditctl", "%s/local.conf: ExecStart=/sbin/auditctl -R /etc/audit/audit.rules" % dropin)
+    os.unlink(os.path.join(dropin, "local.conf"))
+    os.symlink("/dev/null", os.path.join(unit_root[0], "audit-rules.service"))  # masked: nothing loads at boot
+    _install(unit_root[0], {"auditd.service": "[Service]\nExecStartPost=-/sbin/auditctl -R /etc/audit/audit.rules\n"})
+    assert H.detect_loader("/etc/audit/rules.d", "/etc/audit/audit.rules")[0] == "auditctl"
