@@ -14,9 +14,11 @@ Statuses (``STATUSES``), the same in every format: pass, fail, waived, not_appli
 """
 
 import csv
+import hashlib
 import io
 import json
 import re
+import string
 import uuid
 
 from collections.abc import Mapping
@@ -274,6 +276,54 @@ def waivers_per_host(names, waivers=None, host_waivers=None):
     return dict((name, given) for name, given in effective.items() if given)
 
 
+def _not_a_list_of_dicts(value, what):
+    if value is not None and (not isinstance(value, list) or not all(isinstance(item, dict) for item in value)):
+        return "%s is not a list of mappings" % what
+    return None
+
+
+def _control_problem(index, control):
+    if not isinstance(control.get("catalog_id"), str) or control["catalog_id"] not in CONTROLS:
+        return "controls[%d]: unknown catalog_id %r" % (index, control.get("catalog_id"))
+    if control.get("status") not in STATUSES:
+        return "controls[%d] (%s): unknown status %r" % (index, control["catalog_id"], control.get("status"))
+    if not isinstance(control.get("id"), str) or not isinstance(control.get("reason", ""), str):
+        return "controls[%d] (%s): id and reason must be strings" % (index, control["catalog_id"])
+    return None
+
+
+def malformed(result):
+    """Why a host's registered result (or plan) cannot be reported, or None: checked on the way
+    into build_report, so that one bad host becomes that host's error row, not the fleet's crash."""
+    if not isinstance(result, dict) or problem_of(result):
+        return None  # problem_of reports those
+    for key in ("controls", "requirements", "findings", "added", "removed"):
+        problem = _not_a_list_of_dicts(result.get(key), key)
+        if problem:
+            return problem
+    for key in ("profile", "planned"):
+        if result.get(key) is not None and not isinstance(result[key], dict):
+            return "%s is not a mapping" % key
+    for key in ("controls", "requirements"):
+        problem = _not_a_list_of_dicts((result.get("planned") or {}).get(key), "planned." + key)
+        if problem:
+            return problem
+    for index, control in enumerate(result.get("controls") or []):
+        problem = _control_problem(index, control)
+        if problem:
+            return problem
+    return None
+
+
+def _checked(results):
+    """results with each malformed one replaced by a failed result naming what is wrong."""
+    checked = {}
+    for name, result in (results or {}).items():
+        problem = malformed(result)
+        checked[name] = {"failed": True, "msg": "malformed result: %s" % problem} if problem else result
+    return checked
+
+
 def build_report(results, hosts=None, plans=None, waivers=None, title=None, generated_at=None,
                  kind="drift_report", generator="auditkit.auditd", rules_files=None, probes=None, host_waivers=None,
                  targets=None):
@@ -285,8 +335,9 @@ def build_report(results, hosts=None, plans=None, waivers=None, title=None, gene
     probes: {host: audit_rules_probe result}, when the run probed (auditkit_probe);
     waivers: {control ID: justification} for every host; host_waivers: {host: its own
     auditkit_waivers}, which apply to that host only; targets: {host: {ip_address, fqdn,
-    mac_address}} from its facts (the checklists' target data)."""
-    plans, rules_files, probes = plans or {}, rules_files or {}, probes or {}
+    mac_address}} from its facts (the checklists' target data). Each result and plan is checked
+    on the way in (malformed): a bad one becomes that host's error row."""
+    results, plans, rules_files, probes = _checked(results), _checked(plans), rules_files or {}, probes or {}
     names = list(hosts) if hosts is not None else sorted(results)
     waivers = waivers_per_host(names, waivers, host_waivers)
     catalog_ids, profiles = _expected_controls(results)
@@ -391,8 +442,24 @@ def probed(report):
 
 # --- Markdown and CSV ---------------------------------------------------------------------------
 
+# HTML in a cell is text, not markup; a pipe does not end the cell (GitHub-flavoured tables).
+MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|"}
+
+
+def _visible_char(char):
+    """A control character (CR, NUL, DEL, ...) shown as its escape; newlines and tabs as spaces."""
+    if char in "\n\t":
+        return " "
+    if ord(char) < 32 or 127 <= ord(char) < 160 or char in "\u2028\u2029":
+        return "\\x%02x" % ord(char) if ord(char) < 256 else "\\u%04x" % ord(char)
+    return MARKDOWN_ESCAPES.get(char, char)
+
+
 def _cell(text):
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+    """Host-controlled text (host names, file names, rule text, messages) as one Markdown table
+    cell: control characters shown escaped (a CR ends a line in CommonMark), HTML (&, <, >) and
+    pipes escaped, so no cell ends its row, starts a heading or renders markup."""
+    return "".join(_visible_char(char) for char in str(text if text is not None else ""))
 
 
 def _matrix_markdown(report):
@@ -570,8 +637,18 @@ FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb", "ckl")
 DEFAULT_FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb")  # ckl on request (auditkit_report_formats)
 
 
+FILE_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "-_.")
+
+
 def safe_name(host):
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in host) or "host"
+    """The file name stem of a host's per-host files (CKLB and every other per-host format: the
+    one helper they all call). Collision-free: a name that sanitising changed, or that has capital
+    letters (a case-insensitive file system would merge Web1 and web1), gets a short hash of the
+    real name, which every such file also carries inside."""
+    stem = "".join(c if c in FILE_NAME_CHARS else "_" for c in host).lstrip(".") or "host"
+    if stem == host and host == host.lower():
+        return stem
+    return "%s-%s" % (stem, hashlib.sha256(host.encode("utf-8", "surrogateescape")).hexdigest()[:10])
 
 
 class RenderedFiles(Mapping):

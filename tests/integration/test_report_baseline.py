@@ -6,6 +6,7 @@ added) and a second drift_report with auditkit_report_baseline. The transitions,
 named, the regression gate (which trips only on the regression) and compare_reports (the same
 transitions offline) are checked in the files the runs wrote."""
 import csv
+import html
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -116,7 +117,8 @@ def test_every_format_of_the_second_run_shows_it(runs):
     root = runs[0]
     markdown = (root / "r2" / "summary.md").read_text()
     assert markdown.index("## Since the baseline") < markdown.index("| Host | Status |")
-    assert "| h-regressed | V-258195 | regressed (was pass) | missing now (was present): %s" % DISA_RHEL9[4] in markdown
+    assert "| h-regressed | V-258195 | regressed (was pass) | missing now (was present): %s" % html.escape(
+        DISA_RHEL9[4], quote=False) in markdown  # Markdown cells escape <, >, & (issue 23)
     assert "| h-gone | V-258189 | gone (was pass; host not in this run) |" in markdown
     with open(str(root / "r2" / "report.csv")) as handle:
         rows = list(csv.DictReader(handle))

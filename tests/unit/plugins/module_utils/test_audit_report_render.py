@@ -6,6 +6,7 @@ a compliant host, a failing host with one control waived, an unreachable host an
 host whose inventory name is hostile to every format (| = < > & quotes). Each format is read
 back by its own parser (csv, ElementTree, json, html.parser), not by searching our own text."""
 import csv
+import html
 import io
 import json
 import os
@@ -62,12 +63,13 @@ def test_fleet_has_every_status_the_renderers_branch_on(fleet):
 # --- Markdown -----------------------------------------------------------------------------------
 
 def _markdown_tables(text):
-    """Each Markdown table as a list of rows of cells (an escaped \\| stays inside its cell)."""
+    """Each Markdown table as a list of rows of cells (an escaped \\| stays inside its cell; the
+    entities &amp; &lt; &gt; as a renderer shows them)."""
     tables, current = [], None
     for line in text.splitlines():
         if line.startswith("|"):
             cells = [c.strip().replace("\\|", "|") for c in line.strip("|").replace("\\|", "\0").split("|")]
-            cells = [c.replace("\0", "|") for c in cells]
+            cells = [html.unescape(c.replace("\0", "|")) for c in cells]
             if current is None:
                 current = []
                 tables.append(current)
