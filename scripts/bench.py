@@ -60,7 +60,7 @@ LOCAL_ACTIONS = {"set_fact", "debug", "assert", "meta", "include_tasks", "import
 SEED = "-D\n-b 8192\n"
 GOALS = (("drift_report / floor", "<= 1.3"), ("remediate (2nd) / floor", "<= 1.3"), ("CaC 1st / our 1st", ">= 20"))
 FIXTURE = os.path.join(ROOT, "scripts", "bench_fixtures", "audit_rules_info.json")
-PARTS = ("engine", "fleet", "scaling", "report", "payload")
+PARTS = ("engine", "fleet", "scaling", "report", "payload", "budget")
 REPORT_GOAL = (10000, 30.0, 1024.0)  # hosts, seconds, MiB
 WORKER_GOAL_MIB = 200.0
 
@@ -521,6 +521,46 @@ def engine_benchmark(lines=10000):
     return lines, parsed - start, (done - parsed) / len(PF.names()), len(PF.names())
 
 
+# --- the module at its input budget ---------------------------------------------------------------
+
+BUDGET_INPUTS = (  # (name, one line of the file) at the default max_rules_lines (20,000)
+    ("20,000 distinct rule lines", lambda i: "-a always,exit -F arch=b64 -S openat -F auid=%d -k bench\n" % i),
+    ("20,000 identical rule lines (duplicate findings)",
+     lambda i: "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k m\n"),
+    ("20,000 lines, 16 MiB (comments)", lambda i: "# %s\n" % ("c" * 834)),
+)
+PEAK_OF_CHILD = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE); "
+                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, len(done.stdout), done.returncode)")
+
+
+def budget_benchmark():
+    """audit_rules_info (detail=full, stig_rhel9) as its own process on the largest inputs the
+    default max_rules_bytes / max_rules_lines accept: its peak RSS, time and result size."""
+    rows = []
+    workdir = tempfile.mkdtemp(prefix="auditkit-bench-budget-")
+    for name, line in BUDGET_INPUTS:
+        rules_dir = os.path.join(workdir, "rules.d")
+        shutil.rmtree(rules_dir, ignore_errors=True)
+        os.makedirs(rules_dir)
+        with open(os.path.join(rules_dir, "50-bench.rules"), "w") as handle:
+            handle.write("".join(line(i) for i in range(20000)))
+        args_file = os.path.join(workdir, "args.json")
+        with open(args_file, "w") as handle:
+            json.dump({"ANSIBLE_MODULE_ARGS": {"rules_dir": rules_dir, "compiled_file": os.path.join(workdir, "audit.rules"),
+                                               "arch": "x86_64", "profile": "stig_rhel9", "loaded": False}}, handle)
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", PEAK_OF_CHILD, sys.executable,
+                               os.path.join(ROOT, "plugins", "modules", "audit_rules_info.py"), args_file],
+                              stdout=subprocess.PIPE, text=True, check=True,
+                              env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, ".build", "pytest")))
+        peak_kib, result_bytes, rc = [int(word) for word in done.stdout.split()]
+        rows.append({"input": name, "bytes": os.path.getsize(os.path.join(rules_dir, "50-bench.rules")),
+                     "peak_mib": peak_kib / 1024.0, "seconds": time.perf_counter() - start,
+                     "result_mib": result_bytes / 1024.0 / 1024.0, "rc": rc})
+    shutil.rmtree(workdir)
+    return rows
+
+
 # --- the report -------------------------------------------------------------------------------
 
 def machine():
@@ -648,8 +688,21 @@ def engine_section(data):
             "| evaluate, per profile | %.2f | %.1f |" % (data["evaluate"], data["evaluate"] / lines * 1e6)]
 
 
+def budget_section(data):
+    out = ["## The module at its input budget", "",
+           "Measured %s. `audit_rules_info` (detail=full, profile stig_rhel9, kernel not read) as its own process on "
+           "the largest inputs the default `max_rules_lines` (20,000) and `max_rules_bytes` (16 MiB) accept; one line "
+           "more fails the task naming the limit (issue 23: 768,606 lines once took 5.3 GB and returned 426 MB). "
+           "Findings are capped at 1,000 and evidence at 100 lines per requirement view; detail=full still returns "
+           "every parsed line (`files`), which detail=report (the drift_report playbook's) leaves out."
+           % data["date"], "", "| Input | File (MiB) | Peak RSS (MiB) | Time (s) | Result (MiB) |", "|---|---|---|---|---|"]
+    out += ["| %s | %.1f | %.0f | %.1f | %.1f |" % (r["input"], r["bytes"] / 1024.0 / 1024.0, r["peak_mib"], r["seconds"],
+                                                   r["result_mib"]) for r in data["rows"]]
+    return out
+
+
 SECTIONS = (("fleet", fleet_section), ("scaling", scaling_section), ("report", report_section),
-            ("payload", payload_section), ("engine", engine_section))
+            ("payload", payload_section), ("engine", engine_section), ("budget", budget_section))
 
 
 def write_markdown(data):
@@ -707,6 +760,8 @@ def main():
     if "engine" in parts:
         lines, parse, evaluate, profiles = engine_benchmark()
         data["engine"] = {"date": today, "lines": lines, "parse": parse, "evaluate": evaluate, "profiles": profiles}
+    if "budget" in parts:
+        data["budget"] = {"date": today, "rows": budget_benchmark()}
     if "payload" in parts:
         data["payload"] = {"date": today, "rows": payload_benchmark()}
     if "report" in parts:

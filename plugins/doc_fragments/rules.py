@@ -34,4 +34,18 @@ options:
       - Machine the rules are judged for, as C(uname -m) prints it (V(x86_64), V(aarch64), V(ppc64le), V(s390x), ...).
       - Defaults to the target's own machine. Set it to judge a tree or an image built for another machine.
     type: str
+  max_rules_bytes:
+    description:
+      - The most bytes the rules files that are read (the C(*.rules) files of O(rules_dir), or O(compiled_file)
+        alone with O(loader=auditctl); O(compiled_file) is measured on its own) may hold together. More fails the
+        task with an error naming this limit, before anything is parsed or written.
+      - It bounds the module's memory and result (BENCHMARKS.md has the peak memory at the default limits).
+    type: int
+    default: 16777216
+  max_rules_lines:
+    description:
+      - The most lines those files may hold together (the engine needs about 7 KB of memory per line). More fails
+        the task with an error naming this limit, before anything is parsed or written.
+    type: int
+    default: 20000
 """

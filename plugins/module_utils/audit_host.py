@@ -50,8 +50,29 @@ def encode(text):
     return text.encode("utf-8", "surrogateescape")
 
 
-def read_rules_file(path):
-    """A RulesFile; an unreadable or oversized file becomes a RulesFile with a problem."""
+class Budget(object):
+    """The max_rules_bytes / max_rules_lines budget of the files one snapshot reads: take()
+    raises HostError naming the limit before a file that exceeds it is parsed (the engine's
+    memory grows with every line, about 7 KB each)."""
+
+    def __init__(self, params, what):
+        self.limits = (("max_rules_bytes", params.get("max_rules_bytes"), "bytes"),
+                       ("max_rules_lines", params.get("max_rules_lines"), "lines"))
+        self.what, self.used = what, {"bytes": 0, "lines": 0}
+
+    def take(self, path, data):
+        self.used["bytes"] += len(data)
+        self.used["lines"] += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        for name, limit, unit in self.limits:
+            if limit is not None and self.used[unit] > limit:
+                raise HostError("%s hold more than %s=%d %s (%d up to and including %s): not judged, nothing "
+                                "written or loaded; raise %s or split off what is not audit rules"
+                                % (self.what, name, limit, unit, self.used[unit], path, name))
+
+
+def read_rules_file(path, budget=None):
+    """A RulesFile; an unreadable or oversized file becomes a RulesFile with a problem. With a
+    Budget, a file beyond it raises HostError before it is parsed."""
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
@@ -62,14 +83,17 @@ def read_rules_file(path):
             data = handle.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             return R.RulesFile(path, problem="larger than %d bytes: not parsed" % MAX_FILE_BYTES)
-        text, invalid = decode(data)
     except (IOError, OSError) as exc:
         return R.RulesFile(path, problem="cannot read: %s" % (exc.strerror or exc))
+    if budget is not None:
+        budget.take(path, data)
+    text, invalid = decode(data)
     return R.RulesFile(path, text, invalid_utf8=invalid)
 
 
-def read_rules_dir(rules_dir):
-    """(RulesFile list in augenrules order, [(name, reason)] skipped); HostError if unreadable."""
+def read_rules_dir(rules_dir, budget=None):
+    """(RulesFile list in augenrules order, [(name, reason)] skipped); HostError if unreadable
+    or beyond ``budget``."""
     try:
         names = os.listdir(rules_dir)
     except (IOError, OSError) as exc:
@@ -78,7 +102,7 @@ def read_rules_dir(rules_dir):
                             % (rules_dir, exc.strerror or "does not exist"))
         raise HostError("rules_dir %s: %s" % (rules_dir, exc.strerror or exc))
     ordered, skipped = R.augenrules_order(names)
-    return [read_rules_file(os.path.join(rules_dir, name)) for name in ordered], skipped
+    return [read_rules_file(os.path.join(rules_dir, name), budget) for name in ordered], skipped
 
 
 def _unit_sources(unit):
@@ -404,16 +428,18 @@ def kernel_state(module):
 
 
 def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kernel=True):
-    """Gather an audit_snapshot.Snapshot of the host. A missing rules_dir is a HostError."""
+    """Gather an audit_snapshot.Snapshot of the host. A missing rules_dir, or files beyond the
+    max_rules_bytes / max_rules_lines budget, is a HostError."""
     if loader == "auto":
         loader, evidence = detect_loader(rules_dir, compiled_path)
     else:
         evidence = "loader=%s given" % loader
-    compiled = read_rules_file(compiled_path) if os.path.exists(compiled_path) else None
+    compiled = (read_rules_file(compiled_path, Budget(module.params, "the compiled file %s" % compiled_path))
+                if os.path.exists(compiled_path) else None)
     if loader == "auditctl":
         files, skipped = ([compiled] if compiled is not None else []), []
     else:
-        files, skipped = read_rules_dir(rules_dir)
+        files, skipped = read_rules_dir(rules_dir, Budget(module.params, "the *.rules files of %s" % rules_dir))
     kernel = kernel_state(module) if read_kernel else None
     boot = boot_cmdlines(module) if read_kernel else None
     paths = path_facts(N.watched_paths(files))

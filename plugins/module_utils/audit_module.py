@@ -110,6 +110,8 @@ COMMON_SPEC = dict(
     compiled_file=dict(type="path", default=R.DEFAULT_COMPILED_FILE),
     loader=dict(type="str", choices=["auto", "augenrules", "auditctl"], default="auto"),
     arch=dict(type="str"),
+    max_rules_bytes=dict(type="int", default=16 * 1024 * 1024),
+    max_rules_lines=dict(type="int", default=20000),
 )
 
 # Matches plugins/doc_fragments/matching.py.

@@ -10,6 +10,10 @@ files read, settings, kernel status, canonical rule forms. Findings are capped a
 MAX_FINDINGS per host, with the number left out. Runs on the host: Python 3.6."""
 
 MAX_FINDINGS = 100
+# Every detail mode: at most this many findings, and evidence lines per requirement view, with
+# the number left out beside them (a directory of duplicates made hundreds of MB of findings).
+MAX_FULL_FINDINGS = 1000
+MAX_EVIDENCE = 100
 RESULT_KEYS = ("mode", "machine", "rules_dir", "compiled_file", "summary", "compliant",
                "profile", "controls", "requirements", "findings", "warnings")
 CONTROL_KEYS = ("id", "catalog_id", "status", "reason", "advisory", "notes")
@@ -40,3 +44,24 @@ def for_report(result):
     trimmed["findings_left_out"] = max(0, len(findings) - MAX_FINDINGS)
     trimmed["detail"] = "report"
     return trimmed
+
+
+def _bounded_view(view):
+    if not isinstance(view, dict) or len(view.get("evidence") or []) <= MAX_EVIDENCE:
+        return view
+    return dict(view, evidence=view["evidence"][:MAX_EVIDENCE], evidence_left_out=len(view["evidence"]) - MAX_EVIDENCE)
+
+
+def bounded(result):
+    """The result with at most MAX_FULL_FINDINGS findings (``findings_left_out``: how many more)
+    and MAX_EVIDENCE evidence lines per requirement view (``evidence_left_out``), in every detail
+    mode (a new dict)."""
+    bounded_result = dict(result)
+    findings = result.get("findings") or []
+    if len(findings) > MAX_FULL_FINDINGS or "findings_left_out" in result:
+        bounded_result["findings"] = findings[:MAX_FULL_FINDINGS]
+        bounded_result["findings_left_out"] = result.get("findings_left_out", 0) + max(0, len(findings) - MAX_FULL_FINDINGS)
+    bounded_result["requirements"] = [
+        dict(entry, **dict((view, _bounded_view(entry[view])) for view in ("on_disk", "in_kernel") if view in entry))
+        for entry in result.get("requirements") or []]
+    return bounded_result

@@ -104,8 +104,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 findings_left_out:
-  description: With O(detail=report), the number of findings beyond the first 100 that were left out.
-  returned: with O(detail=report)
+  description:
+    - The number of findings left out - beyond the first 100 with O(detail=report), beyond the first 1000 otherwise.
+    - Each requirement's C(on_disk) and C(in_kernel) view keeps at most 100 C(evidence) lines, with
+      C(evidence_left_out) beside them when there were more.
+  returned: when findings were left out, and always with O(detail=report)
   type: int
 detail:
   description: V(report) when the result was bounded with O(detail=report).
@@ -228,7 +231,7 @@ def main():
     M.bind_to_host(selection, snapshot)
     result = E.evaluate(snapshot, selection.requirements, M.match_policy(params))
     result = M.with_controls(result, selection)
-    module.exit_json(changed=False, **(D.for_report(result) if params["detail"] == "report" else result))
+    module.exit_json(changed=False, **D.bounded(D.for_report(result) if params["detail"] == "report" else result))
 
 
 if __name__ == "__main__":

@@ -70,3 +70,43 @@ def test_a_link_inside_rules_dir_is_written_through_and_undone_as_a_link(sandbox
     assert os.path.islink(link) and os.readlink(link) == "vendor/vendor.rules"
     with open(link) as handle:
         assert NEVER not in handle.read()  # the never rule was removed from the link's target
+
+
+def _tasks(sandbox, name, tasks):
+    """A play of (task name, module, args) on h1; {task name: result as the controller took it}."""
+    playbook = os.path.join(sandbox, name + ".yml")
+    with open(playbook, "w") as handle:
+        handle.write("- name: %s\n  hosts: fleet\n  gather_facts: false\n  tasks:\n" % name)
+        for task, module, args in tasks:
+            handle.write("    - name: %s\n      %s: %s\n      ignore_errors: true\n" % (task, module, json.dumps(args)))
+    _done, results = run_playbook(sandbox, playbook, inventory(os.path.join(sandbox, "hosts.ini"), {"h1": {}}))
+    return results["h1"]
+
+
+def test_rules_beyond_the_budget_fail_naming_the_limit_and_findings_are_capped(sandbox):
+    """Issue 23 item 3: 768,606 lines once took 5.3 GB and returned 426 MB. Now a directory beyond
+    max_rules_lines / max_rules_bytes fails before it is parsed, naming the limit, and nothing is
+    written; below it, findings (here 1,100 duplicates) are capped at 1,000 with the count left out."""
+    big, dups = os.path.join(sandbox, "big.d"), os.path.join(sandbox, "dups.d")
+    os.makedirs(big)
+    os.makedirs(dups)
+    with open(os.path.join(big, "50-big.rules"), "w") as handle:
+        handle.write("".join("-a always,exit -F arch=b64 -S openat -F auid=%d -k big\n" % i for i in range(20001)))
+    with open(os.path.join(dups, "50-dups.rules"), "w") as handle:
+        handle.write((INIT + "\n") * 1101)
+    before = picture(big)
+    common = dict(compiled_file=os.path.join(sandbox, "audit.rules"), arch="x86_64")
+    got = _tasks(sandbox, "budget", [
+        ("info-lines", "auditkit.auditd.audit_rules_info", dict(common, rules_dir=big, profile="stig_rhel9")),
+        ("info-bytes", "auditkit.auditd.audit_rules_info", dict(common, rules_dir=dups, max_rules_bytes=4096)),
+        ("write", "auditkit.auditd.audit_rules", dict(common, rules_dir=big, rules=[INIT])),
+        ("info-dups", "auditkit.auditd.audit_rules_info", dict(common, rules_dir=dups, rules=[INIT])),
+    ])
+    for task, limit in (("info-lines", "max_rules_lines=20000"), ("info-bytes", "max_rules_bytes=4096"),
+                        ("write", "max_rules_lines=20000")):
+        assert got[task]["status"] == "failed" and broken(got[task]) is None, got[task]
+        assert limit in got[task]["result"]["msg"] and "50-" in got[task]["result"]["msg"], got[task]["result"]["msg"]
+    assert picture(big) == before
+    capped = got["info-dups"]["result"]
+    assert got["info-dups"]["status"] == "ok" and len(capped["findings"]) == 1000, len(capped["findings"])
+    assert capped["findings_left_out"] >= 100  # the 1,100 duplicate lines alone are 100 beyond the cap

@@ -21,6 +21,8 @@ class FakeModule(object):
     arguments: (rc, out, err)}, default (0, "", "")) and records every call in ``calls``, with
     the text of an ``auditctl -R`` file as it was when the command ran."""
 
+    params = {}  # max_rules_bytes / max_rules_lines unset: no budget
+
     def __init__(self, answers=None, binaries=None):
         self.answers = answers or {}
         self.binaries = {"auditctl": AUDITCTL} if binaries is None else binaries

@@ -132,8 +132,9 @@ def test_module_writes_atomically_with_mode_changed_and_check_mode(run_module, r
     assert (entry["before"]["mode"], entry["after"]["mode"]) == ("0600", "0640")
     bad = run_module(audit_report, dest=str(tmp_path / "bad"), results=results, mode="0999")
     assert bad["failed"] and "mode" in bad["msg"] and not (tmp_path / "bad").exists()
-    bad = run_module(audit_report, dest=str(tmp_path / "bad"), results={"x": "not a result"})
-    assert bad["failed"] and "results" in bad["msg"] and not (tmp_path / "bad").exists()
+    # a value that is not a module result is that host's error row (issue 23), not the report's failure
+    odd = run_module(audit_report, dest=str(tmp_path / "odd"), results={"x": "not a result"}, formats=["json"])
+    assert not odd.get("failed") and odd["artifacts"]["hosts"]["x"]["status"] == "error", odd
 
 
 def test_probe_column_in_every_table_format(run_module, rules_tree):
