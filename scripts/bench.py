@@ -60,8 +60,9 @@ LOCAL_ACTIONS = {"set_fact", "debug", "assert", "meta", "include_tasks", "import
 SEED = "-D\n-b 8192\n"
 GOALS = (("drift_report / floor", "<= 1.3"), ("remediate (2nd) / floor", "<= 1.3"), ("CaC 1st / our 1st", ">= 20"))
 FIXTURE = os.path.join(ROOT, "scripts", "bench_fixtures", "audit_rules_info.json")
-PARTS = ("engine", "fleet", "scaling", "report", "payload", "budget")
+PARTS = ("engine", "fleet", "scaling", "report", "compare", "payload", "budget")
 REPORT_GOAL = (10000, 30.0, 1024.0)  # hosts, seconds, MiB
+COMPARE_GOAL = (10000, 10.0, 1024.0)  # hosts, seconds of the comparison, MiB of the whole step with the report
 WORKER_GOAL_MIB = 200.0
 
 
@@ -376,13 +377,14 @@ def capture_fixture():
     print("fixture written: %s" % FIXTURE)
 
 
-def synthetic_results(count, detail="report"):
+def synthetic_results(count, detail="report", shift=0):
     """count per-host results shaped like real ones: the captured results in turn (3 states), each
-    host with its own name in its paths and texts, deserialised from JSON as the controller does."""
+    host with its own name in its paths and texts, deserialised from JSON as the controller does;
+    shift rotates the states (another run of the same fleet, for the comparison)."""
     with open(FIXTURE) as handle:
         fixture = json.load(handle)
     texts = [json.dumps(fixture["hosts"][state][detail]) for state in sorted(fixture["hosts"])]
-    return dict(("host%05d" % i, json.loads(texts[i % len(texts)].replace("/bench", "/bench/host%05d" % i)))
+    return dict(("host%05d" % i, json.loads(texts[(i + shift) % len(texts)].replace("/bench", "/bench/host%05d" % i)))
                 for i in range(count))
 
 
@@ -405,6 +407,56 @@ def report_step(count, detail="report"):
     print(json.dumps({"hosts": count, "generate_s": generated - start, "report_s": done - generated,
                       "results_peak_mib": before_kib / 1024.0, "files": len(result["files"]),
                       "bytes_written": size, "host_status": result["summary"]["host_status"]}))
+
+
+def compare_step(count):
+    """In this process: a baseline report of count hosts written as report.json (the states
+    rotated: hosts fixed, regressed, unchanged), then this run's report step with that baseline
+    (audit_report_files.run_report with baseline=<dir>: read, compare, render, write). Prints JSON."""
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
+    params = dict((k, v.get("default")) for k, v in RF.OPTIONS.items())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    base_dir = tempfile.mkdtemp(prefix="auditkit-baseline-%d-" % count)
+    RF.run_report(dict(params, dest=base_dir, kind="drift_report", formats=["json"]), synthetic_results(count, shift=1),
+                  {}, ["host%05d" % i for i in range(count)], {}, now, False)
+    results = synthetic_results(count)
+    before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    timed = {}
+    original = RF.with_baseline
+
+    def timed_baseline(report, baseline):
+        start = time.perf_counter()
+        compared = original(report, baseline)
+        timed["compare_s"] = time.perf_counter() - start
+        return compared
+
+    RF.with_baseline = timed_baseline
+    dest = tempfile.mkdtemp(prefix="auditkit-report-%d-" % count)
+    start = time.perf_counter()
+    result = RF.run_report(dict(params, dest=dest, kind="drift_report", baseline=base_dir), results, {}, list(results),
+                           {}, now, False)
+    done = time.perf_counter()
+    shutil.rmtree(dest)
+    shutil.rmtree(base_dir)
+    print(json.dumps({"hosts": count, "compare_s": timed["compare_s"], "report_s": done - start,
+                      "results_peak_mib": before_kib / 1024.0, "transitions": result["transitions"]}))
+
+
+def compare_benchmark(sizes):
+    """compare_step in a child process per size: its times and peak RSS."""
+    rows = []
+    for size in sizes:
+        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--compare-step", str(size)],
+                                 stdout=subprocess.PIPE, text=True, env=environment())
+        _pid, status, usage = os.wait4(child.pid, 0)
+        out = child.stdout.read()
+        if status != 0:
+            raise SystemExit("compare step for %d hosts failed: %s" % (size, out))
+        row = json.loads(out)
+        row["peak_mib"] = usage.ru_maxrss / 1024.0
+        print("compare step: %s" % row)
+        rows.append(row)
+    return rows
 
 
 def report_benchmark(sizes):
@@ -661,6 +713,29 @@ def report_section(data):
     return out
 
 
+def compare_section(data):
+    hosts, seconds, mib = COMPARE_GOAL
+    out = ["## Comparison with a baseline: synthetic fleets", "",
+           "Measured %s. The report step of N hosts (all six formats) with `baseline` set to the report.json of an "
+           "earlier run of the same N hosts (the same synthetic results as the report step, states rotated by one: "
+           "a third of the hosts fixed, a third regressed, a third still failing), run as the action plugin runs it. "
+           "Compare is reading the baseline and the comparison (`audit_report_compare.compare_reports`); the step is "
+           "build, compare, render and write. Peak RSS is the process's, with the results, the report and the "
+           "baseline. Goal: %d hosts compared in <= %.0f s, the whole step <= %.0f MiB." % (
+               data["date"], hosts, seconds, mib), "",
+           "| Hosts | Compare (s) | Whole step (s) | Peak RSS (MiB) | Fixed | Regressed | Still failing | Goal met |",
+           "|---|---|---|---|---|---|---|---|"]
+    for row in data["rows"]:
+        goal = "-"
+        if row["hosts"] == hosts:
+            goal = "yes" if row["compare_s"] <= seconds and row["peak_mib"] <= mib else "no"
+        counts = row["transitions"]
+        out.append("| %d | %.1f | %.1f | %.0f | %d | %d | %d | %s |" % (
+            row["hosts"], row["compare_s"], row["report_s"], row["peak_mib"], counts["fixed"], counts["regressed"],
+            counts["still_failing"], goal))
+    return out
+
+
 def payload_section(data):
     floor = next(r for r in data["rows"] if r["label"] == "ping")
     out = ["## Round trip: AnsiballZ payload and run time on the host", "",
@@ -702,7 +777,8 @@ def budget_section(data):
 
 
 SECTIONS = (("fleet", fleet_section), ("scaling", scaling_section), ("report", report_section),
-            ("payload", payload_section), ("engine", engine_section), ("budget", budget_section))
+            ("compare", compare_section), ("payload", payload_section), ("engine", engine_section),
+            ("budget", budget_section))
 
 
 def write_markdown(data):
@@ -718,6 +794,7 @@ def write_markdown(data):
             "make bench                                   # everything: 20 containers x 3 runs, scaling 100/300/1000,",
             "                                             # report step 1,000/10,000/50,000, payloads",
             "BENCH_ARGS='--parts report,payload' make bench  # the cheap parts (a few minutes)",
+            "BENCH_ARGS='--parts compare' make bench     # the comparison with a baseline, 1,000 and 10,000 hosts",
             "BENCH_ARGS='--parts fleet --hosts 20 --runs 3 --cac-runs 1' make bench  # ComplianceAsCode's rows once",
             "python scripts/bench.py --capture-fixture     # re-capture the report fixture", "```", ""]
     notes = os.path.join(ROOT, "docs", "benchmark-notes.md")  # the analysis is written by people
@@ -738,10 +815,15 @@ def main():
     parser.add_argument("--report-sizes", default="1000,10000,50000")
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: %s" % ", ".join(PARTS))
     parser.add_argument("--report-step", type=int, help=argparse.SUPPRESS)  # the child of the report part
+    parser.add_argument("--compare-sizes", default="1000,10000")
+    parser.add_argument("--compare-step", type=int, help=argparse.SUPPRESS)  # the child of the compare part
     parser.add_argument("--capture-fixture", action="store_true", help="re-capture %s" % FIXTURE)
     args = parser.parse_args()
     if args.report_step:
         report_step(args.report_step)
+        return
+    if args.compare_step:
+        compare_step(args.compare_step)
         return
     if args.capture_fixture:
         capture_fixture()
@@ -767,6 +849,8 @@ def main():
     if "report" in parts:
         data["report"] = {"date": today, "rows": report_benchmark([int(n) for n in args.report_sizes.split(",")]),
                           "result_sizes": result_sizes()}
+    if "compare" in parts:
+        data["compare"] = {"date": today, "rows": compare_benchmark([int(n) for n in args.compare_sizes.split(",")])}
     if "fleet" in parts:
         data["fleet"] = dict(fleet_benchmark(args.hosts, args.runs, args.cac_runs), date=today)
     if "scaling" in parts:
