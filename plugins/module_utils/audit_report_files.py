@@ -5,6 +5,7 @@
 saying truthfully what changed (content or mode), with a before/after diff per file."""
 
 import hashlib
+import json
 import os
 import stat
 import tempfile
@@ -126,6 +127,8 @@ OPTIONS = dict(
     return_report=dict(type="bool", default=False),
     baseline=dict(type="raw"),
     return_baseline=dict(type="bool", default=False),
+    history=dict(type="bool", default=False),
+    keep=dict(type="int", default=0),
 )
 
 
@@ -145,6 +148,19 @@ def parse_mode(value):
 
 def default_dest(now):
     return os.path.join(".", "auditkit-reports", now.strftime("%Y%m%dT%H%M%SZ"))
+
+
+def history_dirs(params, now):
+    """(the report root or None, this run's directory): with history, dest is the root of runs and
+    the run is <dest>/<UTC>; without dest, runs go to ./auditkit-reports/<UTC> (a root too)."""
+    if params.get("keep") and params["keep"] < 0:
+        raise ValueError("keep must be 0 (keep every run) or a positive number of runs, not %d" % params["keep"])
+    if not params.get("dest"):
+        dest = default_dest(now)
+        return os.path.dirname(dest), dest
+    if params.get("history"):
+        return params["dest"], os.path.join(params["dest"], now.strftime("%Y%m%dT%H%M%SZ"))
+    return None, params["dest"]
 
 
 def outcome(write, what, dest, diff_mode):
@@ -198,7 +214,7 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
 
     mode = parse_mode(params["mode"])
     # a result that is not a module result is that host's error row (build_report checks each)
-    dest = params.get("dest") or default_dest(now)
+    root, dest = history_dirs(params, now)
     report = RD.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
                              generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
                              rules_files=rules_files, probes=probes, host_waivers=host_waivers, targets=targets)
@@ -206,12 +222,26 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
         from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
 
         report = RR.with_remediation(report, plans or {}, loads or {})
+    baseline_file = None
     if params.get("baseline"):
         report = with_baseline(report, params["baseline"])
+        baseline_file = report["baseline"]["path"]
+    history = None
+    if root:
+        from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_history as RH
+
+        history = RH.next_history(RH.read_history(root), report, os.path.basename(dest), params.get("keep") or 0)
+        report = RH.with_history(report, history)
     paths, changed, diffs = write_files(dest, RD.render_files(report, params["formats"], render_html), mode, check_mode)
+    pruned = []
+    if root and not check_mode:
+        pruned = RH.finish_run(root, os.path.basename(dest), json.dumps(history, sort_keys=True), params.get("keep") or 0,
+                               [baseline_file, dest])
     result = dict(changed=changed, report_dir=dest, files=paths, summary=report["summary"], drift=RD.drift(report),
                   headline=RD.headline(report), artifacts=RD.artifacts(report, dest, paths), diff=diffs)
     result.update(comparison_fields(report))
+    if root:
+        result.update(report_root=root, latest=os.path.join(root, "latest"), pruned=pruned)
     if params.get("return_baseline"):
         from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
 

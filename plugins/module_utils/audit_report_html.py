@@ -34,7 +34,7 @@ td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top
 .dry{background:#fff8e1;border:1px solid #ffb300;padding:.5em 1em}
 pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;margin:.2em 0}.filters{margin:1em 0}
 .since{border:1px solid #90a4ae;background:#f5f9fb;padding:.3em 1em;margin:1em 0}.transition{font-size:90%}
-.t-regressed{color:#c62828;font-weight:bold}.t-fixed{color:#2e7d32;font-weight:bold}.t-gone{color:#6a1b9a}
+.last-changed{display:block;font-weight:normal;color:#555;font-size:80%}.t-regressed{color:#c62828;font-weight:bold}.t-fixed{color:#2e7d32;font-weight:bold}.t-gone{color:#6a1b9a}
 .fix{font-family:monospace;font-size:90%;white-space:pre-wrap;margin:.3em 0}.evidence{font-family:monospace;font-size:90%}
 """
 
@@ -83,8 +83,11 @@ def _matrix(report):
                 planned = control.get("planned") or {}
                 after = ' title="planned: %s"' % escape(planned["status"]) if planned.get("changes") else ""
                 cells.append('<td class="cell %s"%s>%s</td>' % (control["status"], after, control["status"]))
-        body.append('<tr data-matrix-host="%s"><th>%s</th><td class="status %s">%s</td>%s</tr>'
-                    % (escape(host["name"]), escape(host["name"]), host["status"], host["status"], "".join(cells)))
+        since = ('<small class="last-changed">last changed in run %s</small>' % escape(host["last_changed"])
+                 if host.get("last_changed") else "")
+        body.append('<tr data-matrix-host="%s"><th>%s%s</th><td class="status %s">%s</td>%s</tr>'
+                    % (escape(host["name"]), escape(host["name"]), since, host["status"], host["status"],
+                       "".join(cells)))
     return ('<table class="matrix" id="matrix"><thead><tr><th>Host</th><th>Host status</th>%s</tr></thead>'
             '<tbody>%s</tbody></table>' % (head, "".join(body)))
 
@@ -151,6 +154,35 @@ def _since_baseline(report):
             '.</p>%s<ul class="legend">%s</ul>%s</section>'
             % (escape(base.get("path") or ""), escape(base.get("kind") or ""), escape(base.get("generated_at") or ""),
                warnings, cells, table))
+
+
+def _trend(report):
+    """The fleet over the kept runs (report roots only): per run compliant hosts (green) and
+    failing host-control verdicts (red), bars scaled to the largest value, oldest run first."""
+    runs = (report.get("history") or {}).get("runs") or []
+    if not runs:
+        return ""
+    top = max([1] + [max(r["hosts"], r["failing_controls"]) for r in runs])
+    bar_width, gap, height = 14, 10, 120
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" id="trend-chart" role="img" width="%d" height="%d">'
+             % (len(runs) * (2 * bar_width + gap) + 10, height + 20)]
+    for index, run in enumerate(runs):
+        x = 5 + index * (2 * bar_width + gap)
+        for offset, key, colour in ((0, "compliant_hosts", COLOURS["pass"]), (bar_width, "failing_controls", COLOURS["fail"])):
+            size = height * run[key] / float(top)
+            parts.append('<rect class="trend" data-run="%s" data-key="%s" data-value="%d" x="%d" y="%.1f" width="%d" '
+                         'height="%.1f" fill="%s"><title>%s %s: %d</title></rect>'
+                         % (escape(run["run"]), key, run[key], x + offset, height - size + 5, bar_width - 1, size, colour,
+                            escape(run["run"]), key.replace("_", " "), run[key]))
+    parts.append("</svg>")
+    rows = "".join("<tr><td>%s</td><td>%s</td><td>%d</td><td>%d</td><td>%d</td></tr>"
+                   % (escape(r["run"]), escape(r["generated_at"] or ""), r["hosts"], r["compliant_hosts"],
+                      r["failing_controls"]) for r in runs)
+    return ('<section id="trend"><h2>Trend over the kept runs</h2><p>%d runs, oldest first: '
+            '<span class="pass">compliant hosts</span> and <span class="fail">failing host-control verdicts</span> '
+            'per run.</p>%s<details><summary>runs</summary><table id="trend-runs"><thead><tr><th>Run</th>'
+            '<th>Generated</th><th>Hosts</th><th>Compliant hosts</th><th>Failing verdicts</th></tr></thead>'
+            '<tbody>%s</tbody></table></details></section>' % (len(runs), "".join(parts), rows))
 
 
 def _transition(control):
@@ -229,4 +261,4 @@ def render_html(report):
             "</table>\n<h2>Controls</h2>%s\n</body></html>\n"
             % (escape(report["title"]), STYLE, SCRIPT, escape(report["title"]), dry,
                escape(report["generated_at"] or ""), escape(report["generator"]), summary["hosts"], escape(hosts),
-               _since_baseline(report), _matrix(report), _legend(report), _chart(report), options, _rows(report), _control_texts(report)))
+               _since_baseline(report) + _trend(report), _matrix(report), _legend(report), _chart(report), options, _rows(report), _control_texts(report)))

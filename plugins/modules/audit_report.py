@@ -126,6 +126,20 @@ options:
         an earlier workflow node as the artifact C(auditkit_report_baseline).
       - A baseline of another report C(schema_version) is refused with a message naming it; nothing is written.
     type: raw
+  history:
+    description:
+      - Treat O(dest) as a root of runs - this run is written to C(<dest>/<UTC>/), then C(<dest>/latest) is pointed at it
+        atomically (a symlink renamed over the old one) and C(<dest>/history.json) gets the run's summary row and, per
+        host, the run in which its verdicts last changed; the HTML report shows the trend over the kept runs.
+      - Without O(dest) the runs go to C(./auditkit-reports/<UTC>/), which is a root of runs in any case.
+      - A baseline given as the root compares with its C(latest) run, the run before this one.
+    type: bool
+    default: false
+  keep:
+    description: How many runs a root of runs keeps, this one included (0 - all). Older run directories are removed
+      after this run is written; the run of O(baseline) is never removed.
+    type: int
+    default: 0
   return_baseline:
     description: Also return RV(baseline_document), this report's verdicts in the smallest form a later comparison
       reads (to publish as a job artifact).
@@ -215,6 +229,19 @@ since_baseline:
   description: One line with the transition counts and the baseline, or an empty string.
   returned: always
   type: str
+report_root:
+  description: The root of runs, when the report was written into one (O(history), or no O(dest)).
+  returned: when written into a root of runs
+  type: str
+latest:
+  description: The C(latest) pointer of the root of runs.
+  returned: when written into a root of runs
+  type: str
+pruned:
+  description: The run directories removed by O(keep).
+  returned: when written into a root of runs
+  type: list
+  elements: str
 baseline_document:
   description: Per host its status and per control C(id), C(catalog_id), C(status), C(missing) and C(evidence); a
     report document O(baseline) reads.

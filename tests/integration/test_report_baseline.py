@@ -224,3 +224,38 @@ def test_real_remediate_writes_before_and_after_that_match_drift_reports(remedia
     markdown = (root / "record" / "summary.md").read_text()
     assert "| r-empty | V-258195 | pass | every required rule is covered | fixed (was fail) | before fail, after pass; " \
            "add %s: %s; load: not_run" % (rules_file, DISA_RHEL9[4]) in markdown
+
+
+def test_history_keeps_runs_points_latest_prunes_but_never_the_baseline(tmp_path):
+    """Three runs into one root of runs: the second (baseline: the root, so its latest run) fixes
+    a host; the third compares with the first run's directory and keeps one run: the second is
+    pruned, the first (its baseline) is not, latest points to the third."""
+    root = make_fleet(tmp_path, {"k-fixed": {"files": {"10-base.rules": "-D\n"}}, "k-steady": {"files": COMPLIANT}},
+                      {"auditkit_profile": "stig_rhel9"})
+    reports = root / "reports"
+    first = playbook(root, "drift_report", auditkit_report_dir=str(reports), auditkit_report_history=True)
+    assert first.returncode == 0, first.stdout
+    (root / "k-fixed" / "rules.d" / "audit.rules").write_text("\n".join(DISA_RHEL9) + "\n")
+    second = playbook(root, "drift_report", auditkit_report_dir=str(reports), auditkit_report_history=True,
+                      auditkit_report_baseline=str(reports))
+    assert second.returncode == 0, second.stdout
+    runs = sorted(n for n in os.listdir(str(reports)) if n[0].isdigit())
+    assert len(runs) == 2 and os.readlink(str(reports / "latest")) == runs[1]
+    report = _report(reports / runs[1])
+    assert report["baseline"]["path"] == str(reports / "latest" / "report.json")  # the run before this one
+    assert _transitions(report)["k-fixed"] == dict.fromkeys(CONTROLS, "fixed")
+    assert [(r["run"], r["compliant_hosts"], r["failing_controls"]) for r in report["history"]["runs"]] == [
+        (runs[0], 1, 3), (runs[1], 2, 0)]
+    assert dict((h["name"], h["last_changed"]) for h in report["hosts"]) == {"k-fixed": runs[1], "k-steady": runs[0]}
+    html = (reports / runs[1] / "report.html").read_text()
+    assert 'id="trend-chart"' in html and html.count('class="trend"') == 4
+    assert "last changed in run %s" % runs[0] in html
+
+    third = playbook(root, "drift_report", auditkit_report_dir=str(reports), auditkit_report_history=True,
+                     auditkit_report_baseline=str(reports / runs[0]), auditkit_report_keep=1)
+    assert third.returncode == 0, third.stdout
+    left = sorted(n for n in os.listdir(str(reports)) if n[0].isdigit())
+    assert left[0] == runs[0] and runs[1] not in left and len(left) == 2  # the baseline's run survives
+    assert os.readlink(str(reports / "latest")) == left[1]
+    with open(str(reports / "history.json")) as handle:
+        assert [r["run"] for r in json.load(handle)["runs"]] == [left[1]]
