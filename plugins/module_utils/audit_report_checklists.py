@@ -78,9 +78,15 @@ def checklist_stigs(report, host):
     return [stigs[key] for key in order]
 
 
-def finding_details(control, host):
-    """The current state only: verdict, evidence that exists now, what is missing now."""
+def finding_details(control, host, check_content=None):
+    """The current state only: verdict, evidence that exists now, what is missing now, why a pass
+    is not reviewed (RD.unverified_reason) and the host's warnings."""
     lines = ["auditkit.auditd: %s" % (host["error"] or control["reason"])]
+    unverified = RD.unverified_reason(control, host, {"check_text": check_content})
+    if unverified:
+        lines.append("Not reviewed: %s; judge it again where the kernel (or that file) can be read" % unverified)
+    if RD.host_warnings(host):
+        lines.append("Host warnings: %s" % RD.host_warnings_text(host))
     if control["waiver"]:
         lines.append("Waived: %s" % RD.waiver_text(control))
     lines += ["Evidence (%s) %s:%s: %s" % (e["where"], e["file"], e["line"], e["text"]) for e in control["evidence"]]
@@ -144,8 +150,9 @@ def _cklb_rule(disa, control, stig_uuid, host, report):
         "check_content_ref": dict(disa["check_content_ref"]), "classification": "Unclassified",
         "legacy_ids": list(disa["legacy_ids"]), "ccis": list(disa["ccis"]), "reference_identifier": "",
         "uuid": str(uuid.uuid5(RD.UUID_NAMESPACE, host["name"] + control["catalog_id"])),
-        "stig_uuid": stig_uuid, "status": RD.CKLB_STATUS[control["status"]], "overrides": {},
-        "comments": comments(control, report), "finding_details": finding_details(control, host),
+        "stig_uuid": stig_uuid, "status": RD.checklist_status(control, host, {"check_text": disa["check_content"]}),
+        "overrides": {}, "comments": comments(control, report),
+        "finding_details": finding_details(control, host, disa["check_content"]),
         "srg_id": disa["group_title"],
     })
     return rule
@@ -205,8 +212,8 @@ def _ckl_rule_data(disa, benchmark):
 def _ckl_vuln(disa, control, benchmark, stig_uuid, host, report):
     before, after = _ckl_rule_data(disa, benchmark)
     return ["      <VULN>", before + escape(stig_uuid) + after,
-            _element("STATUS", CKL_STATUS[RD.CKLB_STATUS[control["status"]]], 8),
-            _element("FINDING_DETAILS", finding_details(control, host), 8),
+            _element("STATUS", CKL_STATUS[RD.checklist_status(control, host, {"check_text": disa["check_content"]})], 8),
+            _element("FINDING_DETAILS", finding_details(control, host, disa["check_content"]), 8),
             _element("COMMENTS", comments(control, report), 8),
             _element("SEVERITY_OVERRIDE", "", 8), _element("SEVERITY_JUSTIFICATION", "", 8), "      </VULN>"]
 

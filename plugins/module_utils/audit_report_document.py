@@ -129,11 +129,24 @@ def _probe_for(catalog_id, probe):
     return None
 
 
+def _kernel_read(catalog_id, result):
+    """True when the kernel's rules were read for the control's requirements, False when they
+    were judged on disk only (loaded=false, or the kernel could not be read), None without any."""
+    entries = _entries_of(catalog_id, result)
+    if not entries:
+        return None
+    return all(entry.get("in_kernel") is not None for entry in entries)
+
+
 def _control_row(control, result, plan, waivers, probe=None, host_name=None):
     waiver, key = _waiver(control, waivers)
     status = "waived" if waiver and control["status"] == "fail" else control["status"]
+    kernel_read = _kernel_read(control["catalog_id"], result)
+    reason = control["reason"]
+    if control["status"] == "pass" and kernel_read is False:
+        reason = "%s (%s)" % (reason, DISK_ONLY)  # a pass that did not see the kernel says so, in every format
     return {"id": control["id"], "catalog_id": control["catalog_id"], "status": status,
-            "original_status": control["status"], "reason": control["reason"],
+            "original_status": control["status"], "reason": reason, "kernel_read": kernel_read,
             "waiver": waiver if status == "waived" else None,  # a waiver acts on failures only
             "waiver_scope": waiver_scope(host_name, key) if status == "waived" else None,
             "evidence": _evidence(control["catalog_id"], result), "missing": _missing(control["catalog_id"], result),
@@ -144,8 +157,54 @@ def _control_row(control, result, plan, waivers, probe=None, host_name=None):
 
 def _unjudged_row(catalog_id, status, message):
     return {"id": CONTROLS[catalog_id]["id"], "catalog_id": catalog_id, "status": status, "original_status": None,
-            "reason": message, "waiver": None, "evidence": [], "missing": [], "advisory": [], "notes": [],
+            "reason": message, "kernel_read": None, "waiver": None, "evidence": [], "missing": [], "advisory": [], "notes": [],
             "planned": None, "probe": None}
+
+
+DISK_ONLY = "on disk; kernel not read"
+WARNING_SEVERITIES = ("error", "warning")  # the findings every format shows beside a host's verdicts
+
+
+def host_warnings(host):
+    """A host's warnings, one text each ('compiled_stale: ... (file:line)'): its findings of
+    severity error or warning (compiled_stale, kernel_unreadable, duplicate, rejected_line...)."""
+    texts = []
+    for finding in host.get("findings") or []:
+        if finding.get("severity") not in WARNING_SEVERITIES:
+            continue
+        where = ("%s:%s" % (finding["file"], finding["line"]) if finding.get("line") else finding.get("file")) or ""
+        text = "%s: %s" % (finding["kind"], finding["message"])
+        texts.append(text + (" (%s)" % where if where and where not in text else ""))
+    return texts
+
+
+def host_warnings_text(host):
+    """A host's warnings as one text ('' when none), for any format that shows them beside the
+    host's verdicts (Markdown and CSV columns, HTML, checklist finding details)."""
+    return "; ".join(host_warnings(host))
+
+
+def unverified_reason(control, host, meta):
+    """Why a pass is not the benchmark's check as written, or None. The checklist rule: a STIG
+    check that reads the kernel (auditctl -l) is not met by rules on disk alone, and one that reads
+    the compiled /etc/audit/audit.rules is not met while that file is stale or missing."""
+    if control["status"] != "pass":
+        return None
+    check = (meta or {}).get("check_text") or ""
+    if "auditctl -l" in check and control.get("kernel_read") is False:
+        return "passes %s, and the check reads the kernel (auditctl -l)" % DISK_ONLY
+    stale = [f["kind"] for f in host.get("findings") or [] if f.get("kind") in ("compiled_stale", "compiled_missing")]
+    if "auditctl -l" not in check and "/etc/audit/audit.rules" in check and stale:
+        return "passes in the rules directory, and the check reads /etc/audit/audit.rules (%s)" % stale[0]
+    return None
+
+
+def checklist_status(control, host, meta):
+    """The checklist status (CKLB/CKL vocabulary) of a row: a pass the check as written did not
+    see (unverified_reason) is not_reviewed, never not_a_finding."""
+    if unverified_reason(control, host, meta):
+        return "not_reviewed"
+    return CKLB_STATUS[control["status"]]
 
 
 MAX_STDERR = 400  # characters of a failed module's stderr kept in the host's error reason
@@ -462,13 +521,20 @@ def _cell(text):
     return "".join(_visible_char(char) for char in str(text if text is not None else ""))
 
 
+def _table_row(cells):
+    return "| %s |" % " | ".join(cells)
+
+
 def _matrix_markdown(report):
+    """Host x control, with each host's warnings in the last column (as many cells in every row,
+    also when no host has a control)."""
     ids = [c["id"] for c in report["controls"]]
-    lines = ["| Host | Status | %s |" % " | ".join(ids), "|---|---|" + "---|" * len(ids)]
+    header = ["Host", "Status"] + ids + ["Warnings"]
+    lines = [_table_row(header), "|" + "---|" * len(header)]
     for host in report["hosts"]:
         by_id = dict((c["id"], c["status"]) for c in host["controls"])
-        lines.append("| %s | %s | %s |" % (_cell(host["name"]), host["status"],
-                                           " | ".join(by_id.get(i, "-") for i in ids)))
+        lines.append(_table_row([_cell(host["name"]), host["status"]] + [by_id.get(i, "-") for i in ids]
+                                + [_cell(host_warnings_text(host))]))
     return lines
 
 
@@ -523,7 +589,7 @@ def csv_safe(value):
 
 CSV_HEADER = ("host", "host_status", "control", "title", "severity", "status", "reason", "waiver", "evidence",
               "missing", "planned_status", "planned_changes", "probe", "report", "transition", "host_facts",
-              "remediation")
+              "remediation", "host_warnings")
 
 
 def render_csv(report):
@@ -542,7 +608,7 @@ def render_csv(report):
                 "; ".join(control["missing"]), planned.get("status", ""),
                 "; ".join("%s %s: %s" % (c["action"], c["file"], c["line"]) for c in planned.get("changes", [])),
                 probe_text(control), report["title"], RC.transition_text(control), HF.facts_text(host),
-                RR.remediation_text(control, host))])
+                RR.remediation_text(control, host), host_warnings_text(host))])
     for gone in report.get("gone", []):  # in the baseline, not in this run: a row without a status
         writer.writerow([csv_safe(v) for v in (
             gone["host"], "", gone["id"], metas.get(gone["catalog_id"], {}).get("title", ""), "", "",

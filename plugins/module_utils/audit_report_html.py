@@ -17,6 +17,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_repor
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import STATUSES, planned_text, probe_text, reason_of
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import rows as host_rows
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import DISK_ONLY, host_warnings, host_warnings_text
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "waived": "#ef6c00", "not_applicable": "#757575",
            "error": "#ad1457", "unreachable": "#6a1b9a"}
@@ -34,6 +35,7 @@ td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top
 .dry{background:#fff8e1;border:1px solid #ffb300;padding:.5em 1em}
 pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;margin:.2em 0}.filters{margin:1em 0}
 .since{border:1px solid #90a4ae;background:#f5f9fb;padding:.3em 1em;margin:1em 0}.transition{font-size:90%}
+.badge{font-size:75%;font-weight:normal;background:#ffb300;color:#222;border-radius:.6em;padding:0 .4em}
 .last-changed{display:block;font-weight:normal;color:#555;font-size:80%}.t-regressed{color:#c62828;font-weight:bold}.t-fixed{color:#2e7d32;font-weight:bold}.t-gone{color:#6a1b9a}
 .fix{font-family:monospace;font-size:90%;white-space:pre-wrap;margin:.3em 0}.evidence{font-family:monospace;font-size:90%}
 """
@@ -86,10 +88,34 @@ def _matrix(report):
         since = ('<small class="last-changed">last changed in run %s</small>' % escape(host["last_changed"])
                  if host.get("last_changed") else "")
         body.append('<tr data-matrix-host="%s"><th>%s%s</th><td class="status %s">%s</td>%s</tr>'
-                    % (escape(host["name"]), escape(host["name"]), since, host["status"], host["status"],
+                    % (escape(host["name"]), escape(host["name"]), _warning_badge(host) + since, host["status"], host["status"],
                        "".join(cells)))
     return ('<table class="matrix" id="matrix"><thead><tr><th>Host</th><th>Host status</th>%s</tr></thead>'
             '<tbody>%s</tbody></table>' % (head, "".join(body)))
+
+
+def _warnings_anchor(host_name):
+    return "warnings-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in host_name)
+
+
+def _warning_badge(host):
+    """A badge beside the host's name, linking to its warnings, when it has any."""
+    count = len(host_warnings(host))
+    if not count:
+        return ""
+    return (' <a class="badge" href="#%s" title="%s">%d warning%s</a>'
+            % (_warnings_anchor(host["name"]), escape(host_warnings_text(host)), count, "" if count == 1 else "s"))
+
+
+def _warnings_section(report):
+    """Each host's warnings (compiled_stale, kernel_unreadable, ...), right below the matrix."""
+    items = ['<li id="%s"><b>%s</b><ul>%s</ul></li>'
+             % (_warnings_anchor(h["name"]), escape(h["name"]), "".join("<li>%s</li>" % escape(w) for w in host_warnings(h)))
+             for h in report["hosts"] if host_warnings(h)]
+    if not items:
+        return ""
+    return ('<section id="host-warnings"><h2>Host warnings</h2><p>What the verdicts of these hosts do not show; '
+            'a pass judged without the kernel says "%s".</p><ul>%s</ul></section>' % (DISK_ONLY, "".join(items)))
 
 
 def _chart(report):
@@ -261,4 +287,4 @@ def render_html(report):
             "</table>\n<h2>Controls</h2>%s\n</body></html>\n"
             % (escape(report["title"]), STYLE, SCRIPT, escape(report["title"]), dry,
                escape(report["generated_at"] or ""), escape(report["generator"]), summary["hosts"], escape(hosts),
-               _since_baseline(report) + _trend(report), _matrix(report), _legend(report), _chart(report), options, _rows(report), _control_texts(report)))
+               _since_baseline(report) + _trend(report), _matrix(report) + _warnings_section(report), _legend(report), _chart(report), options, _rows(report), _control_texts(report)))

@@ -4,6 +4,8 @@
 that follow their host (host_vars, group_vars, extra vars; any --limit order; slices merged), any
 catalog ID as a waiver key and a typo refused, --tags values that look like control IDs checked
 before anything is judged or written, and auditkit_fail_on_drift failing the hosts that drift."""
+import csv
+import io
 import json
 import os
 import re
@@ -30,11 +32,16 @@ IMAGE = "auditkit/debian12:test"  # scripts/build_image.sh (make image)
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     """a-ok (compliant, first in inventory order), n-kmod1..3 (kmod rule missing); n-kmod2 has a
-    waiver in host_vars, n-kmod3 is in group edr whose group_vars waive by STIG ID in lower case."""
+    waiver in host_vars, n-kmod3 is in group edr whose group_vars waive by STIG ID in lower case;
+    w-stale is compliant in its rules directory with a stale compiled file. The kernel is not read
+    (sandbox): every pass is judged on disk only."""
     root = tmp_path_factory.mktemp("newuser")
     make_fleet(root, {"a-ok": {"files": {"audit.rules": "\n".join(DISA_RHEL9) + "\n"}},
-                      "n-kmod1": {"files": NO_KMOD}, "n-kmod2": {"files": NO_KMOD}, "n-kmod3": {"files": NO_KMOD}},
+                      "n-kmod1": {"files": NO_KMOD}, "n-kmod2": {"files": NO_KMOD}, "n-kmod3": {"files": NO_KMOD},
+                      "w-stale": {"files": {"audit.rules": "\n".join(DISA_RHEL9) + "\n"}}},
                common={"auditkit_profile": "stig_rhel9"})
+    # w-stale: rules written but never compiled (remediate -e auditkit_load=false): the compiled file is the old one
+    (root / "w-stale" / "audit.rules").write_text("-D\n-b 8192\n")
     inventory = yaml.safe_load((root / "hosts.yml").read_text())
     inventory["all"]["children"]["edr"] = {"hosts": {"n-kmod3": {}}}
     (root / "hosts.yml").write_text(yaml.safe_dump(inventory))
@@ -245,3 +252,30 @@ def test_readme_commands_as_printed_on_a_container_reached_as_root_without_sudo(
     assert run.returncode == 0, run.stdout
     latest = sorted((root / "auditkit-reports").iterdir())[-1]
     assert set(s for s, _reason in report_statuses(latest)[name].values()) == {"pass"}, run.stdout
+
+
+# --- 4. warnings beside the verdicts, and passes that did not see the kernel --------------------
+
+def test_each_hosts_warnings_and_a_disk_only_pass_are_in_every_format(fleet):
+    out = fleet / "warnings"
+    run = playbook(fleet, "drift_report", "--limit", "w-stale,a-ok", auditkit_report_dir=str(out))
+    assert run.returncode == 0, run.stdout
+    statuses = report_statuses(out)
+    assert all(status == "pass" and reason.endswith("(on disk; kernel not read)")
+               for host in statuses.values() for status, reason in host.values()), statuses
+    stale = "compiled_stale: %s is not what augenrules builds" % (fleet / "w-stale" / "audit.rules")
+    missing = "compiled_missing: %s does not exist" % (fleet / "a-ok" / "audit.rules")
+    summary = (out / "summary.md").read_text()
+    matrix = [line for line in summary.splitlines() if line.startswith("| w-stale | pass |")][0]
+    assert stale in matrix.split(" | ")[-1] and summary.splitlines()[6].endswith("| Warnings |")
+    rows = list(csv.DictReader(io.StringIO((out / "report.csv").read_text())))
+    assert all(stale in r["host_warnings"] for r in rows if r["host"] == "w-stale")
+    assert all(missing in r["host_warnings"] for r in rows if r["host"] == "a-ok")
+    html = (out / "report.html").read_text()
+    assert re.search(r'<th>w-stale <a class="badge" href="#warnings-w-stale" title="[^"]*compiled_stale', html)
+    assert '<section id="host-warnings">' in html and stale in html
+    # the STIG's check reads auditctl -l: a pass on disk alone is not_reviewed in the checklist, with the reason
+    cklb = json.loads((out / "w-stale.cklb").read_text())
+    for rule in cklb["stigs"][0]["rules"]:
+        assert rule["status"] == "not_reviewed" and "Not reviewed: passes on disk; kernel not read" in rule["finding_details"]
+        assert "Host warnings: " + stale in rule["finding_details"]
