@@ -67,5 +67,7 @@ class ActionModule(ActionBase):
             "report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)
+        if "diff" in written:  # --diff: one line for the report files, not their metadata per file
+            written["diff"] = RF.diff_summary(written["diff"], written["report_dir"])
         result.update(written)
         return result

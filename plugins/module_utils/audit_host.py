@@ -91,6 +91,20 @@ def read_rules_file(path, budget=None):
     return R.RulesFile(path, text, invalid_utf8=invalid)
 
 
+def missing_dir_hint(path):
+    """Why a directory is missing, from the first part of its path that does not exist: the
+    audit package when that is the audit directory of .../audit/rules.d (the package creates it,
+    on the host or in an image tree), else that part (an image tree not mounted, a typo)."""
+    path = os.path.abspath(path)
+    missing = path
+    while os.path.dirname(missing) != missing and not os.path.exists(os.path.dirname(missing)):
+        missing = os.path.dirname(missing)
+    audit_dir = os.path.dirname(path) if os.path.basename(os.path.dirname(path)) == "audit" else None
+    if missing in (path, audit_dir) and audit_dir:
+        return "is the audit package installed?"
+    return "%s does not exist" % missing
+
+
 def read_rules_dir(rules_dir, budget=None):
     """(RulesFile list in augenrules order, [(name, reason)] skipped); HostError if unreadable
     or beyond ``budget``."""
@@ -98,8 +112,8 @@ def read_rules_dir(rules_dir, budget=None):
         names = os.listdir(rules_dir)
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
-            raise HostError("rules directory missing: %s (%s): is the audit package installed?"
-                            % (rules_dir, exc.strerror or "does not exist"))
+            raise HostError("rules directory missing: %s (%s): %s"
+                            % (rules_dir, exc.strerror or "does not exist", missing_dir_hint(rules_dir)))
         raise HostError("rules_dir %s: %s" % (rules_dir, exc.strerror or exc))
     ordered, skipped = R.augenrules_order(names)
     return [read_rules_file(os.path.join(rules_dir, name), budget) for name in ordered], skipped

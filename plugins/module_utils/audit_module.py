@@ -280,5 +280,4 @@ def bind_to_host(selection, snapshot):
 
 def check_rules_dir(module, path):
     if not os.path.isdir(path):
-        module.fail_json(msg="rules_dir %s does not exist or is not a directory (is the audit package installed?)"
-                         % path)
+        module.fail_json(msg="rules_dir %s does not exist or is not a directory (%s)" % (path, H.missing_dir_hint(path)))

@@ -62,6 +62,19 @@ def _evidence(control_id, result):
             for item in (entry.get(view) or {}).get("evidence", [])]
 
 
+def _suppressed_by(control_id, result):
+    """The never rules (file, line, text) that drop the events of the control's required rules:
+    what remediate removes (auditkit_remove_suppressing), from the host's suppressed findings."""
+    rules = set(entry.get("rule") for entry in _entries_of(control_id, result))
+    found = []
+    for finding in (result or {}).get("findings") or []:
+        if finding.get("kind") == "suppressed" and finding.get("requirement") in rules:
+            where = {"file": finding.get("file"), "line": finding.get("line"), "text": finding.get("text")}
+            if where not in found:
+                found.append(where)
+    return found
+
+
 def _missing(control_id, result):
     return [line for entry in _entries_of(control_id, result) for line in entry.get("missing", [])]
 
@@ -152,7 +165,8 @@ def _control_row(control, result, plan, waivers, probe=None, host_name=None):
             "evidence": _evidence(control["catalog_id"], result), "missing": _missing(control["catalog_id"], result),
             "advisory": control.get("advisory", []), "notes": control.get("notes", []),
             "planned": _planned_for(control["catalog_id"], plan, control["status"]),
-            "probe": _probe_for(control["catalog_id"], probe)}
+            "probe": _probe_for(control["catalog_id"], probe),
+            "suppressed_by": _suppressed_by(control["catalog_id"], result)}
 
 
 def _unjudged_row(catalog_id, status, message):
@@ -163,6 +177,13 @@ def _unjudged_row(catalog_id, status, message):
 
 DISK_ONLY = "on disk; kernel not read"
 WARNING_SEVERITIES = ("error", "warning")  # the findings every format shows beside a host's verdicts
+
+
+def fix_lines(control):
+    """The lines that would fix a failing control, without a plan (drift_report): the never rules
+    remediate removes ('remove file:line: text'), then the lines it adds."""
+    removals = ["remove %s:%s: %s" % (n["file"], n["line"], n["text"]) for n in control.get("suppressed_by") or []]
+    return removals + list(control["missing"])
 
 
 def host_warnings(host):
@@ -226,7 +247,11 @@ def problem_of(result):
     if not isinstance(result, dict):
         return "error", "the result is not a module result"
     if result.get("unreachable"):
-        return "unreachable", result.get("msg") or "the connection failed"
+        message = result.get("msg") or "the connection failed"
+        if "Failed to create temporary directory" in message:  # what a stopped container gives, misleadingly
+            message = ("the connection could not run a command on the host: a container that is not running (docker "
+                       "ps -a shows its state) or a home directory it cannot write; Ansible said: " + message)
+        return "unreachable", message
     if result.get("failed"):
         return "error", (result.get("msg") or "the check failed") + stderr_of(result)
     if result.get("skipped"):
@@ -283,6 +308,8 @@ def _planned_changes(controls, plan, rules_file):
             for change in (control["planned"] or {}).get("changes", []):
                 changes.append(dict(change, control=control["id"]))
         elif control["original_status"] == "fail":
+            changes += [{"control": control["id"], "action": "remove", "file": never["file"], "line": never["text"],
+                         "line_number": never["line"]} for never in control.get("suppressed_by") or []]
             changes += [{"control": control["id"], "action": "add", "file": rules_file, "line": line,
                          "line_number": None} for line in control["missing"]]
     return changes

@@ -163,6 +163,17 @@ def history_dirs(params, now):
     return None, params["dest"]
 
 
+def diff_summary(diffs, dest):
+    """The report files' diffs as one line for --diff (Ansible prints a 'prepared' diff as it is):
+    the metadata of each file (sha1, mode) would bury the rule diffs of the hosts."""
+    if not diffs:
+        return {}
+    names = [os.path.basename(d["after"]["path"]) for d in diffs]
+    new = len([d for d in diffs if d["before"]["state"] == "absent"])
+    return {"prepared": "auditkit report in %s: %d file%s written (%d new): %s\n"
+                        % (dest, len(names), "" if len(names) == 1 else "s", new, ", ".join(names))}
+
+
 def outcome(write, what, dest, diff_mode):
     """Run a report writer (a call returning the result) for a module or an action plugin:
     (result, None), or (None, the failure message) for bad input or a file that cannot be

@@ -17,7 +17,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_repor
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import STATUSES, planned_text, probe_text, reason_of
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import rows as host_rows
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import DISK_ONLY, host_warnings, host_warnings_text
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import DISK_ONLY, fix_lines, host_warnings, host_warnings_text
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "waived": "#ef6c00", "not_applicable": "#757575",
            "error": "#ad1457", "unreachable": "#6a1b9a"}
@@ -158,8 +158,8 @@ def _fix(control):
         if lines:
             text = "expected after remediate (written and loaded): %s\n%s" % (planned["status"], "\n".join(lines))
         return '<div class="fix planned">Planned (not applied): %s</div>' % escape(text) if text else ""
-    if control["missing"]:
-        return '<div class="fix">Lines that would fix it:\n%s</div>' % escape("\n".join(control["missing"]))
+    if fix_lines(control):
+        return '<div class="fix">Lines that would fix it:\n%s</div>' % escape("\n".join(fix_lines(control)))
     return ""
 
 

@@ -77,10 +77,12 @@ EXAMPLES = r"""
   become: true
   register: audit
 
-- name: Fail when a requirement fails
+- name: Fail when a requirement fails, naming each failing rule and why
   ansible.builtin.assert:
     that: audit.compliant
-    fail_msg: "{{ audit.requirements | selectattr('status', 'eq', 'fail') | map(attribute='reason') | list }}"
+    fail_msg: "{{ _failing | map(attribute='rule') | zip(_failing | map(attribute='reason')) | map('join', ': ') | list }}"
+  vars:
+    _failing: "{{ audit.requirements | selectattr('status', 'eq', 'fail') | list }}"
 
 - name: Judge the host against its distribution's STIG, control by control
   auditkit.auditd.audit_rules_info:

@@ -59,6 +59,7 @@ EXPECTED = {  # with the V-258195 waiver
 
 @pytest.fixture
 def fleet(tmp_path):
+    (tmp_path / "h-noaudit" / "etc").mkdir(parents=True)
     lines = ["[fleet]"]
     for host, files in FLEET.items():
         rules_dir = tmp_path / host / "rules.d"
@@ -71,7 +72,7 @@ def fleet(tmp_path):
     lines += ["[fleet:vars]", "ansible_connection=local", "ansible_python_interpreter=%s" % sys.executable,
               "[down]", "h-down ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh ansible_ssh_timeout=3",
               "[noaudit]", "h-noaudit auditkit_rules_dir=%s ansible_connection=local ansible_python_interpreter=%s"
-              % (tmp_path / "h-noaudit" / "rules.d", sys.executable),
+              % (tmp_path / "h-noaudit" / "etc" / "audit" / "rules.d", sys.executable),  # etc/ without audit/
               "[all:vars]", "auditkit_profile=stig_rhel9", "auditkit_arch=x86_64", "auditkit_read_kernel=false",
               "auditkit_load=false", "auditkit_become=false"]
     (tmp_path / "hosts.ini").write_text("\n".join(lines) + "\n")

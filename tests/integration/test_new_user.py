@@ -38,7 +38,9 @@ def fleet(tmp_path_factory):
     root = tmp_path_factory.mktemp("newuser")
     make_fleet(root, {"a-ok": {"files": {"audit.rules": "\n".join(DISA_RHEL9) + "\n"}},
                       "n-kmod1": {"files": NO_KMOD}, "n-kmod2": {"files": NO_KMOD}, "n-kmod3": {"files": NO_KMOD},
-                      "w-stale": {"files": {"audit.rules": "\n".join(DISA_RHEL9) + "\n"}}},
+                      "w-stale": {"files": {"audit.rules": "\n".join(DISA_RHEL9) + "\n"}},
+                      "s-never": {"files": {"10-base.rules": "-D\n-a task,never\n",
+                                            "audit.rules": "\n".join(DISA_RHEL9) + "\n"}}},
                common={"auditkit_profile": "stig_rhel9"})
     # w-stale: rules written but never compiled (remediate -e auditkit_load=false): the compiled file is the old one
     (root / "w-stale" / "audit.rules").write_text("-D\n-b 8192\n")
@@ -192,7 +194,9 @@ def become_fleet(tmp_path_factory):
     become = {"auditkit_become": True}
     make_fleet(root, {"r-sudo": {"files": NO_KMOD, "vars": dict(become, ansible_become_exe=str(sudo),
                                                                 ansible_become_user="nobody")},
-                      "r-broken": {"files": NO_KMOD, "vars": dict(become, ansible_python_interpreter=str(broken))}},
+                      "r-broken": {"files": NO_KMOD, "vars": dict(become, ansible_python_interpreter=str(broken))},
+                      "m-image": {"vars": {"auditkit_rules_dir": str(root / "mnt" / "image" / "etc" / "audit" / "rules.d"),
+                                           "auditkit_compiled_file": str(root / "mnt" / "image" / "etc" / "audit" / "audit.rules")}}},
                common={"auditkit_profile": "stig_rhel9"})
     return root
 
@@ -222,15 +226,19 @@ def root_container(tmp_path_factory):
     """A Debian 12 container (no sudo in the image) reached as root over the docker connection,
     with only the connection variable in the inventory, as a new user writes it."""
     subprocess.run(["bash", os.path.join(ROOT, "scripts", "build_image.sh")], check=True, stdout=subprocess.DEVNULL)
-    name = "auditkit-newuser-root"
-    _docker("rm", "-f", name)
-    started = _docker("run", "-d", "--name", name, "--network", "none", IMAGE, "sleep", "infinity")
-    assert started.returncode == 0, started.stdout
+    name, stopped = "auditkit-newuser-root", "auditkit-newuser-stopped"
+    for container in (name, stopped):
+        _docker("rm", "-f", container)
+        started = _docker("run", "-d", "--name", container, "--network", "none", IMAGE, "sleep", "infinity")
+        assert started.returncode == 0, started.stdout
     assert _docker("exec", name, "sh", "-c", "command -v sudo").returncode != 0  # the image has no sudo
+    assert _docker("stop", "-t", "0", stopped).returncode == 0
     root = tmp_path_factory.mktemp("container")
-    (root / "hosts").write_text("%s ansible_connection=community.docker.docker\n" % name)
+    (root / "hosts").write_text("%s ansible_connection=community.docker.docker\n[stopped]\n%s "
+                                "ansible_connection=community.docker.docker\n" % (name, stopped))
     yield root, name
-    _docker("rm", "-f", name)
+    for container in (name, stopped):
+        _docker("rm", "-f", container)
 
 
 def _as_printed(root, *args):
@@ -241,14 +249,19 @@ def _as_printed(root, *args):
 
 def test_readme_commands_as_printed_on_a_container_reached_as_root_without_sudo(root_container):
     root, name = root_container
-    run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=auto")
+    run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=auto", "--limit", name)
     reports = sorted((root / "auditkit-reports").iterdir())
     report = json.loads((reports[-1] / "report.json").read_text())
     # the module ran as root (no sudo needed) and judged: Debian has no STIG, which only it can say
     assert report["hosts"][0]["error"].startswith("profile auto: no bundled STIG profile for ID=debian"), run.stdout
-    run = _as_printed(root, "auditkit.auditd.remediate", "-e", "auditkit_profile=stig_rhel9")
+    run = _as_printed(root, "auditkit.auditd.remediate", "--check", "-e", "auditkit_profile=stig_rhel9", "--limit", name)
     assert run.returncode == 0, run.stdout
-    run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=stig_rhel9")
+    # a container cannot load into the kernel: the dry run's handler says so, not "would bring into the kernel []"
+    assert "nothing can be loaded on this host, so nothing would be: no audit capability" in run.stdout, run.stdout
+    assert "would bring into the kernel []" not in run.stdout
+    run = _as_printed(root, "auditkit.auditd.remediate", "-e", "auditkit_profile=stig_rhel9", "--limit", name)
+    assert run.returncode == 0, run.stdout
+    run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=stig_rhel9", "--limit", name)
     assert run.returncode == 0, run.stdout
     latest = sorted((root / "auditkit-reports").iterdir())[-1]
     assert set(s for s, _reason in report_statuses(latest)[name].values()) == {"pass"}, run.stdout
@@ -279,3 +292,80 @@ def test_each_hosts_warnings_and_a_disk_only_pass_are_in_every_format(fleet):
     for rule in cklb["stigs"][0]["rules"]:
         assert rule["status"] == "not_reviewed" and "Not reviewed: passes on disk; kernel not read" in rule["finding_details"]
         assert "Host warnings: " + stale in rule["finding_details"]
+
+
+
+def test_a_stopped_container_is_unreachable_with_a_reason_that_says_what_to_look_at(root_container):
+    root, _name = root_container
+    run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=stig_rhel9", "--limit", "stopped")
+    assert run.returncode == 2, run.stdout
+    report = json.loads((sorted((root / "auditkit-reports").iterdir())[-1] / "report.json").read_text())
+    host = report["hosts"][0]
+    assert host["status"] == "unreachable" and "a container that is not running (docker ps -a" in host["error"]
+
+
+# --- 7. smaller things ----------------------------------------------------------------------------
+
+def test_drift_report_lists_the_removal_remediate_will_make_and_remediate_makes_it(fleet):
+    out = fleet / "never"
+    run = playbook(fleet, "drift_report", "--limit", "s-never", auditkit_report_dir=str(out))
+    assert run.returncode == 0, run.stdout
+    never = fleet / "s-never" / "rules.d" / "10-base.rules"
+    html = (out / "report.html").read_text()
+    assert "Lines that would fix it:\nremove %s:2: -a task,never" % never in html
+    report = json.loads((out / "report.json").read_text())
+    assert {"control": "V-258195", "action": "remove", "file": str(never), "line": "-a task,never",
+            "line_number": 2} in report["hosts"][0]["planned_changes"]
+    run = playbook(fleet, "remediate", "--limit", "s-never")
+    assert run.returncode == 0 and "-a task,never" not in never.read_text(), run.stdout
+
+
+def test_remediate_check_diff_shows_one_line_for_the_report_files(fleet):
+    run = playbook(fleet, "remediate", "--check", "--diff", "--limit", "n-kmod1",
+                   auditkit_report_dir=str(fleet / "diff"))
+    assert run.returncode == 0, run.stdout
+    assert "+-a always,exit -F path=/usr/bin/kmod" in run.stdout  # the rule diff
+    assert re.search(r"auditkit report in \S+/diff: \d+ files written \(\d+ new\): junit.xml, n-kmod1.cklb, report.csv, ", run.stdout)
+    assert '"sha1"' not in run.stdout and "before_header" not in run.stdout
+
+
+def test_a_wrong_profile_name_says_the_choices_without_the_specification(fleet):
+    run = playbook(fleet, "drift_report", auditkit_profile="stig_rhel99")
+    assert run.returncode != 0
+    fatal = [line for line in run.stdout.splitlines() if line.startswith("fatal:")]
+    assert len(fatal) == 1 and "auditkit_profile" in fatal[0] and "stig_rhel9" in fatal[0], run.stdout
+    assert "argument_spec_data" not in run.stdout and len(fatal[0]) < 1500, run.stdout
+
+
+def test_every_host_in_error_keeps_the_markdown_tables_whole(become_fleet):
+    out = become_fleet / "all-error"
+    playbook(become_fleet, "drift_report", "--limit", "r-broken,m-image", auditkit_report_dir=str(out),
+             auditkit_profile="stig_rhel9")
+    report = json.loads((out / "report.json").read_text())
+    assert set(h["status"] for h in report["hosts"]) == {"error"}
+    for line in (out / "summary.md").read_text().splitlines():
+        if line.startswith("| Host | Status"):
+            header, separator = line, None
+        elif line.startswith("|---") and "header" in locals() and separator is None:
+            separator = line
+            assert header.count("|") == separator.count("|"), (header, separator)
+            del header
+    image = [h for h in report["hosts"] if h["name"] == "m-image"][0]["error"]
+    assert "%s does not exist" % (become_fleet / "mnt") in image and "audit package" not in image, image
+
+
+def test_the_audit_rules_info_example_names_each_failing_rule(tmp_path):
+    """The module's EXAMPLES, first two tasks, on an empty rules directory: the assert's message
+    names each failing rule with its reason."""
+    from ansible_collections.auditkit.auditd.plugins.modules import audit_rules_info
+    tasks = yaml.safe_load(audit_rules_info.EXAMPLES)[:2]
+    (tmp_path / "rules.d").mkdir()
+    tasks[0]["auditkit.auditd.audit_rules_info"].update(rules_dir=str(tmp_path / "rules.d"), loaded=False,
+                                                       arch="x86_64", compiled_file=str(tmp_path / "audit.rules"))
+    tasks[0]["become"] = False
+    (tmp_path / "example.yml").write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": tasks}]))
+    make_fleet(tmp_path / "fleet", {"ex": {}})
+    run = playbook(tmp_path / "fleet", str(tmp_path / "example.yml"), "--limit", "ex")
+    assert run.returncode == 2, run.stdout
+    assert ("-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng: missing on "
+            "disk: delete_module") in run.stdout, run.stdout
