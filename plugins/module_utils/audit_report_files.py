@@ -168,7 +168,9 @@ def diff_summary(diffs, dest):
     the metadata of each file (sha1, mode) would bury the rule diffs of the hosts."""
     if not diffs:
         return {}
-    names = [os.path.basename(d["after"]["path"]) for d in diffs]
+    names = [os.path.basename(d["after"]["path"]) + (" (mode %s -> %s)" % (d["before"]["mode"], d["after"]["mode"])
+                                                      if d["before"]["mode"] not in (None, d["after"]["mode"]) else "")
+             for d in diffs]
     new = len([d for d in diffs if d["before"]["state"] == "absent"])
     return {"prepared": "auditkit report in %s: %d file%s written (%d new): %s\n"
                         % (dest, len(names), "" if len(names) == 1 else "s", new, ", ".join(names))}
