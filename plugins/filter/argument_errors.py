@@ -21,7 +21,8 @@ options:
     type: dict
     required: true
   values:
-    description: The variables to validate (option name to value); options without a value are not checked.
+    description: The variables to validate (option name to value); options without a value (or V(null), a variable
+      that is not set) are not checked.
     type: dict
     required: true
 """
@@ -50,7 +51,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 def argument_errors(spec, values):
     if not isinstance(spec, dict) or not isinstance(values, dict):
         raise AnsibleFilterError("argument_errors: the specification and the values must be mappings")
-    result = ArgumentSpecValidator(dict(spec)).validate(dict(values))
+    given = dict((name, value) for name, value in values.items() if value is not None)  # None: not set
+    result = ArgumentSpecValidator(dict(spec)).validate(given)
     return [str(message) for message in result.error_messages]
 
 

@@ -640,7 +640,7 @@ def render_csv(report):
         writer.writerow([csv_safe(v) for v in (
             gone["host"], "", gone["id"], metas.get(gone["catalog_id"], {}).get("title", ""), "", "",
             "in the baseline, not in this run" + (" (the host is not in this run)" if gone["host_gone"] else ""),
-            "", "", "", "", "", "", report["title"], "gone (was %s)" % gone["baseline_status"], "", "")])
+            "", "", "", "", "", "", report["title"], "gone (was %s)" % gone["baseline_status"], "", "", "")])
     return out.getvalue()
 
 
