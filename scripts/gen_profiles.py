@@ -62,6 +62,14 @@ control-ID tags (`--tags V-274091`) and the profile choices of the role and the 
   `auid>=1000`: STIG controls keep it whatever the host's `UID_MIN` (a note says when the
   host's differs). The column "auid>=" below says which rule each profile follows; the rule
   lines at the end show the CIS texts with the default.
+* Module tools that are not kmod: the kmod path rule (`-F path=/usr/bin/kmod -F perm=x`) records
+  `insmod`, `rmmod` and `modprobe` only because they are links to kmod. Each tool found on the
+  host (its PATH, then `/usr/local/sbin` ... `/bin`) that resolves elsewhere (its own binary, a
+  copy, busybox) is a `module_tool` finding, and a control whose text has the kmod path rule also
+  requires that rule for the file the tool resolves to (remediation writes it). A control with
+  only watch rules (`cis_rhel7_v3`, `cis_rhel8_v1`) whose watches miss the tool gets a note with
+  the manual step instead (link it to kmod, or watch it as the site's policy allows); the syscall
+  controls record every tool's load and need nothing more.
 * On 64-bit machines that run 32-bit processes (x86_64, s390x), a b64-only syscall rule also
   gets its `arch=b32` twin, *advisory* (written by default, reported, never a failure: a host
   with only DISA's b64 line passes V-274091) unless the benchmark's text requires the b32

@@ -402,6 +402,20 @@ def _kernel_findings(context):
     return findings
 
 
+def _module_tool_findings(snapshot):
+    """module_tool: an insmod/rmmod/modprobe that is not kmod, which the kmod path rule does not record."""
+    findings = []
+    for tool in snapshot.module_tools:
+        if not tool["is_kmod"]:
+            what = "a copy of kmod's bytes" if tool["kmod_copy"] else "a program of its own"
+            findings.append(_finding(
+                "module_tool", "warning",
+                "%s resolves to %s, %s, not kmod: the kmod rule (-F path=/usr/bin/kmod) does not record it; the "
+                "kmod control requires a path rule for it where its text has one (see the control's notes)"
+                % (tool["path"], tool["resolves_to"], what), Location(tool["path"]), tool["resolves_to"]))
+    return findings
+
+
 def _kernel_text(context, location):
     lines = R.split_lines(context.snapshot.kernel.listing)
     return lines[location.line - 1] if 0 < location.line <= len(lines) else None
@@ -469,7 +483,7 @@ def evaluate(snapshot, requirements, policy=S.DEFAULT_POLICY):
     findings = (_file_findings(snapshot) + _load_findings(context) + _duplicate_findings(context)
                 + _never_findings(context) + _suppression_findings(verdicts) + _symlink_findings(context)
                 + _compiled_findings(context) + _drift_findings(context) + _kernel_findings(context)
-                + B.findings(snapshot.boot))
+                + B.findings(snapshot.boot) + _module_tool_findings(snapshot))
     summary = _summary(verdicts, findings)
     return {
         "mode": snapshot.mode,

@@ -305,6 +305,50 @@ def boot_cmdlines(module):
     return boot
 
 
+# --- module tools: what insmod, rmmod and modprobe are on this host ----------------------------------
+
+MODULE_TOOLS = ("insmod", "rmmod", "modprobe")
+TOOL_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+KMOD_PATHS = ("/usr/bin/kmod", "/bin/kmod")
+
+
+def _same_bytes(path, other):
+    try:
+        if os.path.getsize(path) != os.path.getsize(other):
+            return False
+        with open(path, "rb") as first, open(other, "rb") as second:
+            return first.read() == second.read()
+    except (IOError, OSError):
+        return False
+
+
+def module_tools(search_path=None):
+    """[{tool, path, resolves_to, is_kmod, kmod_copy}] for each insmod/rmmod/modprobe found in the
+    directories of PATH (``search_path``, default the environment's) and the usual ones, each tool once
+    per file it resolves to. ``is_kmod``: it resolves to kmod (the kmod path rule records it);
+    ``kmod_copy``: a copy of kmod's bytes under another name (it records nothing as kmod)."""
+    kmod = next((os.path.realpath(p) for p in KMOD_PATHS if os.path.exists(p)), None)
+    entries = (search_path if search_path is not None else os.environ.get("PATH", "")).split(os.pathsep)
+    dirs = []
+    for directory in [d for d in entries if d.startswith("/")] + list(TOOL_DIRS):
+        if directory not in dirs:
+            dirs.append(directory)
+    tools, seen = [], set()
+    for tool in MODULE_TOOLS:
+        for directory in dirs:
+            path = os.path.join(directory, tool)
+            if not os.path.isfile(path) or not os.access(path, os.X_OK):
+                continue
+            real = os.path.realpath(path)
+            if (tool, real) in seen:
+                continue
+            seen.add((tool, real))
+            is_kmod = kmod is not None and real == kmod
+            tools.append({"tool": tool, "path": path, "resolves_to": real, "is_kmod": is_kmod,
+                          "kmod_copy": not is_kmod and kmod is not None and _same_bytes(real, kmod)})
+    return tools
+
+
 LOGIN_DEFS = "/etc/login.defs"
 
 

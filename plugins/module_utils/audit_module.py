@@ -215,7 +215,10 @@ def _profile_part(params, machine):
     controls, not_in_profile = PF.resolve(profile, params["controls"], params["skip_controls"])
     uid_min = host_uid_min(params)
     rules, notes = PF.control_rules(profile, controls, machine, params["b32_twins"], params["b32_on_aarch64"], uid_min)
-    return profile, picked_by, controls, notes, rules, not_in_profile, uid_min
+    tool_rules, tool_notes = PF.module_tool_rules(rules, H.module_tools())
+    for control, more in tool_notes.items():
+        notes.setdefault(control, []).extend(more)
+    return profile, picked_by, controls, notes, rules + tool_rules, not_in_profile, uid_min
 
 
 def host_uid_min(params):
@@ -270,6 +273,8 @@ def bind_to_host(selection, snapshot):
     a watch on a directory a directory watch. Adds the facts about their paths and names to
     the snapshot (for host_problem)."""
     rules = [r.effective for r in selection.requirements if r.effective is not None]
+    if selection.profile:
+        snapshot.module_tools = H.module_tools()
     snapshot.names.update(H.resolve_names(rules))
     new_paths = sorted(set(p for rule in rules for p, _needs in N.rule_paths(rule)) - set(snapshot.paths))
     snapshot.paths.update(H.path_facts(new_paths))

@@ -571,7 +571,7 @@ class HostFacts(object):
 
     def __init__(self, machine, loginuid, loginuid_immutable=False, can_set_loginuid=True, uid=0, gid=0,
                  ia32=True, test_loginuid=1000, change_loginuid=True, realpath=os.path.realpath,
-                 exists=os.path.exists):
+                 exists=os.path.exists, kmod_copies=()):
         self.machine = A.normalize_machine(machine)
         self.loginuid = UNSET if loginuid is None else _unsigned(loginuid)
         self.loginuid_immutable = loginuid_immutable
@@ -583,6 +583,7 @@ class HostFacts(object):
         self.change_loginuid = change_loginuid
         self.realpath = realpath
         self.exists = exists
+        self.kmod_copies = tuple(kmod_copies)  # module tools that are copies of kmod's bytes (safe to run --version)
 
     def loginuid_text(self, uid=None):
         uid = self.loginuid if uid is None else uid
@@ -641,7 +642,7 @@ def _exec_action(path, perms, canon, facts):
     if not facts.exists(path):
         return [], "%s does not exist on this host (is kmod installed?)" % path, []
     target = facts.realpath(path)
-    if os.path.basename(target) != "kmod":
+    if os.path.basename(target) != "kmod" and target not in facts.kmod_copies:
         return [], ("%s is not kmod (%s): the probe only runs kmod and its links with --version"
                     % (path, target)), []
     notes = []

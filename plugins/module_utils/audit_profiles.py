@@ -269,3 +269,39 @@ def control_verdicts(controls, entries, notes=None):
                        notes=list((notes or {}).get(control, [])))
         verdicts.append(verdict)
     return verdicts
+
+
+KMOD_RULE_PATHS = ("path=/usr/bin/kmod", "path=/bin/kmod")
+
+
+def module_tool_rules(rules, tools):
+    """([ProfileRule], {control: [notes]}) for the module tools that are not kmod (audit_host.module_tools):
+    where a control requires the kmod path rule (-F path=/usr/bin/kmod -F perm=x ...), the same rule for
+    the file the tool resolves to, because the kmod rule records only programs that are kmod; a control
+    without a kmod path rule (the watch forms) gets a note with the manual step instead."""
+    others = [t for t in tools or [] if not t["is_kmod"]]
+    extra, notes = [], {}
+    if not others:
+        return extra, notes
+    for control in sorted(set(r.control for r in rules)):
+        kmod_rules = [r for r in rules if r.control == control and not r.advisory
+                      and any(p + " " in r.text + " " for p in KMOD_RULE_PATHS)]
+        exec_rules = [r.text for r in rules if r.control == control and ("-p x" in r.text or "perm=x" in r.text)]
+        for tool in others:
+            what = "a copy of kmod" if tool["kmod_copy"] else "not kmod"
+            where = tool["path"] if tool["path"] == tool["resolves_to"] else "%s -> %s" % (tool["path"], tool["resolves_to"])
+            if kmod_rules:
+                for rule in kmod_rules:
+                    path = next(p for p in KMOD_RULE_PATHS if p + " " in rule.text + " ")
+                    text = (rule.text + " ").replace(path + " ", "path=%s " % tool["resolves_to"], 1).strip()
+                    extra.append(ProfileRule(text, control, False))
+                    notes.setdefault(control, []).append(
+                        "module tool %s is %s: the kmod rule does not record it, so this control also requires %s"
+                        % (where, what, text))
+            elif exec_rules and not any(" %s " % p in " %s " % text for text in exec_rules
+                                        for p in (tool["path"], tool["resolves_to"])):
+                notes.setdefault(control, []).append(
+                    "module tool %s is %s and not watched by this control's rules, whose text has no kmod path rule "
+                    "to extend: manual step, replace it by a link to kmod or watch it (-w %s -p x) as the site's "
+                    "policy allows" % (where, what, tool["resolves_to"]))
+    return extra, notes

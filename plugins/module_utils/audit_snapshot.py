@@ -49,15 +49,17 @@ class Snapshot(object):
     names: {("user" or "group", name): id, or False when it does not resolve on the host};
     awk: the awk augenrules runs with (gawk or mawk: they compile indented lines differently);
     audit_version: (major, minor, patch) from ``auditctl -v``, or None (audit_versions.py);
-    boot: the kernel command lines (audit_host.boot_cmdlines, judged by audit_boot), or None (not read).
+    boot: the kernel command lines (audit_host.boot_cmdlines, judged by audit_boot), or None (not read);
+    module_tools: insmod/rmmod/modprobe as they resolve here (audit_host.module_tools).
     """
 
     FIELDS = ("machine", "mode", "rules_dir", "files", "skipped", "compiled_path", "compiled", "kernel", "paths",
-              "mode_evidence", "names", "awk", "audit_version", "boot")
+              "mode_evidence", "names", "awk", "audit_version", "boot", "module_tools")
 
     def __init__(self, machine, *, mode="augenrules", rules_dir=R.DEFAULT_RULES_DIR, files=(), skipped=(),
                  compiled_path=R.DEFAULT_COMPILED_FILE, compiled=None, kernel=None, paths=None,
-                 mode_evidence=None, names=None, awk="gawk", audit_version=None, boot=None):
+                 mode_evidence=None, names=None, awk="gawk", audit_version=None, boot=None,
+                 module_tools=None):
         self.machine = machine
         self.mode = mode
         self.mode_evidence = mode_evidence
@@ -72,6 +74,7 @@ class Snapshot(object):
         self.awk = awk
         self.audit_version = audit_version
         self.boot = boot
+        self.module_tools = module_tools or []
 
     def replace(self, **changes):
         """A new Snapshot with the same facts except ``changes`` (field=value)."""

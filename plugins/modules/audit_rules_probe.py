@@ -256,6 +256,7 @@ def probe(module):
 
     status, kernel_rules, reason = _kernel(module)
     facts = PR.gather_facts(machine, status, params["test_loginuid"], params["change_loginuid"])
+    facts.kmod_copies = tuple(t["resolves_to"] for t in H.module_tools() if t["kmod_copy"])
     auditing = {"enabled": status.get("enabled"), "ran": False, "reason": reason,
                 "loginuid": None if facts.loginuid == PR.UNSET else facts.loginuid,
                 "loginuid_immutable": facts.loginuid_immutable}

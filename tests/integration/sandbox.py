@@ -99,3 +99,14 @@ def bound_interpreter(directory, binds):
     script.write_text("#!/bin/sh\nexec unshare --mount --propagation private sh -c %s sh \"$@\"\n" % shlex.quote(inner))
     script.chmod(0o755)
     return str(script)
+
+
+def path_interpreter(directory, first):
+    """An interpreter for a sandbox host whose PATH starts with ``first``: the module resolves
+    insmod, rmmod and modprobe there before the usual directories, as on a host with a vendor build
+    in /usr/local/sbin."""
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "python"
+    script.write_text("#!/bin/sh\nPATH=%s:$PATH exec %s \"$@\"\n" % (shlex.quote(str(first)), shlex.quote(sys.executable)))
+    script.chmod(0o755)
+    return str(script)

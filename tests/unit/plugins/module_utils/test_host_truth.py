@@ -258,3 +258,71 @@ def test_audit_4_loader_overrides_masks_and_resets(unit_root):
     os.symlink("/dev/null", os.path.join(unit_root[0], "audit-rules.service"))  # masked: nothing loads at boot
     _install(unit_root[0], {"auditd.service": "[Service]\nExecStartPost=-/sbin/auditctl -R /etc/audit/audit.rules\n"})
     assert H.detect_loader("/etc/audit/rules.d", "/etc/audit/audit.rules")[0] == "auditctl"
+
+
+# --- item 4: module tools that are not kmod --------------------------------------------------------
+
+KMOD_RULE = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules"
+COPY = {"tool": "insmod", "path": "/opt/v/insmod", "resolves_to": "/opt/v/insmod", "is_kmod": False, "kmod_copy": True}
+LINKED = {"tool": "insmod", "path": "/usr/sbin/insmod", "resolves_to": "/usr/bin/kmod", "is_kmod": True,
+          "kmod_copy": False}
+BUSYBOX = {"tool": "modprobe", "path": "/usr/local/sbin/modprobe", "resolves_to": "/bin/busybox", "is_kmod": False,
+           "kmod_copy": False}
+
+
+def tool_verdict(profile, control_id, text, tools):
+    controls = PF.select(profile, [control_id])
+    rules, notes = PF.control_rules(profile, controls, MACHINE)
+    extra, tool_notes = PF.module_tool_rules(rules, tools)
+    parsed = Q.parse_requirements([r.text for r in rules + extra], MACHINE)
+    for requirement, rule in zip(parsed, rules + extra):
+        requirement.catalog_controls, requirement.advisory = (rule.control,), rule.advisory
+    for control, more in tool_notes.items():
+        notes.setdefault(control, []).extend(more)
+    snapshot = _snapshot(text, module_tools=tools)
+    result = E.evaluate(snapshot, parsed)
+    verdict = PF.control_verdicts(controls, result["requirements"], notes)[0]
+    return verdict["status"], verdict["notes"], [f["message"] for f in result["findings"] if f["kind"] == "module_tool"]
+
+
+@pytest.mark.parametrize("text, tools, status, findings", [
+    (KMOD_RULE + "\n", [LINKED], "pass", 0),
+    (KMOD_RULE + "\n", [LINKED, COPY], "fail", 1),  # the copy runs unseen by the kmod rule
+    (KMOD_RULE + "\n" + KMOD_RULE.replace("/usr/bin/kmod", "/opt/v/insmod") + "\n", [COPY], "pass", 1),
+    (KMOD_RULE + "\n", [BUSYBOX], "fail", 1),
+])
+def test_kmod_control_with_module_tools_that_are_not_kmod(text, tools, status, findings):
+    got, notes, found = tool_verdict("stig_rhel9", "V-258195", text, tools)
+    assert (got, len(found)) == (status, findings)
+    if not all(t["is_kmod"] for t in tools):
+        assert any("is not kmod" in n or "is a copy of kmod" in n for n in notes), notes
+
+
+def test_a_syscall_control_needs_no_tool_rule_and_a_watch_form_gets_the_manual_step():
+    rules, _notes = PF.control_rules("stig_rhel9", PF.select("stig_rhel9", ["V-258190"]), MACHINE)
+    assert PF.module_tool_rules(rules, [COPY]) == ([], {})  # the syscall rules record any tool's load
+    rules, _notes = PF.control_rules("cis_rhel7_v3", PF.select("cis_rhel7_v3"), MACHINE)
+    extra, notes = PF.module_tool_rules(rules, [BUSYBOX])
+    assert extra == [] and "manual step" in " ".join(sum(notes.values(), []))
+    watched = dict(BUSYBOX, path="/sbin/modprobe", resolves_to="/sbin/modprobe")
+    assert PF.module_tool_rules(rules, [watched]) == ([], {})  # its own watch records it
+
+
+def test_module_tools_are_resolved_from_path_and_the_usual_directories(tmp_path):
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    kmod = os.path.realpath("/usr/bin/kmod") if os.path.exists("/usr/bin/kmod") else os.path.realpath("/bin/kmod")
+    if not os.path.exists(kmod):
+        pytest.skip("kmod is not installed")
+    with open(kmod, "rb") as source, open(str(vendor / "insmod"), "wb") as target:
+        target.write(source.read())
+    (vendor / "insmod").chmod(0o755)
+    (vendor / "rmmod").write_text("#!/bin/sh\n")
+    (vendor / "rmmod").chmod(0o755)
+    (vendor / "modprobe").write_text("not executable\n")
+    tools = dict((t["path"], t) for t in H.module_tools(str(vendor)))
+    assert tools[str(vendor / "insmod")]["kmod_copy"] and not tools[str(vendor / "insmod")]["is_kmod"]
+    assert not tools[str(vendor / "rmmod")]["kmod_copy"] and not tools[str(vendor / "rmmod")]["is_kmod"]
+    assert str(vendor / "modprobe") not in tools
+    linked = [t for t in tools.values() if t["path"] in ("/usr/sbin/modprobe", "/sbin/modprobe")]
+    assert linked and all(t["is_kmod"] for t in linked)  # Debian's: a link to kmod
