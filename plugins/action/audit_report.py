@@ -52,8 +52,9 @@ class ActionModule(ActionBase):
         hostvars = task_vars.get("hostvars", {})
         hosts = params["hosts"] if params["hosts"] is not None else list(task_vars.get("ansible_play_hosts_all", []))
         load_var = params["load_var"] if params["kind"] == "remediation" else None
+        # auditkit_profile as the inventory sets it: the STIG of a host that could not be judged
         names = (params["result_var"], params["plan_var"], params["rules_file_var"], params["probe_var"],
-                 params["waivers_var"], load_var)
+                 params["waivers_var"], load_var, "auditkit_profile")
         found, targets = self._collect(hostvars, hosts, names)
         results = params["results"] if params["results"] is not None else found[params["result_var"]]
         plans = params["plans"] if params["plans"] is not None else found[params["plan_var"]]
@@ -63,7 +64,7 @@ class ActionModule(ActionBase):
         now = datetime.datetime.now(datetime.timezone.utc)
         written, error = RF.outcome(
             lambda: RF.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes,
-                                  host_waivers, found[load_var], targets),
+                                  host_waivers, found[load_var], targets, found["auditkit_profile"]),
             "report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)

@@ -29,7 +29,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils import audit_repor
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_profiles as PF
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_host_facts as HF
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_texts import TEXTS
-from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import CONTROLS, PROFILES
 
 SCHEMA_VERSION = 2
 STATUSES = ("pass", "fail", "waived", "not_applicable", "error", "unreachable")
@@ -410,9 +410,19 @@ def _checked(results):
     return checked
 
 
+def _expected_for(name, catalog_ids, profiles, inventory_profiles):
+    """The controls listed for a host without verdicts: the fleet's when the fleet used one
+    profile; in a mixed fleet those of the profile its inventory names (auditkit_profile), if
+    any, else none (it is one row, as a host)."""
+    if len(profiles) == 1:
+        return catalog_ids
+    wanted = PROFILES.get(str(inventory_profiles.get(name) or ""), {}).get("controls", [])
+    return [c for c in catalog_ids if c in wanted]
+
+
 def build_report(results, hosts=None, plans=None, waivers=None, title=None, generated_at=None,
                  kind="drift_report", generator="auditkit.auditd", rules_files=None, probes=None, host_waivers=None,
-                 targets=None):
+                 targets=None, inventory_profiles=None):
     """The report document.
 
     results: {host: current result, or None when the host has none}; hosts: every host of the
@@ -421,17 +431,16 @@ def build_report(results, hosts=None, plans=None, waivers=None, title=None, gene
     probes: {host: audit_rules_probe result}, when the run probed (auditkit_probe);
     waivers: {control ID: justification} for every host; host_waivers: {host: its own
     auditkit_waivers}, which apply to that host only; targets: {host: {ip_address, fqdn,
-    mac_address}} from its facts (the checklists' target data). Each result and plan is checked
+    mac_address}} from its facts (the checklists' target data); inventory_profiles: {host: its
+    auditkit_profile from the inventory}, for hosts not judged. Each result and plan is checked
     on the way in (malformed): a bad one becomes that host's error row."""
     results, plans, rules_files, probes = _checked(results), _checked(plans), rules_files or {}, probes or {}
     names = list(hosts) if hosts is not None else sorted(results)
     waivers = waivers_per_host(names, waivers, host_waivers)
     catalog_ids, profiles = _expected_controls(results)
-    # a host without verdicts is listed with the fleet's controls only when the fleet used one
-    # profile; in a mixed fleet it is one row, as a host
-    expected = catalog_ids if len(profiles) == 1 else []
     entries = [host_outcome(name, results.get(name), plans.get(name) if kind == "remediate_check" else None,
-                            waivers.get(name), expected, rules_files.get(name), probes.get(name)) for name in names]
+                            waivers.get(name), _expected_for(name, catalog_ids, profiles, inventory_profiles or {}),
+                            rules_files.get(name), probes.get(name)) for name in names]
     for entry in entries:
         entry["target"] = dict(EMPTY_TARGET, **((targets or {}).get(entry["name"]) or {}))
     return assemble_report(entries, [control_meta(c) for c in catalog_ids], kind, waivers, title, generated_at,
@@ -723,11 +732,12 @@ def render_json(report):
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
 
 
-# (format option, file name, renderer); the checklists are one per host (CHECKLISTS)
+# (format option, file name, renderer); the checklists are one per host (CHECKLISTS), and so
+# are the XCCDF results and HDF files (audit_report_results.PER_HOST)
 RENDERERS = (("json", "report.json", render_json), ("markdown", "summary.md", render_markdown),
              ("junit", "junit.xml", render_junit), ("csv", "report.csv", render_csv))
-FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb", "ckl")
-DEFAULT_FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb")  # ckl on request (auditkit_report_formats)
+FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb", "ckl", "xccdf", "hdf")
+DEFAULT_FORMATS = ("json", "markdown", "html", "junit", "csv", "cklb", "xccdf", "hdf")  # ckl on request (auditkit_report_formats)
 
 
 FILE_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "-_.")
@@ -778,4 +788,6 @@ def render_files(report, formats, render_html):
         if CK.checklist_stigs(report, host):
             for suffix, render in checklists:
                 deferred[safe_name(host["name"]) + suffix] = (render, report, host)
+    from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_results import defer_host_files
+    defer_host_files(report, formats, deferred)  # the XCCDF results and HDF files
     return RenderedFiles(files, deferred)

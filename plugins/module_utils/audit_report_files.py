@@ -118,8 +118,8 @@ OPTIONS = dict(
     hosts=dict(type="list", elements="str"),
     waivers=dict(type="dict", default={}),
     waivers_var=dict(type="str", default="auditkit_waivers"),
-    formats=dict(type="list", elements="str", default=["json", "markdown", "html", "junit", "csv", "cklb"],
-                 choices=["json", "markdown", "html", "junit", "csv", "cklb", "ckl"]),
+    formats=dict(type="list", elements="str", default=["json", "markdown", "html", "junit", "csv", "cklb", "xccdf", "hdf"],
+                 choices=["json", "markdown", "html", "junit", "csv", "cklb", "ckl", "xccdf", "hdf"]),
     title=dict(type="str"),
     kind=dict(type="str", choices=["drift_report", "remediate_check", "remediation"], default="drift_report"),
     load_var=dict(type="str", default="auditkit_load_result"),
@@ -219,7 +219,7 @@ def comparison_fields(report, max_listed=50):
 
 
 def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None, host_waivers=None,
-               loads=None, targets=None):
+               loads=None, targets=None, inventory_profiles=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
@@ -230,7 +230,8 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
     root, dest = history_dirs(params, now)
     report = RD.build_report(results, hosts=hosts, plans=plans, waivers=params["waivers"], title=params["title"],
                              generated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), kind=params["kind"],
-                             rules_files=rules_files, probes=probes, host_waivers=host_waivers, targets=targets)
+                             rules_files=rules_files, probes=probes, host_waivers=host_waivers, targets=targets,
+                             inventory_profiles=inventory_profiles)
     if params["kind"] == "remediation":  # what the real run did, beside the verdicts judged after it
         from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
 

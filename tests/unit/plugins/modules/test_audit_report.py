@@ -122,7 +122,8 @@ def test_module_writes_atomically_with_mode_changed_and_check_mode(run_module, r
     assert dry["changed"] and not os.path.exists(dest)
     done = run_module(audit_report, dest=dest, results=results, diff=True)
     assert sorted(os.path.basename(f) for f in done["files"]) == [
-        "el8.cklb", "el9.cklb", "junit.xml", "report.csv", "report.html", "report.json", "summary.md"]
+        "el8.cklb", "el8.hdf.json", "el8.xccdf.xml", "el9.cklb", "el9.hdf.json", "el9.xccdf.xml", "junit.xml",
+        "report.csv", "report.html", "report.json", "summary.md"]
     assert done["changed"] and done["drift"] and all(_mode(f) == 0o640 for f in done["files"])
     assert not [n for n in os.listdir(dest) if n.startswith(".")]  # no temporary files left
     assert done["artifacts"]["hosts"]["down"]["status"] == "unreachable"
