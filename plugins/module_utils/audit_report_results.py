@@ -30,6 +30,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_texts import CCI_NIST
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import PROFILES
+from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_host_facts import host_facts
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_document import (
     probe_text, safe_name, xml_text)
 
@@ -82,6 +83,7 @@ def evidence_text(host, control):
     lines += ["Advisory %s: %s" % (a["status"], a["rule"]) for a in control.get("advisory", [])]
     if control.get("probe"):
         lines.append("Probe (audit records of the fired action): %s" % probe_text(control))
+    lines += ["Host fact: %s" % fact for fact in host_facts(host)]
     done = control.get("remediation")
     if done:
         lines.append("Remediated (this run): before %s, after %s" % (done["before"], done["after"]))
