@@ -25,6 +25,7 @@ Status maps (docs/reports.md says why):
 
 import functools
 import json
+import re
 
 from xml.sax.saxutils import escape, quoteattr
 
@@ -190,7 +191,7 @@ def render_xccdf(report, host, rule_cache=None):
         % _text(report["generator"]),
         _rules_xml(pairs, {} if rule_cache is None else rule_cache),
         '  <TestResult id=%s start-time=%s end-time=%s test-system=%s version="1.0">\n'
-        % (_attr("xccdf_io.github.auditkit_testresult_" + safe_name(host["name"])), _attr(time), _attr(time),
+        % (_attr("xccdf_io.github.auditkit_testresult_" + re.sub(r"[^A-Za-z0-9._-]", "_", safe_name(host["name"]))), _attr(time), _attr(time),
            _attr(TEST_SYSTEM + ":" + VERSION)),
         '    <benchmark href=%s id=%s/>\n' % (_attr("#" + benchmark_id), _attr(benchmark_id)),
         '    <title>%s</title>\n' % _text(title),
