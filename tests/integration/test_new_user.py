@@ -113,6 +113,9 @@ def test_slices_merged_keep_each_hosts_waivers(fleet):
     assert run.returncode == 0, run.stdout
     assert _kmod(merged) == {"n-kmod1": "fail", "n-kmod2": "waived"}
     assert "waiver for host n-kmod2" in (merged / "summary.md").read_text()
+    gated = playbook(fleet, "merge_reports", "--limit", "n-kmod1,n-kmod2", auditkit_merge_paths=slices,
+                     auditkit_report_dir=str(fleet / "merged-gated"), auditkit_fail_on_drift=True)
+    assert gated.returncode == 2 and "drifting hosts: n-kmod1; see" in gated.stdout, gated.stdout
 
 
 # --- 6. waiver keys -------------------------------------------------------------------------------
