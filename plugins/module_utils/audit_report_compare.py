@@ -220,25 +220,22 @@ def changed_rows(report):
     return rows
 
 
-def markdown_lines(report):
-    """The transitions summary that opens the Markdown report ([] without a baseline)."""
+def markdown_lines(report, cell):
+    """The transitions summary that opens the Markdown report ([] without a baseline); cell makes
+    text safe in a Markdown table cell (audit_report_document's, which escapes for Markdown)."""
     if not compared(report):
         return []
     counts, base = report["transitions"], report["baseline"]
     lines = ["## Since the baseline", "", "Baseline: %s (%s, generated %s)." % (
-        base.get("path") or "", base.get("kind"), base.get("generated_at")), ""]
-    lines += ["Warning: %s." % w for w in base.get("warnings", [])]
+        cell(base.get("path") or ""), base.get("kind"), base.get("generated_at")), ""]
+    lines += ["Warning: %s." % cell(w) for w in base.get("warnings", [])]
     lines += ["| Transition | Host-control pairs |", "|---|---|"] + ["| %s | %d |" % (t, counts[t]) for t in TRANSITIONS]
     changed = changed_rows(report)
     if changed:
         lines += ["", "| Host | Control | Transition | Rule-level change |", "|---|---|---|---|"]
-        lines += ["| %s | %s | %s | %s |" % (_cell(host), _cell(cid), _cell(text), _cell("; ".join(change)))
+        lines += ["| %s | %s | %s | %s |" % (cell(host), cell(cid), cell(text), cell("; ".join(change)))
                   for host, cid, _name, text, change in changed]
     return lines + [""]
-
-
-def _cell(text):
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
 def artifact_fields(report):

@@ -587,7 +587,7 @@ def render_markdown(report):
         lines += ["Remediation record: each control's verdict before (judged on disk by audit_rules before it wrote), "
                   "the lines written or removed, the load result, and the verdict after (Status: judged again on "
                   "disk and in the kernel after the load handler ran).", ""]
-    lines += RC.markdown_lines(report)  # the transitions summary first, when compared with a baseline
+    lines += RC.markdown_lines(report, _cell)  # the transitions summary first, when compared with a baseline
     host_counts = ", ".join("%s %d" % (s, summary["host_status"][s]) for s in STATUSES)
     lines += ["Hosts: %d (%s)." % (summary["hosts"], host_counts), ""]
     lines += _matrix_markdown(report)

@@ -129,8 +129,8 @@ def test_every_format_of_the_second_run_shows_it(runs):
                     if c.find("failure") is not None)
     assert messages["h-regressed"].startswith("regressed since the baseline (was pass)")
     assert not messages["h-still"].startswith("regressed")
-    html = (root / "r2" / "report.html").read_text()
-    assert html.index('id="since-baseline"') < html.index('id="matrix"')
+    page = (root / "r2" / "report.html").read_text()
+    assert page.index('id="since-baseline"') < page.index('id="matrix"')
     cklb = json.loads((root / "r2" / "h-regressed.cklb").read_text())
     assert all("regressed (was pass)" in r["comments"] for r in cklb["stigs"][0]["rules"])
 
@@ -223,7 +223,7 @@ def test_real_remediate_writes_before_and_after_that_match_drift_reports(remedia
     assert record["transitions"]["fixed"] == 6 and record["transitions"]["unchanged"] == 3
     markdown = (root / "record" / "summary.md").read_text()
     assert "| r-empty | V-258195 | pass | every required rule is covered | fixed (was fail) | before fail, after pass; " \
-           "add %s: %s; load: not_run" % (rules_file, DISA_RHEL9[4]) in markdown
+           "add %s: %s; load: not_run" % (rules_file, html.escape(DISA_RHEL9[4], quote=False)) in markdown
 
 
 def test_history_keeps_runs_points_latest_prunes_but_never_the_baseline(tmp_path):
