@@ -222,8 +222,8 @@ def test_real_remediate_writes_before_and_after_that_match_drift_reports(remedia
     assert loads == dict.fromkeys(REMEDIATE_FLEET, "not_run")  # the sandbox sets auditkit_load=false
     assert record["transitions"]["fixed"] == 6 and record["transitions"]["unchanged"] == 3
     markdown = (root / "record" / "summary.md").read_text()
-    assert "| r-empty | V-258195 | pass | every required rule is covered | fixed (was fail) | before fail, after pass; " \
-           "add %s: %s; load: not_run" % (rules_file, html.escape(DISA_RHEL9[4], quote=False)) in markdown
+    assert "| r-empty | V-258195 | pass | every required rule is covered (on disk; kernel not read) | fixed (was fail) " \
+           "| before fail, after pass; add %s: %s; load: not_run" % (rules_file, html.escape(DISA_RHEL9[4], quote=False)) in markdown
 
 
 def test_history_keeps_runs_points_latest_prunes_but_never_the_baseline(tmp_path):
