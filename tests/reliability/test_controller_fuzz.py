@@ -4,8 +4,11 @@
 
 AUDITKIT_FUZZ_TREES (default 200) random rules directories, one local-connection inventory host
 each: random bytes, Latin-1 and UTF-16 text, NUL, lone CR, CRLF, overlong lines, valid rules
-mixed with garbage, a non-UTF-8 file name, FIFOs, directories and dangling symlinks named
-*.rules, files unreadable to the unprivileged user, and a 10 MB file. Through ansible-playbook:
+mixed with garbage, a non-UTF-8 file name, hostile names (a CR and a heading, HTML, an ANSI
+escape and a pipe), FIFOs, directories and dangling symlinks named *.rules, symlinks to real
+files inside rules_dir (written through) and outside it (never written through), files
+unreadable to the unprivileged user, a 10 MB file, and one tree beyond the default
+max_rules_lines (every task fails naming the limit). Through ansible-playbook:
 
 - play 1 (must change nothing at all): audit_rules_info as the unprivileged user "nobody" (it
   meets really unreadable files: root reads everything); audit_rules in check mode as root;
@@ -34,7 +37,8 @@ VALID = [INIT, DELETE, "-D", "-b 8192", "-w /etc/passwd -p wa -k identity", "-a 
          "-a always,exit -F arch=b64 -S openat -F uid=no-such-user-auditkit -k x", "-w relative/path -p wa",
          "-a always,exit -F arch=b64 -S not_a_syscall", "-f 1", "--backlog_wait_time 60000"]
 NAMES = ["audit.rules", "10-base.rules", "30-site.rules", "50-x.rules", "99-z.rules", "a.rules", "notes.txt",
-         b"30-caf\xe9.rules"]
+         b"30-caf\xe9.rules", "10-a\r# All hosts compliant\r.rules", "20-<img src=x onerror=alert(1)>.rules",
+         "40-\x1b[31mred|x.rules"]
 TREES = int(os.environ.get("AUDITKIT_FUZZ_TREES", "200"))
 TASK_TIMEOUT = 600  # seconds: generous, so that only a hang makes a task fail on it
 NOBODY = "become: true\n      become_user: nobody\n      become_method: ansible.builtin.su\n" \
@@ -124,6 +128,16 @@ def _content(rng):
     return b"\n".join(_line(rng) for _count in range(rng.randrange(1, 40))) + ending
 
 
+def _linked_file(rng, directory, path):
+    """A real file in ``directory`` (inside rules_dir or outside it) and ``path`` a link to it."""
+    os.makedirs(directory, exist_ok=True)
+    target = os.path.join(directory, "linked-%d.rules" % rng.randrange(10 ** 6))
+    with open(target, "wb") as handle:
+        handle.write(_content(rng))
+    os.chmod(target, rng.choice([0o600, 0o644]))
+    os.symlink(os.path.relpath(target, os.fsdecode(os.path.dirname(path))), path)
+
+
 def _entry(rng, directory, name, outside):
     path = os.path.join(os.fsencode(directory), os.fsencode(name))
     kind = rng.random()
@@ -133,6 +147,10 @@ def _entry(rng, directory, name, outside):
         os.mkdir(path)
     elif kind < 0.18:
         os.symlink(os.path.join(outside, "gone-%d" % rng.randrange(10 ** 6)), path)
+    elif kind < 0.24:  # a link the modules write through: its file is inside rules_dir
+        _linked_file(rng, os.path.join(directory, "vendor"), path)
+    elif kind < 0.30:  # a link out of rules_dir: read, never written through
+        _linked_file(rng, outside, path)
     else:
         with open(path, "wb") as handle:
             handle.write(_content(rng))
@@ -146,13 +164,20 @@ def build_tree(rng, base, index):
     os.makedirs(rules_dir)
     os.chmod(host_dir, 0o755)
     os.chmod(rules_dir, 0o755)
-    for name in rng.sample(NAMES, rng.randrange(1, len(NAMES) + 1)):
+    names = rng.sample(NAMES, rng.randrange(1, len(NAMES) + 1))
+    if index == 2:  # one destination that is a link to a file directly in rules_dir: written through
+        names = [n for n in names if n != "audit.rules"]
+        _linked_file(rng, rules_dir, os.path.join(os.fsencode(rules_dir), b"audit.rules"))
+    for name in names:
         _entry(rng, rules_dir, name, host_dir)
     if index == 0:  # one 10 MB file: valid rules, a byte that is not UTF-8 and long comments
         big = "".join("-a always,exit -F arch=b64 -S openat -F auid=%d -k big\n" % i for i in range(500))
         with open(os.path.join(rules_dir, "20-big.rules"), "wb") as handle:
             handle.write(big.encode() + b"# \xe9" + b"z" * (10 * 1024 * 1024 - len(big)) + b"\n")
         os.chmod(os.path.join(rules_dir, "20-big.rules"), 0o644)
+    if index == 1:  # beyond the default max_rules_lines (20,000): every task fails naming the limit
+        with open(os.path.join(rules_dir, "25-oversized.rules"), "wb") as handle:
+            handle.write(b"-w /etc/passwd -p wa -k identity\n" * 20001)
     compiled = os.path.join(host_dir, "audit.rules")
     if rng.random() < 0.3:
         with open(compiled, "wb") as handle:
@@ -168,8 +193,14 @@ def _playbook(workdir, name, text):
 
 
 def _trees_state(trees):
-    return dict((host, (picture(rules_dir), picture(os.path.dirname(rules_dir))))
+    """Per host: rules_dir, its vendor/ directory (files that links lead to) and the host directory."""
+    return dict((host, (picture(rules_dir), picture(os.path.dirname(rules_dir)), _vendor(rules_dir)))
                 for host, (rules_dir, _compiled) in trees.items())
+
+
+def _vendor(rules_dir):
+    vendor = os.path.join(rules_dir, "vendor")
+    return picture(vendor) if os.path.isdir(vendor) and not os.path.islink(vendor) else None
 
 
 def _check_results(results, hosts, tasks):
@@ -210,6 +241,9 @@ def test_hostile_trees_through_the_controller(sandbox):
     infos = [results[h]["info"]["result"] for h in trees]
     assert any("Permission denied" in f["message"] for r in infos for f in r.get("findings", [])), \
         "no really unreadable file was met"
+    if TREES > 1:  # the oversized tree: every reading task fails naming the limit
+        for task in ("info", "check", "load"):
+            assert "max_rules_lines=20000" in results["t001"][task]["result"].get("msg", ""), results["t001"][task]
     loads = [results[h]["load"]["result"] for h in trees]
     assert not any(r.get("loaded") for r in loads), "the fuzz must never load the kernel"
 
@@ -217,7 +251,7 @@ def test_hostile_trees_through_the_controller(sandbox):
     assert "PLAY RECAP" in done.stdout, "seed %d\n%s" % (seed, done.stdout[-3000:])
     problems = _check_results(results, trees, ["write"])
     assert not problems, "seed %d:\n%s" % (seed, "\n".join(problems[:20]))
-    failed, written = 0, 0
+    failed, written, links = 0, 0, 0
     for host, (rules_dir, _compiled) in trees.items():
         after = _trees_state({host: (rules_dir, _compiled)})[host]
         result = results[host]["write"]
@@ -226,21 +260,34 @@ def test_hostile_trees_through_the_controller(sandbox):
             assert after == before[host], "seed %d: %s failed (%s) but changed files" % (
                 seed, host, result["result"]["msg"])
             continue
-        rules_after, outside_after = after
+        rules_after, outside_after, vendor_after = after
         assert outside_after == before[host][1], "seed %d: %s: files outside rules_dir changed" % (seed, host)
         dest = b"audit.rules"
-        others_before = dict((k, v) for k, v in before[host][0].items() if k != dest)
-        assert dict((k, v) for k, v in rules_after.items() if k != dest) == others_before, (seed, host)
+        dest_before = before[host][0].get(dest)
+        through_link = dest_before is not None and stat.S_ISLNK(dest_before[0])
+        written_names = (dest, os.path.basename(dest_before[4])) if through_link else (dest,)
+        others_before = dict((k, v) for k, v in before[host][0].items() if k not in written_names)
+        assert dict((k, v) for k, v in rules_after.items() if k not in written_names) == others_before, (seed, host)
+        if not through_link:
+            assert vendor_after == before[host][2], (seed, host)
         added = result["result"].get("added") or []
         if added:
             written += 1
-            content = rules_after[dest][4]
-            assert stat.S_ISREG(rules_after[dest][0]), (seed, host)
+            if through_link:  # written through: the link stays as it was, the file it leads to changed
+                links += 1
+                assert rules_after[dest] == dest_before, (seed, host)
+                with open(os.path.join(os.fsencode(rules_dir), dest), "rb") as handle:
+                    content = handle.read()
+            else:
+                content = rules_after[dest][4]
+                assert stat.S_ISREG(rules_after[dest][0]) and rules_after[dest][1] == 0o600, (seed, host)
             assert all(entry["rule"].encode() in content for entry in added), (seed, host, added)
-            assert rules_after[dest][1] == 0o600, (seed, host)
-        elif dest in before[host][0]:  # at most the mode enforced (0600)
-            assert rules_after[dest][4] == before[host][0][dest][4], (seed, host)
-        else:
+        elif dest_before is not None and not through_link:  # at most the mode enforced (0600)
+            assert rules_after[dest][4] == dest_before[4], (seed, host)
+        elif dest_before is None:
             assert dest not in rules_after, (seed, host)
-    print("controller fuzz: %d trees, %d writes, %d clean failures" % (len(trees), written, failed))
+    print("controller fuzz: %d trees, %d writes (%d through a link), %d clean failures"
+          % (len(trees), written, links, failed))
     assert written and failed, "the fuzz should meet both outcomes (seed %d)" % seed
+    assert links or TREES < 3, "the destination linked into rules_dir was not written through (seed %d): %s" % (
+        seed, results["t002"]["write"])
