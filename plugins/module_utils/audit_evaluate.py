@@ -288,8 +288,8 @@ def _load_findings(context):
     if result.stop is not None:
         findings.append(_finding(
             "load_stops", "error",
-            "auditctl -R stops here after -D has cleared the kernel: the %d rule and setting lines after it "
-            "are never loaded" % len(result.not_loaded),
+            "auditctl -R stops here%s: the %d rule and setting lines after it are never loaded"
+            % (" after -D has cleared the kernel" if "-D" in result.settings else "", len(result.not_loaded)),
             result.stop.location, _text_at(context, result.stop.location),
             not_loaded=[_where(location) for location in result.not_loaded]))
     return findings

@@ -5,6 +5,7 @@
 
 import json
 import os
+import re
 import sys
 import traceback
 
@@ -28,10 +29,14 @@ def _escape(match):
     return "\\x%02x" % (code - 0xdc00) if 0xdc80 <= code <= 0xdcff else "\\u%04x" % code
 
 
+# repr() of such a string (a message quoting a word with %r) spells the byte '\\udcff': shown as \\xff too
+REPR_OF_UNDECODABLE = re.compile(r"\\udc([89a-f][0-9a-f])")
+
+
 def printable(value):
     """``value`` with every undecodable byte in its strings (and dict keys) shown as ``\\xNN``."""
     if isinstance(value, str):
-        return R.UNDECODABLE.sub(_escape, value)
+        return REPR_OF_UNDECODABLE.sub(r"\\x\1", R.UNDECODABLE.sub(_escape, value))
     if isinstance(value, dict):
         return dict((printable(key), printable(item)) for key, item in value.items())
     if isinstance(value, (list, tuple)):

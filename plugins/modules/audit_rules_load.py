@@ -135,6 +135,8 @@ mode:
   type: str
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_evaluate as E
@@ -166,6 +168,19 @@ def _compile_if_needed(module, snapshot, command):
     if text != current:
         _undo_on_failure(module, snapshot.compiled_path)
         H.write_atomic(module, snapshot.compiled_path, text, new_mode=0o640)
+
+
+def _refuse_a_compiled_file_root_does_not_own(module, snapshot, command):
+    """auditctl -R refuses a rules file that root does not own, without a message (augenrules'
+    cp keeps the owner of an existing compiled file): say so, with the fix, before the kernel."""
+    try:
+        owner = os.stat(snapshot.compiled_path).st_uid
+    except OSError:
+        return
+    if owner != 0:
+        module.fail_json(msg="not loaded: %s is owned by uid %d, and auditctl -R refuses a rules file that root does "
+                             "not own; fix: chown root:root %s" % (snapshot.compiled_path, owner, snapshot.compiled_path),
+                         **_result(snapshot, command=command, reason="compiled file not owned by root"))
 
 
 def _rollback(module, auditctl, before, settings_before):
@@ -222,6 +237,7 @@ def load(module, snapshot, context):
         module.exit_json(**_result(snapshot, changed=would_change, command=command, reason="check mode",
                                    missing_in_kernel=missing, kernel_rules=R.listed_rules(before)))
     _compile_if_needed(module, snapshot, command)
+    _refuse_a_compiled_file_root_does_not_own(module, snapshot, command)
     rc, out, err = module.run_command(command)
     if rc != 0:
         _fail_load(module, snapshot, auditctl, command, before, out + err)

@@ -110,3 +110,24 @@ def test_rules_beyond_the_budget_fail_naming_the_limit_and_findings_are_capped(s
     capped = got["info-dups"]["result"]
     assert got["info-dups"]["status"] == "ok" and len(capped["findings"]) == 1000, len(capped["findings"])
     assert capped["findings_left_out"] >= 100  # the 1,100 duplicate lines alone are 100 beyond the cap
+
+
+def test_messages_show_undecodable_bytes_as_escapes_and_name_minus_d_only_when_there_is_one(sandbox):
+    """Issue 23 item 9: a rejected word quoted with repr() showed '\\udcff\\udcfe#'; the load_stops
+    finding said "after -D has cleared the kernel" for rule sets without -D."""
+    without_d, with_d = os.path.join(sandbox, "without.d"), os.path.join(sandbox, "with.d")
+    for directory, first in ((without_d, ""), (with_d, "-D\n")):
+        os.makedirs(directory)
+        with open(os.path.join(directory, "30-site.rules"), "wb") as handle:
+            handle.write(first.encode() + b"-w /etc/passwd -p wa \xff\xfe#\n" + INIT.encode() + b"\n")
+    common = dict(compiled_file=os.path.join(sandbox, "audit.rules"), arch="x86_64", rules=[INIT])
+    got = _tasks(sandbox, "messages", [("without", "auditkit.auditd.audit_rules_info", dict(common, rules_dir=without_d)),
+                                       ("with", "auditkit.auditd.audit_rules_info", dict(common, rules_dir=with_d))])
+    messages = {}
+    for task in ("without", "with"):
+        assert got[task]["status"] == "ok" and broken(got[task]) is None, got[task]
+        messages[task] = dict((f["kind"], f["message"]) for f in got[task]["result"]["findings"])
+    rejected = messages["without"]["rejected_line"]
+    assert "\\xff\\xfe#" in rejected and "\\udc" not in rejected, rejected
+    assert "-D" not in messages["without"]["load_stops"], messages["without"]["load_stops"]
+    assert "after -D has cleared the kernel" in messages["with"]["load_stops"], messages["with"]["load_stops"]

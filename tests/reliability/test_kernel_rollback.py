@@ -136,3 +136,21 @@ def test_a_failed_augenrules_load_on_the_default_paths_puts_the_compiled_file_ba
     assert "augenrules --load" in task["result"]["msg"] and "every file written is back" in task["result"]["msg"], \
         task["result"]["msg"]
     assert loaded_lines() == before_rules
+
+
+def test_a_compiled_file_root_does_not_own_is_refused_with_the_reason_and_the_fix(kernel, sandbox):
+    """Issue 23 item 9: auditctl -R refuses such a file without a word; the task said only
+    "failed: " (an empty reason)."""
+    _kernel_before(OTHER)
+    before_rules = loaded_lines()
+    compiled = os.path.join(sandbox, "audit.rules")
+    with open(compiled, "w") as handle:
+        handle.write("-D\n%s\n" % NEW)
+    os.chown(compiled, 4321, 0)
+    os.makedirs(os.path.join(sandbox, "rules.d"))
+    _done, task = _one_task(sandbox, "auditkit.auditd.audit_rules_load",
+                            dict(rules_dir=os.path.join(sandbox, "rules.d"), compiled_file=compiled, loader="auditctl"))
+    assert task["status"] == "failed" and broken(task) is None, task
+    assert "owned by uid 4321" in task["result"]["msg"] and "chown root:root %s" % compiled in task["result"]["msg"], \
+        task["result"]["msg"]
+    assert loaded_lines() == before_rules
