@@ -50,6 +50,9 @@ def encode(text):
     return text.encode("utf-8", "surrogateescape")
 
 
+FIFO_PROBLEM = "is a FIFO: not read (augenrules' cat would wait on it for a writer)"
+
+
 class Budget(object):
     """The max_rules_bytes / max_rules_lines budget of the files one snapshot reads: take()
     raises HostError naming the limit before a file that exceeds it is parsed (the engine's
@@ -77,6 +80,8 @@ def read_rules_file(path, budget=None):
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
             return R.RulesFile(path, problem="is a directory: augenrules cannot read it")
+        if stat.S_ISFIFO(info.st_mode):
+            return R.RulesFile(path, problem=FIFO_PROBLEM)
         if not stat.S_ISREG(info.st_mode):
             return R.RulesFile(path, problem="not a regular file (device, FIFO or socket): not read")
         with open(path, "rb") as handle:

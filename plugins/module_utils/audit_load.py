@@ -29,6 +29,22 @@ def validation_errors(context):
     return errors
 
 
+def unread_files(snapshot):
+    """(errors, warnings) for the *.rules entries the load cannot read: a FIFO blocks
+    augenrules' cat (at boot too), so it refuses the load; a directory or an unreadable file is
+    skipped by augenrules with an error message, so the load goes on without it (warning)."""
+    errors, warnings = [], []
+    for rules_file in snapshot.files:
+        if rules_file.readable:
+            continue
+        if (rules_file.problem or "").startswith("is a FIFO"):
+            errors.append("%s %s; augenrules --load would block there (at boot too): remove it, or rename it to a name "
+                          "that does not end in .rules" % (rules_file.path, rules_file.problem))
+        else:
+            warnings.append("%s is not loaded: %s" % (rules_file.path, rules_file.problem))
+    return errors, warnings
+
+
 def missing_in_kernel(context, listing):
     """The persisted rules (``context.disk``) that ``auditctl -l`` output ``listing`` does not
     show, as [{"file", "line", "text"}] in load order."""

@@ -11,7 +11,8 @@ description:
   - Validates every line that would be loaded (parse, syscall names for the running machine, lines the kernel refuses
     as duplicates, watches in missing directories, unknown user names) before touching the kernel. Any line C(auditctl)
     would reject fails the task, naming file and line (even after C(-c), which only makes auditctl skip it), and the
-    kernel's rules stay as they were.
+    kernel's rules stay as they were. A FIFO named C(*.rules) in O(rules_dir) is refused too (augenrules would wait on
+    it); a directory or unreadable file named C(*.rules) is named in a warning (augenrules skips it).
   - Loads with C(augenrules --load) when the host uses augenrules with the default paths; otherwise compiles
     O(rules_dir) exactly as augenrules does into O(compiled_file) and runs C(auditctl -R), or loads
     O(compiled_file) directly with O(loader=auditctl). Never restarts auditd (RHEL's unit refuses manual stops).
@@ -284,6 +285,10 @@ def main():
                 snapshot = _planned_snapshot(snapshot, params["planned"])
             context = E.Context(snapshot)
             errors = L.validation_errors(context) if params["validate"] else []
+            unread_errors, unread_warnings = L.unread_files(snapshot)
+            for warning in unread_warnings:
+                module.warn(warning)
+            errors += unread_errors if params["validate"] else []
             if errors:
                 module.fail_json(msg="not loaded: auditctl would reject %s" % errors[0], errors=errors,
                                  **_result(snapshot, reason="validation failed"))

@@ -131,3 +131,30 @@ def test_messages_show_undecodable_bytes_as_escapes_and_name_minus_d_only_when_t
     assert "\\xff\\xfe#" in rejected and "\\udc" not in rejected, rejected
     assert "-D" not in messages["without"]["load_stops"], messages["without"]["load_stops"]
     assert "after -D has cleared the kernel" in messages["with"]["load_stops"], messages["with"]["load_stops"]
+
+
+def test_load_validation_names_a_directory_or_fifo_named_rules(sandbox):
+    """Issue 23 item 9: load validation skipped them silently. A FIFO would block augenrules' cat
+    (at boot too): the load is refused naming it; a directory is skipped by augenrules: a warning.
+    Check mode, so the kernel is only read."""
+    with_dir, with_fifo = os.path.join(sandbox, "dir.d"), os.path.join(sandbox, "fifo.d")
+    for directory in (with_dir, with_fifo):
+        os.makedirs(directory)
+        with open(os.path.join(directory, "10-base.rules"), "w") as handle:
+            handle.write("-D\n%s\n" % INIT)
+    os.makedirs(os.path.join(with_dir, "20-odd.rules"))
+    os.mkfifo(os.path.join(with_fifo, "20-odd.rules"))
+    common = dict(compiled_file=os.path.join(sandbox, "audit.rules"), arch="x86_64")
+    playbook = os.path.join(sandbox, "load.yml")
+    with open(playbook, "w") as handle:
+        handle.write("- name: Load\n  hosts: fleet\n  gather_facts: false\n  tasks:\n")
+        for task, directory in (("dir", with_dir), ("fifo", with_fifo)):
+            handle.write("    - name: %s\n      auditkit.auditd.audit_rules_load: %s\n      check_mode: true\n"
+                         "      ignore_errors: true\n" % (task, json.dumps(dict(common, rules_dir=directory))))
+    _done, results = run_playbook(sandbox, playbook, inventory(os.path.join(sandbox, "hosts.ini"), {"h1": {}}))
+    got = results["h1"]
+    assert got["dir"]["status"] == "ok" and broken(got["dir"]) is None, got["dir"]
+    assert any("20-odd.rules is not loaded: is a directory" in w for w in got["dir"]["result"].get("warnings", [])), \
+        got["dir"]["result"]
+    assert got["fifo"]["status"] == "failed" and broken(got["fifo"]) is None, got["fifo"]
+    assert "20-odd.rules is a FIFO" in got["fifo"]["result"]["msg"], got["fifo"]["result"]["msg"]

@@ -49,7 +49,7 @@ def test_sigkill_during_atomic_writes_never_leaves_a_partial_file(tmp_path):
     assert [n for n in os.listdir(str(target.parent)) if n.startswith(".auditkit-")]  # killed mid-write
     # the next real run removes what killed writers left, under the lock
     module = module_process(tmp_path, "after", rules=[INIT], rules_dir=str(target.parent), arch="x86_64",
-                            dest=str(target))
+                            dest=str(target), max_rules_lines=50000)  # 40,000 lines: beyond the default budget
     out, _err = module.communicate()
     assert module.returncode == 0, out
     assert [n for n in os.listdir(str(target.parent)) if n.startswith(".auditkit-")] == []
@@ -152,11 +152,12 @@ def test_odd_files_are_findings_and_their_bytes_survive(run_module, tmp_path):
     os.symlink(str(tmp_path / "gone"), str(rules_dir / "33-dangling.rules"))
     (rules_dir / "notes.txt").write_text("-e 0\n")
     assert os.path.getsize(str(rules_dir / "20-big.rules")) > 9 * 1024 * 1024
-    info = run_module(audit_rules_info, rules=[INIT], rules_dir=str(rules_dir), arch="x86_64", loaded=False)
+    budget = dict(max_rules_lines=40000)  # 29,000 lines: beyond the default budget (20,000), which is not tested here
+    info = run_module(audit_rules_info, rules=[INIT], rules_dir=str(rules_dir), arch="x86_64", loaded=False, **budget)
     kinds = set(f["kind"] for f in info["findings"])
     assert {"unreadable_file", "invalid_utf8", "rejected_line", "ignored_file"} <= kinds
     before = _snapshot(rules_dir)
-    run_module(audit_rules, rules=[INIT], rules_dir=str(rules_dir), arch="x86_64")
+    run_module(audit_rules, rules=[INIT], rules_dir=str(rules_dir), arch="x86_64", **budget)
     after = _snapshot(rules_dir)
     assert after.pop("audit.rules") == (INIT + "\n").encode()
     assert after == before

@@ -17,7 +17,7 @@ description: Writes host, task, status and result of each task to the file named
 """
 
 KEPT = ("changed", "failed", "msg", "findings", "added", "removed", "loaded", "reason", "diff", "controls",
-        "requirements", "exception", "module_stderr", "module_stdout", "rolled_back", "probe", "kernel_rules", "findings_left_out")
+        "requirements", "exception", "module_stderr", "module_stdout", "rolled_back", "probe", "kernel_rules", "findings_left_out", "warnings", "errors")
 
 
 class CallbackModule(CallbackBase):
