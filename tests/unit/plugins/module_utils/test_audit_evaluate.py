@@ -244,3 +244,57 @@ def test_a_commented_out_rule_that_would_cover_the_requirement_is_pointed_at():
     entry = E.evaluate(snapshot, requirements)["requirements"][0]
     assert entry["status"] == "fail"
     assert entry["commented_out"] == [{"file": "/r/audit.rules", "line": 2, "text": "#" + broader}]
+
+
+# --- every finding in full (kind, severity, message, where, text): what a user reads ----------------
+
+NEVER = "-a never,exit -F arch=b64 -S init_module"
+PERSISTED_NOT_LOADED = "persisted but not in the kernel: load the rules (augenrules --load)"
+
+
+def _findings(files, kernel, compiled=None, required=()):
+    snapshot = N.Snapshot("x86_64", mode="augenrules", rules_dir="/r", files=files, compiled_path="/r/audit.rules",
+                          compiled=compiled, kernel=kernel)
+    requirements = Q.parse_requirements(list(required), "x86_64")
+    for requirement in requirements:
+        requirement.canon = S.canonical(requirement.effective, "x86_64")
+    return E.evaluate(snapshot, requirements)["findings"]
+
+
+def test_findings_of_a_suppressing_never_rule_e2_and_a_locked_kernel_in_full():
+    files = [R.RulesFile("/r/50-x.rules", "%s\n%s\n-e 2\n" % (NEVER, INIT))]
+    kernel = N.KernelState(listing="-w /sbin/insmod -p x -k modules\n-a bogus\n", status={"enabled": 2})
+    assert _findings(files, kernel, required=[INIT]) == [
+        {"kind": "suppressed", "severity": "error", "file": "/r/50-x.rules", "line": 1, "text": NEVER,
+         "message": "drops events of %s before any rule records them (first match wins)" % INIT, "requirement": INIT},
+        {"kind": "compiled_missing", "severity": "warning", "file": "/r/audit.rules", "line": None, "text": None,
+         "message": "/r/audit.rules does not exist or cannot be read: run augenrules"},
+        {"kind": "loaded_not_persisted", "severity": "warning", "file": "auditctl -l", "line": 1,
+         "text": "-w /sbin/insmod -p x -k modules",
+         "message": "in the kernel but not in the persisted rules: lost at the next load or boot"},
+        {"kind": "persisted_not_loaded", "severity": "warning", "file": "/r/50-x.rules", "line": 1, "text": NEVER,
+         "message": PERSISTED_NOT_LOADED},
+        {"kind": "persisted_not_loaded", "severity": "warning", "file": "/r/50-x.rules", "line": 2, "text": INIT,
+         "message": PERSISTED_NOT_LOADED},
+        {"kind": "immutable_on_disk", "severity": "warning", "file": "/r/50-x.rules", "line": 3, "text": "-e 2",
+         "message": "-e 2 locks the rules once loaded: later changes need a reboot"},
+        {"kind": "kernel_immutable", "severity": "warning", "file": None, "line": None, "text": None,
+         "message": "the kernel's audit rules are locked (enabled 2): changes need a reboot"},
+        {"kind": "kernel_rule_unparsed", "severity": "info", "file": "auditctl -l", "line": 2, "text": "-a bogus",
+         "message": "cannot read this auditctl -l line back: expected list,action such as always,exit, not 'bogus'"},
+        {"kind": "no_delete_all", "severity": "warning", "file": None, "line": None, "text": None,
+         "message": "the persisted rules do not start with -D: auditctl -R appends to the kernel's rules and stops "
+                    "at the first one already loaded (Rule exists)"},
+    ]
+
+
+def test_findings_of_a_stale_compiled_file_and_an_unreadable_kernel_in_full():
+    files = [R.RulesFile("/r/50-x.rules", "-D\n%s\n" % INIT)]
+    compiled = R.RulesFile("/r/audit.rules", "-D\n-w /sbin/insmod -p x\n")
+    assert _findings(files, N.KernelState(reason="not root"), compiled) == [
+        {"kind": "compiled_stale", "severity": "warning", "file": "/r/audit.rules", "line": None, "text": None,
+         "message": "/r/audit.rules is not what augenrules builds from /r (first difference at rule line 2: expected "
+                    "%r, found '-w /sbin/insmod -p x'): augenrules --load will change the kernel's rules" % INIT},
+        {"kind": "kernel_unreadable", "severity": "warning", "file": None, "line": None, "text": None,
+         "message": "the kernel's audit rules could not be read: not root"},
+    ]
