@@ -25,6 +25,7 @@ TRICKY_NAMES = [
     "~x.rules", "z~.rules", "1.2.rules", "1.10.rules", "01.rules", "1.rules", "x-1.0~rc1.rules", "x-1.0.rules",
     "UPPER.rules", "50-kernel-modules.rules", "50-kernel_modules.rules", "0.rules", "00.rules", "a1b2.rules",
     "a01b2.rules", "1a.rules", "1-.rules", "-1.rules", "x.y.z.rules", "x.1.rules", "zz.rules", "z.rules",
+    "a001.rules", "a01.rules", "a1.rules", "b01.rules", "b1.rules", "b001.rules",
 ]
 
 
@@ -54,6 +55,7 @@ def test_order_matches_ls_v(tmp_path, names):
     (tmp_path / ".hidden.rules").write_text("")
     ordered, skipped = R.augenrules_order(sorted(names + ["notes.txt", ".hidden.rules"]))
     assert ordered == _ls_v(tmp_path)
+    assert R.augenrules_order(sorted(names, reverse=True))[0] == ordered  # whatever order listdir gives
     assert [name for name, _reason in skipped] == [".hidden.rules", "notes.txt"]
 
 
