@@ -402,6 +402,24 @@ def _kernel_findings(context):
     return findings
 
 
+def _reboot_finding(snapshot, verdicts):
+    """reboot_required: the kernel's rules are locked (enabled 2) and lack what the files, which are
+    right, require; only a reboot loads them. None otherwise (with wrong files, fix them first)."""
+    kernel = snapshot.kernel
+    if kernel is None or not kernel.read or kernel.enabled != 2:
+        return None
+    required = [v for v in verdicts if not v.get("advisory") and v["status"] != "not_applicable"]
+    if not required or any((v.get("on_disk") or {}).get("status") != "covered" for v in required):
+        return None
+    missing = [v["rule"] for v in required if (v.get("in_kernel") or {}).get("status") not in (None, "covered")]
+    if not missing:
+        return None
+    return _finding("reboot_required", "warning",
+                    "the kernel's audit rules are locked (enabled 2, -e 2) and lack %d required rule(s) the files "
+                    "have: only a reboot loads them (auditkit_reboot_ok: true lets the role reboot this host)"
+                    % len(missing), requirements=missing)
+
+
 def _module_tool_findings(snapshot):
     """module_tool: an insmod/rmmod/modprobe that is not kmod, which the kmod path rule does not record."""
     findings = []
@@ -484,8 +502,11 @@ def evaluate(snapshot, requirements, policy=S.DEFAULT_POLICY):
                 + _never_findings(context) + _suppression_findings(verdicts) + _symlink_findings(context)
                 + _compiled_findings(context) + _drift_findings(context) + _kernel_findings(context)
                 + B.findings(snapshot.boot) + _module_tool_findings(snapshot))
+    reboot = _reboot_finding(snapshot, verdicts)
+    findings += [reboot] if reboot else []
     summary = _summary(verdicts, findings)
     return {
+        "reboot_required": reboot is not None,
         "mode": snapshot.mode,
         "mode_evidence": snapshot.mode_evidence,
         "machine": snapshot.machine,

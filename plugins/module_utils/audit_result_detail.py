@@ -15,7 +15,7 @@ MAX_FINDINGS = 100
 MAX_FULL_FINDINGS = 1000
 MAX_EVIDENCE = 100
 RESULT_KEYS = ("mode", "machine", "rules_dir", "compiled_file", "summary", "compliant",
-               "profile", "controls", "requirements", "findings", "warnings")
+               "profile", "controls", "requirements", "findings", "warnings", "reboot_required")
 CONTROL_KEYS = ("id", "catalog_id", "status", "reason", "advisory", "notes")
 REQUIREMENT_KEYS = ("rule", "catalog_controls", "advisory", "missing", "status", "reason")
 VIEW_KEYS = ("status", "evidence")

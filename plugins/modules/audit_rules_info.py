@@ -137,6 +137,13 @@ compliant:
   description: True when no requirement fails (advisory rules aside).
   returned: always
   type: bool
+reboot_required:
+  description:
+    - True when the kernel's rules are locked (C(enabled 2)) and lack required rules that the files, which are right,
+      have; only a reboot loads them (a C(reboot_required) finding says so). The role reboots such hosts only with
+      C(auditkit_reboot_ok).
+  returned: always
+  type: bool
 summary:
   description: Counts of requirement verdicts (C(pass), C(fail), C(not_applicable), C(total), C(advisory_fail)), of
     control verdicts (C(controls)) and of findings per severity.

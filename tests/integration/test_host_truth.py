@@ -108,3 +108,41 @@ def test_audit_0_is_shown_in_every_report_format(boot_fleet):
     for name in written:
         text = (report_dir / name).read_text()
         assert ("audit=0: auditing is off" in text) == (name != "boot-on.cklb"), name
+
+
+# --- item 5: an immutable host without auditkit_reboot_ok ---------------------------------------------
+
+# auditctl of a host locked at enabled 2 whose kernel booted without the new rules (never -e 2 on this
+# machine's kernel: the module sees this script at /usr/sbin/auditctl in its own mount namespace)
+IMMUTABLE_AUDITCTL = """#!/bin/sh
+case "$1" in
+  -v) echo "auditctl version 3.0.9" ;;
+  -s) printf 'enabled 2\\nfailure 1\\npid 0\\nrate_limit 0\\nbacklog_limit 8192\\nlost 0\\nbacklog 0\\n' ;;
+  -l) echo "No rules" ;;
+  *) echo "The audit system is in immutable mode, no rule changes allowed" >&2; exit 1 ;;
+esac
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/sbin/auditctl"), reason="no /usr/sbin/auditctl to stand in front of")
+def test_immutable_host_without_reboot_ok_is_named_in_the_report_and_not_rebooted(tmp_path):
+    fake = tmp_path / "facts" / "auditctl"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(IMMUTABLE_AUDITCTL)
+    fake.chmod(0o755)
+    hosts = {"locked": {"files": {"audit.rules": KMOD}, "vars": {
+        "ansible_python_interpreter": bound_interpreter(tmp_path / "facts", {"/usr/sbin/auditctl": fake}),
+        "auditkit_read_kernel": True, "auditkit_compiled_file": str(tmp_path / "locked" / "audit.rules")}}}
+    fleet = make_fleet(tmp_path, hosts, {"auditkit_profile": "stig_rhel9", "auditkit_controls": ["V-258195"]})
+    run = playbook(fleet, "remediate")  # auditkit_reboot_ok is false by default: never a reboot
+    assert run.returncode == 0, run.stdout
+    assert "Judge the files and the locked kernel before a reboot" not in run.stdout, run.stdout  # reboot.yml not run
+    run = playbook(fleet, "drift_report", auditkit_report_dir=str(fleet / "r"))
+    assert run.returncode == 0, run.stdout
+    host = json.loads((fleet / "r" / "report.json").read_text())["hosts"][0]
+    assert host["controls"][0]["status"] == "fail"  # the locked kernel lacks the rule until a reboot
+    found = [f for f in host["findings"] if f["kind"] == "reboot_required"]
+    assert len(found) == 1 and "only a reboot loads them" in found[0]["message"], host["findings"]
+    for name in ("summary.md", "report.csv", "junit.xml", "report.html", "locked.cklb"):
+        text = (fleet / "r" / name).read_text()
+        assert "locked" in text and "only a reboot loads them" in text, name

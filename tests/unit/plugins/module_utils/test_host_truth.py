@@ -326,3 +326,25 @@ def test_module_tools_are_resolved_from_path_and_the_usual_directories(tmp_path)
     assert str(vendor / "modprobe") not in tools
     linked = [t for t in tools.values() if t["path"] in ("/usr/sbin/modprobe", "/sbin/modprobe")]
     assert linked and all(t["is_kmod"] for t in linked)  # Debian's: a link to kmod
+
+
+# --- item 5: immutable hosts ----------------------------------------------------------------------
+
+KMOD_LISTED = "-a always,exit -S all -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=-1 -F key=modules"
+
+
+@pytest.mark.parametrize("files, listing, enabled, reboot", [
+    (KMOD_STIG, "No rules\n", 2, True),            # files right, locked kernel without them: reboot
+    (KMOD_STIG, KMOD_LISTED + "\n", 2, False),     # after the reboot: loaded and locked
+    ("-D\n", "No rules\n", 2, False),              # files wrong: fix them first, a reboot would not help
+    (KMOD_STIG, "No rules\n", 1, False),           # not locked: a load is enough
+])
+def test_reboot_required_only_when_the_files_are_right_and_the_locked_kernel_lacks_them(files, listing, enabled,
+                                                                                       reboot):
+    kernel = N.KernelState(listing=listing, status={"enabled": enabled})
+    result = E.evaluate(_snapshot(files, kernel=kernel), Q.parse_requirements([KMOD_STIG.strip()], MACHINE))
+    assert result["reboot_required"] is reboot
+    found = [f for f in result["findings"] if f["kind"] == "reboot_required"]
+    assert len(found) == (1 if reboot else 0)
+    if reboot:
+        assert found[0]["message"].startswith("the kernel's audit rules are locked (enabled 2, -e 2) and lack 1 ")
