@@ -90,3 +90,23 @@ def test_detail_report_gives_the_same_report_as_full():
     findings = [{"severity": "warning", "message": str(i)} for i in range(150)]
     bounded = D.for_report(dict(full["h00"], findings=findings))
     assert len(bounded["findings"]) == D.MAX_FINDINGS and bounded["findings_left_out"] == 50
+
+
+def test_merged_slices_write_the_same_checklists_as_the_whole():
+    """The checklists of a sliced job (CKLB, CKL) equal one run's, targets from facts included."""
+    results = _results()
+    hosts = sorted(results)
+    targets = dict((h, {"ip_address": "192.0.2.%d" % i, "fqdn": "%s.example" % h, "mac_address": ""})
+                   for i, h in enumerate(hosts) if h != "h10")
+    whole = RD.build_report(results, hosts=hosts, waivers=WAIVERS, targets=targets)
+    slices = []
+    for number in range(1, 4):
+        names = sorted(hosts)[number - 1::3]
+        part = RD.build_report(dict((n, results[n]) for n in names), hosts=names, waivers=WAIVERS,
+                               targets=dict((n, targets[n]) for n in names if n in targets))
+        slices.append({"name": "job %d" % number, "report": json.loads(json.dumps(part))})  # as published
+    merged = RM.merge_reports(slices, hosts=hosts, slice_count=3)
+    checklists = dict((name, text) for name, text in RD.render_files(whole, ["cklb", "ckl"], None).items())
+    merged_checklists = dict((name, text) for name, text in RD.render_files(merged, ["cklb", "ckl"], None).items())
+    assert checklists == merged_checklists and "h01.ckl" in checklists and "h01.cklb" in checklists
+    assert json.loads(checklists["h01.cklb"])["target_data"]["fqdn"] == "h01.example"
