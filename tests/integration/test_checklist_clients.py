@@ -50,6 +50,11 @@ WITHOUT_DISA_XCCDF = ("stig_alma9", "stig_ubuntu2404")
 # unreviewedCommented option imports as informational.
 STIG_MANAGER_RESULT = {"pass": "pass", "fail": "fail", "waived": "fail", "not_applicable": "notapplicable",
                        "error": "informational", "unreachable": "informational"}
+# A pass the STIG's check as written did not see is not reviewed (docs/reports.md): the check reads
+# the kernel (auditctl -l) and the host was judged on disk only, or it reads the compiled
+# /etc/audit/audit.rules and that file is stale or missing. Both read from DISA's check text and
+# report.json's facts (kernel_read, findings); the sandbox never reads the shared kernel.
+COMPILED_NOT_CURRENT = ("compiled_stale", "compiled_missing")
 WAIVERS = {"V-258195": "kmod executions are covered by the site EDR (ticket SEC-42)"}
 
 pytestmark = pytest.mark.skipif(not os.path.isdir(os.path.join(CLIENTS, "node_modules", "@nuwcdivnpt")),
@@ -104,8 +109,20 @@ def _disa(profile):
     root = ET.parse(os.path.join(DISA, DISA_FILE[profile])).getroot()
     release = next(p.text for p in root.findall(XCCDF + "plain-text") if p.get("id") == "release-info")
     revision = "V%sR%s" % (root.find(XCCDF + "version").text, re.match(r"Release: (\d+) ", release).group(1))
-    rules = dict((g.get("id"), g.find(XCCDF + "Rule").get("id")) for g in root.findall(XCCDF + "Group"))
+    rules = dict((g.get("id"), (g.find(XCCDF + "Rule").get("id"), g.find(XCCDF + "Rule/%scheck/%scheck-content"
+                                                                        % (XCCDF, XCCDF)).text))
+                 for g in root.findall(XCCDF + "Group"))
     return root.get("id"), revision, rules
+
+
+def _expected_result(control, host, check):
+    """What STIG Manager must import for one report row, given DISA's check text."""
+    if control["status"] == "pass":
+        disk_only = "auditctl -l" in check and control.get("kernel_read") is False
+        stale = any(f.get("kind") in COMPILED_NOT_CURRENT for f in host.get("findings") or [])
+        if disk_only or ("auditctl -l" not in check and "/etc/audit/audit.rules" in check and stale):
+            return "informational"  # not reviewed, with the reason in the finding details
+    return STIG_MANAGER_RESULT[control["status"]]
 
 
 def _parse(function, files):
@@ -122,6 +139,9 @@ def drift(tmp_path_factory):
     for name, spec in hosts.items():
         spec["vars"].setdefault("auditkit_compiled_file", str(root / name / "audit.rules"))
     fleet = make_fleet(root, hosts)
+    # RHEL 7's checks read the compiled /etc/audit/audit.rules: a current one (what augenrules builds
+    # from the one rules file) keeps its passes reviewed, the only passes a sandbox can show
+    (root / "rhel7-aarch64" / "audit.rules").write_text(hosts["rhel7-aarch64"]["files"]["30-stig.rules"])
     run = playbook(fleet, "drift_report", auditkit_report_dir=str(root / "report"), auditkit_waivers=WAIVERS,
                    auditkit_report_formats=["json", "cklb", "ckl"], auditkit_report_facts=True)
     assert run.returncode == 2, run.stdout  # the unreachable and the errored host fail after the report
@@ -147,7 +167,8 @@ def _checks(report, hosts, parsed, suffix):
         assert [(c["benchmarkId"], c["revisionStr"]) for c in entry["checklists"]] == [(benchmark_id, revision)]
         assert revision == claimed
         reviews = dict((r["ruleId"], r["result"]) for r in entry["checklists"][0]["reviews"])
-        assert reviews == dict((rules[c["id"]], STIG_MANAGER_RESULT[c["status"]]) for c in host["controls"])
+        assert reviews == dict((rules[c["id"]][0], _expected_result(c, host, rules[c["id"]][1]))
+                               for c in host["controls"])
         seen.update(c["status"] for c in host["controls"])
     return seen
 
@@ -161,6 +182,8 @@ def test_stig_manager_reads_every_checklist_with_disas_benchmark_revision_and_th
     assert sorted(parsed) == sorted(os.path.basename(f) for f in files)
     seen = _checks(report, hosts, parsed, suffix)
     assert {"pass", "fail", "waived", "not_applicable"} <= seen, seen
+    results = set(r["result"] for e in parsed.values() for c in e["checklists"] for r in c["reviews"])
+    assert {"pass", "fail", "notapplicable", "informational"} <= results, results
     # hosts that could not be judged are checklisted when the report lists their controls
     unjudged = [h for h in report["hosts"] if h["status"] in ("error", "unreachable") and h["controls"]]
     assert all(h["name"] + suffix in parsed for h in unjudged)
