@@ -771,8 +771,9 @@ def budget_section(data):
            "Findings are capped at 1,000 and evidence at 100 lines per requirement view; detail=full still returns "
            "every parsed line (`files`), which detail=report (the drift_report playbook's) leaves out."
            % data["date"], "", "| Input | File (MiB) | Peak RSS (MiB) | Time (s) | Result (MiB) |", "|---|---|---|---|---|"]
-    out += ["| %s | %.1f | %.0f | %.1f | %.1f |" % (r["input"], r["bytes"] / 1024.0 / 1024.0, r["peak_mib"], r["seconds"],
-                                                   r["result_mib"]) for r in data["rows"]]
+    out += ["| %s | %.1f | %.0f | %.1f | %.1f |"
+            % (r["input"], r["bytes"] / 1024.0 / 1024.0, r["peak_mib"], r["seconds"], r["result_mib"])
+            for r in data["rows"]]
     return out
 
 

@@ -173,9 +173,9 @@ def page(results, files, measured):
            "(tests/unit/plugins/module_utils, only those mutmut saw reach it). A mutant that survives is either",
            "killed by a new test or explained below as equivalent (scripts/mutation_equivalent.yml).", "",
            "Measured %s, **before the layout move** (issue 26 records the score after it): %s, %d min with %d "
-           "workers at nice 19 on a CPU shared by other jobs." % (datetime.date.today().isoformat(), subset,
-                                                                   round(measured["seconds"] / 60.0),
-                                                                   measured["max_children"]), "",
+           "workers at nice 19 on a CPU shared by other jobs."
+           % (datetime.date.today().isoformat(), subset, round(measured["seconds"] / 60.0), measured["max_children"]),
+           "",
            "**Score: %s killed** (%d of %d mutants); %s counting the %d explained equivalent ones as not mutants."
            % (_score(killed, total), killed, total, _score(killed, total - len(explained)), len(explained)), "",
            "| File | Mutants | Killed | Survived | No test reaches it | Score |", "|---|---|---|---|---|---|"]
@@ -194,7 +194,7 @@ def page(results, files, measured):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--files", nargs="+", default=list(ENGINE + REPORT_BUILDER),
                         help="module_utils files to mutate (default: the engine and the report builder)")
     parser.add_argument("--max-children", type=int, default=2)

@@ -143,7 +143,7 @@ def pytest_runtest_logreport(report):
 
 
 def _suite(config):
-    paths = [os.path.relpath(os.path.abspath(str(a).split("::")[0]), ROOT) for a in config.args] or ["tests"]
+    paths = [os.path.relpath(os.path.abspath(str(a).split("::", maxsplit=1)[0]), ROOT) for a in config.args] or ["tests"]
     return " ".join(sorted(set(paths)))
 
 

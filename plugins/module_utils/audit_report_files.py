@@ -163,14 +163,18 @@ def history_dirs(params, now):
     return None, params["dest"]
 
 
+def _mode_change(diff):
+    """' (mode 0600 -> 0640)' when only the mode of an existing report file changed, else ''."""
+    before, after = diff["before"]["mode"], diff["after"]["mode"]
+    return " (mode %s -> %s)" % (before, after) if before not in (None, after) else ""
+
+
 def diff_summary(diffs, dest):
     """The report files' diffs as one line for --diff (Ansible prints a 'prepared' diff as it is):
     the metadata of each file (sha1, mode) would bury the rule diffs of the hosts."""
     if not diffs:
         return {}
-    names = [os.path.basename(d["after"]["path"]) + (" (mode %s -> %s)" % (d["before"]["mode"], d["after"]["mode"])
-                                                      if d["before"]["mode"] not in (None, d["after"]["mode"]) else "")
-             for d in diffs]
+    names = [os.path.basename(d["after"]["path"]) + _mode_change(d) for d in diffs]
     new = len([d for d in diffs if d["before"]["state"] == "absent"])
     return {"prepared": "auditkit report in %s: %d file%s written (%d new): %s\n"
                         % (dest, len(names), "" if len(names) == 1 else "s", new, ", ".join(names))}

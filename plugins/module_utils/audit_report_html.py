@@ -287,4 +287,5 @@ def render_html(report):
             "</table>\n<h2>Controls</h2>%s\n</body></html>\n"
             % (escape(report["title"]), STYLE, SCRIPT, escape(report["title"]), dry,
                escape(report["generated_at"] or ""), escape(report["generator"]), summary["hosts"], escape(hosts),
-               _since_baseline(report) + _trend(report), _matrix(report) + _warnings_section(report), _legend(report), _chart(report), options, _rows(report), _control_texts(report)))
+               _since_baseline(report) + _trend(report), _matrix(report) + _warnings_section(report), _legend(report),
+               _chart(report), options, _rows(report), _control_texts(report)))

@@ -297,7 +297,6 @@ def test_each_hosts_warnings_and_a_disk_only_pass_are_in_every_format(fleet):
         assert "Host warnings: " + stale in rule["finding_details"]
 
 
-
 def test_a_stopped_container_is_unreachable_with_a_reason_that_says_what_to_look_at(root_container):
     root, _name = root_container
     run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=stig_rhel9", "--limit", "stopped")
@@ -363,8 +362,8 @@ def test_the_audit_rules_info_example_names_each_failing_rule(tmp_path):
     from ansible_collections.auditkit.auditd.plugins.modules import audit_rules_info
     tasks = yaml.safe_load(audit_rules_info.EXAMPLES)[:2]
     (tmp_path / "rules.d").mkdir()
-    tasks[0]["auditkit.auditd.audit_rules_info"].update(rules_dir=str(tmp_path / "rules.d"), loaded=False,
-                                                       arch="x86_64", compiled_file=str(tmp_path / "audit.rules"))
+    tasks[0]["auditkit.auditd.audit_rules_info"].update(
+        rules_dir=str(tmp_path / "rules.d"), loaded=False, arch="x86_64", compiled_file=str(tmp_path / "audit.rules"))
     tasks[0]["become"] = False
     (tmp_path / "example.yml").write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": tasks}]))
     make_fleet(tmp_path / "fleet", {"ex": {}})

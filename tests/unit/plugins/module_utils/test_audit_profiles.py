@@ -3,7 +3,6 @@
 """Profiles stay true to the catalog facts, resolve on every arch they claim, and follow the
 arch policy (AL2023: b64 required, b32 twins advisory; aarch64: no b32, no create_module)."""
 import os
-import re
 import subprocess
 import sys
 

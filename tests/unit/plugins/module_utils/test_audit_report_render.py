@@ -350,9 +350,9 @@ def test_html_chart_bars_stack_inside_the_image_one_row_per_control(fleet):
         bars = [r for r in rects if r["data-control"] == meta["id"]]
         assert len(set(r["y"] for r in bars)) == 1  # one row
         x = float(bars[0]["x"])
-        for bar in bars:  # side by side, no gap, no overlap
-            assert abs(float(bar["x"]) - x) < 0.2
-            x += float(bar["width"])
+        for rect in bars:  # side by side, no gap, no overlap
+            assert abs(float(rect["x"]) - x) < 0.2
+            x += float(rect["width"])
         judged = sum(int(r["data-count"]) for r in bars)
         assert abs((x - float(bars[0]["x"])) - 400.0 * judged / len(fleet["hosts"])) < 0.5
         assert x <= width and float(bars[0]["y"]) + float(bars[0]["height"]) <= height

@@ -14,4 +14,3 @@ def test_stderr_is_appended_bounded_and_not_repeated():
     assert message.endswith("...") and len(message) < len(failed["msg"]) + RD.MAX_STDERR + 20
     already = dict(failed, msg="Task failed: sudo: not found", module_stderr="sudo: not found")
     assert RD.problem_of(already) == ("error", "Task failed: sudo: not found")
-

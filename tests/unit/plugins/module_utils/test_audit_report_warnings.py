@@ -41,4 +41,3 @@ def test_host_warnings_text_names_each_warning_with_its_place():
         STALE, dict(STALE, kind="duplicate", severity="info", message="seen twice")])})["hosts"][0]
     assert RD.host_warnings_text(host) == ("compiled_stale: augenrules --load will change the kernel's rules "
                                            "(/etc/audit/audit.rules)")
-

@@ -339,8 +339,8 @@ KMOD_LISTED = "-a always,exit -S all -F path=/usr/bin/kmod -F perm=x -F auid>=10
     ("-D\n", "No rules\n", 2, False),              # files wrong: fix them first, a reboot would not help
     (KMOD_STIG, "No rules\n", 1, False),           # not locked: a load is enough
 ])
-def test_reboot_required_only_when_the_files_are_right_and_the_locked_kernel_lacks_them(files, listing, enabled,
-                                                                                       reboot):
+def test_reboot_required_only_when_the_files_are_right_and_the_locked_kernel_lacks_them(
+        files, listing, enabled, reboot):
     kernel = N.KernelState(listing=listing, status={"enabled": enabled})
     result = E.evaluate(_snapshot(files, kernel=kernel), Q.parse_requirements([KMOD_STIG.strip()], MACHINE))
     assert result["reboot_required"] is reboot

@@ -7,7 +7,7 @@ public (AlmaLinux OS 9, Ubuntu 24.04) the excerpt is the public text that quotes
 import json
 import os
 import re
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import pytest
 
