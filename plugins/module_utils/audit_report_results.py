@@ -29,6 +29,7 @@ import re
 
 from xml.sax.saxutils import escape, quoteattr
 
+from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_compare as RC
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_control_texts import CCI_NIST
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_profiles_data import PROFILES
 from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_host_facts import host_facts
@@ -85,6 +86,10 @@ def evidence_text(host, control):
     if control.get("probe"):
         lines.append("Probe (audit records of the fired action): %s" % probe_text(control))
     lines += ["Host fact: %s" % fact for fact in host_facts(host)]
+    since = RC.transition_text(control)
+    if since:  # a report compared with a baseline (auditkit_report_baseline)
+        lines.append("Since the baseline: %s" % since)
+        lines += ["  %s" % line for line in RC.rule_change_lines(control)]
     done = control.get("remediation")
     if done:
         lines.append("Remediated (this run): before %s, after %s" % (done["before"], done["after"]))

@@ -20,6 +20,7 @@ from ansible_collections.auditkit.auditd.plugins.module_utils.audit_report_html 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 KMOD = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules"
+XCCDF = "{http://checklists.nist.gov/xccdf/1.2}"
 DELETE_B32 = "-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng"
 
 
@@ -121,9 +122,21 @@ def test_every_format_shows_the_transitions(pair):
     html = render_html(compared)
     assert html.index('id="since-baseline"') < html.index('id="matrix"')
     assert '<b id="transition-regressed">6</b>' in html and "db2" in html
+    _xccdf_and_hdf_show_the_transitions(compared)
     artifacts = RD.artifacts(compared, "/r", [])
     assert artifacts["transitions"]["regressed"] == 6 and artifacts["gone_hosts"] == ["db2"]
     assert artifacts["host_transitions"]["web2"]["regressed"] == ["V-258189", "V-258190", "V-258195"]
+
+
+def _xccdf_and_hdf_show_the_transitions(compared):
+    files = RD.render_files(compared, ["xccdf", "hdf"], None)
+    xccdf = ET.fromstring(files["web2.xccdf.xml"].encode("utf-8"))
+    messages = [r.find(XCCDF + "message").text for r in xccdf.iter(XCCDF + "rule-result")]
+    assert len(messages) == 3
+    assert all("Since the baseline: regressed (was pass)" in m for m in messages)
+    assert any("missing now (was present): " + KMOD in m for m in messages)
+    results = [c["results"][0] for c in json.loads(files["web1.hdf.json"])["profiles"][0]["controls"]]
+    assert [r["message"].count("Since the baseline: fixed (was fail)") for r in results] == [1, 1, 1]
 
 
 def test_without_a_baseline_the_formats_are_unchanged(pair):
@@ -131,6 +144,7 @@ def test_without_a_baseline_the_formats_are_unchanged(pair):
     assert "Since the baseline" not in RD.render_markdown(report)
     assert "since-baseline" not in render_html(report)
     assert "transitions" not in RD.artifacts(report, "/r", [])
+    assert not any("Since the baseline" in text for text in RD.render_files(report, ["xccdf", "hdf"], None).values())
 
 
 def test_regressions_gate(pair):
