@@ -259,3 +259,27 @@ def test_history_keeps_runs_points_latest_prunes_but_never_the_baseline(tmp_path
     assert os.readlink(str(reports / "latest")) == left[1]
     with open(str(reports / "history.json")) as handle:
         assert [r["run"] for r in json.load(handle)["runs"]] == [left[1]]
+
+
+def test_a_host_that_fails_in_remediate_is_in_the_record_with_its_reason(tmp_path):
+    """A real remediate run where one host's write is refused (its suppressing rule sits in a file
+    linked from outside rules_dir): the run fails that host, and the remediation record still has
+    it, as an error row naming the refusal, beside the host the run fixed."""
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    (vendor / "vendor.rules").write_text("-a task,never\n")
+    root = make_fleet(tmp_path, {"x-fixed": {"files": {"10-base.rules": "-D\n"}},
+                                 "x-refused": {"files": {"10-base.rules": "-D\n"}}},
+                      {"auditkit_profile": "stig_rhel9"})
+    (root / "x-refused" / "rules.d" / "05-vendor.rules").symlink_to(vendor / "vendor.rules")
+    run = playbook(root, "remediate", auditkit_report_dir=str(root / "record"))
+    assert run.returncode != 0 and "x-refused" in run.stdout, run.stdout
+    record = _report(root / "record")
+    hosts = dict((h["name"], h) for h in record["hosts"])
+    assert sorted(hosts) == ["x-fixed", "x-refused"]
+    assert [c["remediation"]["after"] for c in hosts["x-fixed"]["controls"]] == ["pass"] * 3
+    refused = hosts["x-refused"]
+    assert refused["status"] == "error"
+    assert "05-vendor.rules" in refused["remediation"]["error"] and "outside" in refused["remediation"]["error"]
+    assert (vendor / "vendor.rules").read_text() == "-a task,never\n"  # the failed host changed nothing
+    assert "05-vendor.rules" in (root / "record" / "summary.md").read_text()
