@@ -9,6 +9,8 @@
 #     only when the lock file changed.
 #  4. Writes ansible-test's pip bootstrap cache so that `ansible-test sanity`
 #     does not try to download get-pip.py from an unreachable host.
+#  5. Unpacks Debian 11's coreutils 8.32 (pinned checksum) into .build/coreutils-8.32:
+#     the second real ls -v the augenrules order tests judge by.
 #
 # Idempotent: a second run does nothing but a few checks.
 set -euo pipefail
@@ -38,6 +40,7 @@ APT_PACKAGES=(
     docker.io
     mmdebstrap
     gawk          # augenrules is tested under both gawk (RHEL, AL2023) and mawk (Debian)
+    curl          # fetches Debian 11's coreutils 8.32 package (section 5)
     kmod          # kmod/insmod/rmmod/modprobe: the probe's kernel tests fire them with --version
     chromium      # the HTML report is opened headless in a test
     autoconf      # autoconf .. gcc: scripts/build_audit_userspace.sh builds each platform's auditctl
@@ -129,5 +132,24 @@ fi
 # offline stand-in for each pip version this ansible-test pins (see its docstring).
 # scripts/core_matrix.sh does the same for each ansible-core version of the matrix.
 "${VENV}/bin/python" "${ROOT}/scripts/ansible_test_pip_bootstrap.py"
+
+# --------------------------------------------------------------------------
+# 5. ls of coreutils 8.32 (the version RHEL 9, AL2023 and Debian 11 ship)
+# --------------------------------------------------------------------------
+# Its version sort (ls -v, augenrules' file order) differs from the 9.x of this machine; the
+# order tests judge the engine by both real binaries. Debian 11's package, checksum pinned,
+# unpacked into .build/coreutils-8.32 (its ls runs with Debian 12's libraries).
+COREUTILS_832="${ROOT}/.build/coreutils-8.32"
+COREUTILS_DEB="coreutils_8.32-4+b1_amd64.deb"
+COREUTILS_SHA256="3558a412ab51eee4b60641327cb145bb91415f127769823b68f9335585b308d4"
+if [[ ! -x "${COREUTILS_832}/bin/ls" && "$(dpkg --print-architecture)" == amd64 ]]; then
+    log "unpacking Debian 11's ${COREUTILS_DEB} into ${COREUTILS_832}"
+    deb="$(mktemp)"
+    curl -fsSL -o "${deb}" "http://deb.debian.org/debian/pool/main/c/coreutils/${COREUTILS_DEB}"
+    echo "${COREUTILS_SHA256}  ${deb}" | sha256sum -c --quiet -
+    rm -rf "${COREUTILS_832}"
+    dpkg-deb -x "${deb}" "${COREUTILS_832}"
+    rm -f "${deb}"
+fi
 
 log "done"

@@ -110,9 +110,24 @@ def missing_dir_hint(path):
     return "%s does not exist" % missing
 
 
-def read_rules_dir(rules_dir, budget=None):
+# augenrules lists rules.d with this ls (``/bin/ls -1v``), whatever PATH says.
+AUGENRULES_LS = "/bin/ls"
+LS_VERSION = re.compile(r"GNU coreutils\)\s+(\d+)\.(\d+)")
+
+
+def ls_version(module):
+    """(major, minor) of the GNU coreutils ``/bin/ls`` augenrules sorts rules.d with, or None
+    (no such ls, not GNU): keys audit_ruleset.augenrules_order, as version sort changed in 9.1."""
+    if not os.path.exists(AUGENRULES_LS):
+        return None
+    rc, out, _err = module.run_command([AUGENRULES_LS, "--version"])
+    match = LS_VERSION.search(out or "") if rc == 0 else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def read_rules_dir(rules_dir, budget=None, ls=None):
     """(RulesFile list in augenrules order, [(name, reason)] skipped); HostError if unreadable
-    or beyond ``budget``."""
+    or beyond ``budget``. ``ls``: the host's ls_version (None: coreutils 9.1's order)."""
     try:
         names = os.listdir(rules_dir)
     except (IOError, OSError) as exc:
@@ -120,7 +135,7 @@ def read_rules_dir(rules_dir, budget=None):
             raise HostError("rules directory missing: %s (%s): %s"
                             % (rules_dir, exc.strerror or "does not exist", missing_dir_hint(rules_dir)))
         raise HostError("rules_dir %s: %s" % (rules_dir, exc.strerror or exc))
-    ordered, skipped = R.augenrules_order(names)
+    ordered, skipped = R.augenrules_order(names, ls)
     return [read_rules_file(os.path.join(rules_dir, name), budget) for name in ordered], skipped
 
 
@@ -499,10 +514,11 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
         evidence = "loader=%s given" % loader
     compiled = (read_rules_file(compiled_path, Budget(module.params, "the compiled file %s" % compiled_path))
                 if os.path.exists(compiled_path) else None)
+    ls = ls_version(module)
     if loader == "auditctl":
         files, skipped = ([compiled] if compiled is not None else []), []
     else:
-        files, skipped = read_rules_dir(rules_dir, Budget(module.params, "the *.rules files of %s" % rules_dir))
+        files, skipped = read_rules_dir(rules_dir, Budget(module.params, "the *.rules files of %s" % rules_dir), ls)
     kernel = kernel_state(module) if read_kernel else None
     boot = boot_cmdlines(module) if read_kernel else None
     paths = path_facts(N.watched_paths(files))
@@ -510,7 +526,7 @@ def snapshot(module, machine, rules_dir, compiled_path, loader="auto", read_kern
     return N.Snapshot(machine, mode=loader, rules_dir=rules_dir, files=files, skipped=skipped,
                       compiled_path=compiled_path, compiled=compiled, kernel=kernel, paths=paths,
                       mode_evidence=evidence, names=names, awk=awk_flavour(), audit_version=auditctl_version(module),
-                      boot=boot)
+                      boot=boot, ls_version=ls)
 
 
 # --- where the modules work ----------------------------------------------------------------------

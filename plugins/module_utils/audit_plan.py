@@ -183,7 +183,7 @@ def apply_plan(snapshot, plan):
     if snapshot.mode == "auditctl":
         ordered = list(files.values())
     else:
-        names, _skipped = R.augenrules_order([os.path.basename(p) for p in files])
+        names, _skipped = R.augenrules_order([os.path.basename(p) for p in files], snapshot.ls_version)
         ordered = [files[os.path.join(snapshot.rules_dir, name)] for name in names]
     return snapshot.replace(files=ordered, kernel=None)
 

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Rules files as augenrules and auditctl see them (private to auditkit.auditd). Pure: no I/O.
 
-* ``augenrules_order`` sorts a directory listing exactly as ``ls -1v | grep '\\.rules$'``;
+* ``augenrules_order`` sorts a directory listing exactly as ``ls -1v | grep '\\.rules$'`` of the
+  host's coreutils (9.1 and later, or 8.x/9.0, whose version sort differs: ``ls_version``);
 * ``compile_augenrules`` builds the compiled file augenrules writes to audit.rules, keeping
   for every compiled line the file and line it came from;
 * ``simulate_load`` replays ``auditctl -R`` of a sequence of lines: it stops at the first line
@@ -76,7 +77,8 @@ def _without_suffix(name):
 
 
 def filevercmp(a, b):
-    """Compare two file names as ``ls -v`` does (GNU coreutils 9 filevercmp)."""
+    """Compare two file names as ``ls -v`` does (GNU coreutils 9.1 and later: gnulib's
+    filevercmp since 2022)."""
     if a == b:
         return 0
     for special in ("", ".", ".."):
@@ -91,6 +93,60 @@ def filevercmp(a, b):
     return result or (-1 if a < b else 1)
 
 
+# coreutils 8.x and 9.0 (RHEL 8 and 9, AL2023, Debian 11, Ubuntu 22.04) sort with gnulib's
+# filevercmp before its 2022 rewrite. It differs from the one above in two ways: its suffix stops
+# at a dot not followed by a letter or "~" (so "a..rules" and "a.8.rules" have no suffix at all),
+# and the suffixes are cut only when the names differ before them; names equal by
+# version but not by bytes fall back to strcmp of the whole names.
+LS_VERSION_SORT_REWRITE = (9, 1)
+
+
+def _old_suffix_start(name):
+    """gnulib's old match_suffix: where the suffix begins, or len(name) when there is none."""
+    match, after_dot = None, False
+    for index, char in enumerate(name):
+        if after_dot:
+            after_dot = False
+            if not (_is_ascii_alpha(char) or char == "~"):
+                match = None
+        elif char == ".":
+            after_dot = True
+            match = index if match is None else match
+        elif not (_is_ascii_alpha(char) or char.isdigit() or char == "~"):
+            match = None
+    return len(name) if match is None else match
+
+
+def _is_ascii_alpha(char):
+    return char.isalpha() and ord(char) < 128
+
+
+def filevercmp_before_9_1(a, b):
+    """Compare two file names as ``ls -v`` of coreutils 8.x and 9.0 does."""
+    if a == b:
+        return 0
+    for special in ("", ".", ".."):
+        if a == special or b == special:
+            return -1 if a == special else 1
+    if a.startswith(".") != b.startswith("."):
+        return -1 if a.startswith(".") else 1
+    skip = 1 if a.startswith(".") else 0
+    a_rest, b_rest = a[skip:], b[skip:]
+    a_prefix, b_prefix = a_rest[:_old_suffix_start(a_rest)], b_rest[:_old_suffix_start(b_rest)]
+    if a_prefix == b_prefix:
+        a_prefix, b_prefix = a_rest, b_rest
+    result = _verrevcmp(a_prefix, b_prefix)
+    return result or (-1 if a < b else 1)
+
+
+def version_sort_of(ls_version):
+    """The filevercmp of the coreutils ``ls`` with this (major, minor) version; None (not known)
+    is the current one."""
+    if ls_version is not None and tuple(ls_version[:2]) < LS_VERSION_SORT_REWRITE:
+        return filevercmp_before_9_1
+    return filevercmp
+
+
 def _cmp_key(cmp):
     class Key(object):
         __slots__ = ("name",)
@@ -103,8 +159,9 @@ def _cmp_key(cmp):
     return Key
 
 
-def augenrules_order(names):
-    """(names augenrules concatenates, in order; [(name, reason)] for the names it skips)."""
+def augenrules_order(names, ls_version=None):
+    """(names augenrules concatenates, in order; [(name, reason)] for the names it skips), as
+    the host's ``ls -1v`` orders them: ``ls_version`` is its coreutils (major, minor) or None."""
     loaded, skipped = [], []
     for name in names:
         if name.startswith("."):
@@ -113,7 +170,7 @@ def augenrules_order(names):
             skipped.append((name, "not a *%s file: augenrules ignores it" % RULES_SUFFIX))
         else:
             loaded.append(name)
-    return sorted(loaded, key=_cmp_key(filevercmp)), sorted(skipped)
+    return sorted(loaded, key=_cmp_key(version_sort_of(ls_version))), sorted(skipped)
 
 
 # --- files and their lines ----------------------------------------------------------------------

@@ -50,16 +50,18 @@ class Snapshot(object):
     awk: the awk augenrules runs with (gawk or mawk: they compile indented lines differently);
     audit_version: (major, minor, patch) from ``auditctl -v``, or None (audit_versions.py);
     boot: the kernel command lines (audit_host.boot_cmdlines, judged by audit_boot), or None (not read);
-    module_tools: insmod/rmmod/modprobe as they resolve here (audit_host.module_tools).
+    module_tools: insmod/rmmod/modprobe as they resolve here (audit_host.module_tools);
+    ls_version: (major, minor) of the coreutils ls augenrules orders rules.d with, or None
+    (audit_host.ls_version; audit_ruleset.augenrules_order).
     """
 
     FIELDS = ("machine", "mode", "rules_dir", "files", "skipped", "compiled_path", "compiled", "kernel", "paths",
-              "mode_evidence", "names", "awk", "audit_version", "boot", "module_tools")
+              "mode_evidence", "names", "awk", "audit_version", "boot", "module_tools", "ls_version")
 
     def __init__(self, machine, *, mode="augenrules", rules_dir=R.DEFAULT_RULES_DIR, files=(), skipped=(),
                  compiled_path=R.DEFAULT_COMPILED_FILE, compiled=None, kernel=None, paths=None,
                  mode_evidence=None, names=None, awk="gawk", audit_version=None, boot=None,
-                 module_tools=None):
+                 module_tools=None, ls_version=None):
         self.machine = machine
         self.mode = mode
         self.mode_evidence = mode_evidence
@@ -75,6 +77,7 @@ class Snapshot(object):
         self.audit_version = audit_version
         self.boot = boot
         self.module_tools = module_tools or []
+        self.ls_version = ls_version
 
     def replace(self, **changes):
         """A new Snapshot with the same facts except ``changes`` (field=value)."""

@@ -146,3 +146,31 @@ def test_immutable_host_without_reboot_ok_is_named_in_the_report_and_not_reboote
     for name in ("summary.md", "report.csv", "junit.xml", "report.html", "locked.cklb"):
         text = (fleet / "r" / name).read_text()
         assert "locked" in text and "only a reboot loads them" in text, name
+
+
+COREUTILS_832_LS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                ".build", "coreutils-8.32", "bin", "ls")
+KMOD_WATCH = "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules\n"
+KMOD_NEVER = "-a never,exit -F path=/usr/bin/kmod -F perm=x\n"
+
+
+@pytest.mark.skipif(not os.access(COREUTILS_832_LS, os.X_OK),
+                    reason="no ls of coreutils 8.32 at %s (scripts/setup.sh unpacks Debian 11's package there)"
+                    % COREUTILS_832_LS)
+def test_each_host_orders_rules_d_by_its_own_ls_and_first_match_follows(tmp_path):
+    # ls -v of coreutils 8.32 lists 30-stig.8.rules before 30-stig..rules; 9.1 the other way
+    # round. The first rule in load order wins: the never rule defeats the watch only on 9.1.
+    files = {"30-stig..rules": KMOD_NEVER, "30-stig.8.rules": KMOD_WATCH}
+    hosts = {
+        "ls-832": {"files": files, "vars": {"ansible_python_interpreter": bound_interpreter(
+            tmp_path / "facts" / "ls-832", {"/bin/ls": COREUTILS_832_LS})}},
+        "ls-9": {"files": files},
+    }
+    fleet = make_fleet(tmp_path, hosts, {"auditkit_profile": "stig_rhel9", "auditkit_controls": ["V-258195"]})
+    run = playbook(fleet, "drift_report", auditkit_report_dir=str(fleet / "r"))
+    assert run.returncode == 0, run.stdout
+    statuses = report_statuses(fleet / "r")
+    assert {host: controls["V-258195"][0] for host, controls in statuses.items()} == {"ls-832": "pass", "ls-9": "fail"}
+    reports = dict((h["name"], h) for h in json.loads((fleet / "r" / "report.json").read_text())["hosts"])
+    assert any("first match wins" in f["message"] for f in reports["ls-9"]["findings"]), reports["ls-9"]["findings"]
+    assert not any("first match wins" in f["message"] for f in reports["ls-832"]["findings"])

@@ -142,4 +142,24 @@ def test_snapshot_gathers_the_files_in_augenrules_order_and_their_path_facts(tmp
     assert [os.path.basename(f.path) for f in snapshot.files] == ["9.rules", "10.rules"]
     assert snapshot.skipped and snapshot.kernel is None and snapshot.compiled is None
     assert snapshot.paths["%s/bin/tool" % tmp_path]["parent_exists"] and snapshot.mode_evidence == "loader=augenrules given"
-    assert module.calls == [[AUDITCTL, "-v"]]  # no auditctl -s or -l when the kernel is not asked
+    assert module.calls == [["/bin/ls", "--version"], [AUDITCTL, "-v"]]  # no auditctl -s or -l: kernel not asked
+
+
+@pytest.mark.parametrize("answer, version, order", [
+    ((0, "ls (GNU coreutils) 8.32\nCopyright (C) 2020 Free Software Foundation, Inc.\n", ""), (8, 32),
+     ["a.8.rules", "a..rules"]),
+    ((0, "ls (GNU coreutils) 9.1\n", ""), (9, 1), ["a..rules", "a.8.rules"]),
+    ((1, "", "ls: unrecognized option '--version'\nBusyBox v1.36.1\n"), None, ["a..rules", "a.8.rules"]),
+], ids=["coreutils-8.32", "coreutils-9.1", "not-gnu"])
+def test_snapshot_orders_rules_d_as_the_hosts_own_ls(tmp_path, answer, version, order):
+    if not os.path.exists(H.AUGENRULES_LS):
+        pytest.skip("no %s on this machine" % H.AUGENRULES_LS)
+    rules_dir = tmp_path / "rules.d"
+    rules_dir.mkdir()
+    for name in order:
+        (rules_dir / name).write_text("")
+    module = FakeModule({(H.AUGENRULES_LS, "--version"): answer})
+    snapshot = H.snapshot(module, "x86_64", str(rules_dir), str(tmp_path / "audit.rules"), "augenrules",
+                          read_kernel=False)
+    assert snapshot.ls_version == version
+    assert [os.path.basename(f.path) for f in snapshot.files] == order

@@ -29,10 +29,26 @@ TRICKY_NAMES = [
 ]
 
 
-def _ls_v(directory):
-    out = subprocess.run(["ls", "-1v", str(directory)], check=True, stdout=subprocess.PIPE,
+# Names whose order differs between coreutils 8.x/9.0 and 9.1+ (a dot not followed by a letter
+# ends the old suffix; the old one keeps the suffix when the names differ before it).
+ORDER_CHANGED_IN_9_1 = [
+    "30-stig..rules", "30-stig.8.rules", "30-stig.-2.rules", "a..rules", "a.8.rules", "x..x.rules",
+    "x.x..rules", "1..rules", "1.10~.rules", "2.10_.rules", "2..~.rules", "a.a_.rules", "a..a.rules",
+]
+COREUTILS_832_LS = os.path.join(ROOT, ".build", "coreutils-8.32", "bin", "ls")
+
+
+def _ls_v(directory, ls="ls"):
+    out = subprocess.run([ls, "-1v", str(directory)], check=True, stdout=subprocess.PIPE,
                          env={"LC_ALL": "C"}).stdout.decode()
     return [name for name in out.splitlines() if name.endswith(".rules")]
+
+
+def _ls_version(ls="ls"):
+    """(major, minor) of a GNU ls, read by the test itself (not by audit_host.ls_version)."""
+    first = subprocess.run([ls, "--version"], check=True, stdout=subprocess.PIPE).stdout.decode().split("\n")[0]
+    major, minor = first.rsplit(" ", 1)[1].split(".")[:2]
+    return int(major), int(minor)
 
 
 def _random_names(seed, count):
@@ -53,10 +69,31 @@ def test_order_matches_ls_v(tmp_path, names):
         (tmp_path / name).write_text("")
     (tmp_path / "notes.txt").write_text("")
     (tmp_path / ".hidden.rules").write_text("")
-    ordered, skipped = R.augenrules_order(sorted(names + ["notes.txt", ".hidden.rules"]))
-    assert ordered == _ls_v(tmp_path)
-    assert R.augenrules_order(sorted(names, reverse=True))[0] == ordered  # whatever order listdir gives
+    ordered, skipped = R.augenrules_order(sorted(names + ["notes.txt", ".hidden.rules"]), _ls_version())
+    assert ordered == _ls_v(tmp_path)  # the running ls: 9.1 here, 8.32 in the Debian 11 image
+    assert R.augenrules_order(sorted(names, reverse=True), _ls_version())[0] == ordered  # whatever order listdir gives
     assert [name for name, _reason in skipped] == [".hidden.rules", "notes.txt"]
+
+
+@pytest.mark.parametrize("names", [ORDER_CHANGED_IN_9_1 + TRICKY_NAMES] + [_random_names(seed, 60) for seed in range(5)],
+                         ids=["changed"] + ["random%d" % seed for seed in range(5)])
+def test_order_follows_the_coreutils_of_the_host_8_32_and_9(tmp_path, names):
+    if not os.access(COREUTILS_832_LS, os.X_OK):
+        pytest.skip("no ls of coreutils 8.32 at %s (scripts/setup.sh unpacks Debian 11's package there)"
+                    % COREUTILS_832_LS)
+    if _ls_version() < (9, 1):
+        pytest.skip("the running ls is coreutils %d.%d, not 9.1 or later" % _ls_version())
+    for name in names:
+        (tmp_path / name).write_text("")
+    old, new = _ls_v(tmp_path, COREUTILS_832_LS), _ls_v(tmp_path)
+    assert R.augenrules_order(names, _ls_version(COREUTILS_832_LS))[0] == old
+    assert R.augenrules_order(names, (9, 0))[0] == old  # 9.0 still had the old gnulib filevercmp
+    assert R.augenrules_order(names, _ls_version())[0] == new
+    assert R.augenrules_order(names, None)[0] == new  # an unknown ls: the current order
+    if names[0] == ORDER_CHANGED_IN_9_1[0]:
+        assert old != new  # the names do tell the two apart
+        assert old.index("30-stig.8.rules") < old.index("30-stig..rules")
+        assert new.index("30-stig..rules") < new.index("30-stig.8.rules")
 
 
 FIXTURES = {
