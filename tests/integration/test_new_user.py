@@ -300,7 +300,11 @@ def test_each_hosts_warnings_and_a_disk_only_pass_are_in_every_format(fleet):
 def test_a_stopped_container_is_unreachable_with_a_reason_that_says_what_to_look_at(root_container):
     root, _name = root_container
     run = _as_printed(root, "auditkit.auditd.drift_report", "-e", "auditkit_profile=stig_rhel9", "--limit", "stopped")
-    assert run.returncode == 2, run.stdout
+    assert run.returncode == 4, run.stdout  # Ansible's code for unreachable hosts, not 2 (failed)
+    # the recap agrees with the report: the docker connection's unreachable result, kept for the report
+    # by ignore_unreachable, ends the host as unreachable after it, not as a failure of ours
+    recap = re.search(r"^auditkit-newuser-stopped\s+: ok=\d+\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)", run.stdout, re.M)
+    assert recap and recap.groups() == ("1", "0"), run.stdout
     report = json.loads((sorted((root / "auditkit-reports").iterdir())[-1] / "report.json").read_text())
     host = report["hosts"][0]
     assert host["status"] == "unreachable" and "a container that is not running (docker ps -a" in host["error"]
