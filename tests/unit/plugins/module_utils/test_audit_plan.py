@@ -1,6 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Planning edits: only what is missing, where it goes, and every other byte kept."""
+import pytest
+
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_plan as PL
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_requirements as Q
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_ruleset as R
@@ -88,3 +90,14 @@ def test_plan_of_changes_rebuilds_what_audit_rules_reported():
     assert plan.texts == {DEST: "-D\n%s\n-e 1\n" % INIT, "/r/new.rules": DELETE + "\n"}
     after = PL.apply_plan(snapshot, plan)
     assert [f.path for f in after.files] == ["/r/10.rules", DEST, "/r/new.rules"]  # augenrules order
+
+
+@pytest.mark.parametrize("ls_version, order", [
+    ((8, 32), ["/r/30-stig.8.rules", "/r/30-stig..rules"]),   # the order of coreutils 8.32's ls -v
+    ((9, 1), ["/r/30-stig..rules", "/r/30-stig.8.rules"]),
+    (None, ["/r/30-stig..rules", "/r/30-stig.8.rules"]),
+])
+def test_a_planned_new_file_takes_its_place_in_the_order_of_the_hosts_ls(ls_version, order):
+    snapshot = _snapshot([("/r/30-stig..rules", "-b 8192\n")]).replace(ls_version=ls_version)
+    plan = PL.plan_of_changes(snapshot, added=[{"file": "/r/30-stig.8.rules", "rule": DELETE}])
+    assert [f.path for f in PL.apply_plan(snapshot, plan).files] == order

@@ -222,3 +222,27 @@ def test_settings_after_e2_are_locked(setting):
     assert result.stop.line == 2
     assert result.stop.reason == ("the audit configuration is locked (-e 2 came earlier): the kernel refuses %s"
                                   % setting.split()[0])
+
+
+@pytest.mark.parametrize("ls", ["8.32", "system"])
+def test_real_augenrules_with_each_ls_compiles_in_the_order_the_engine_gives(tmp_path, ls):
+    if not os.path.exists(AUGENRULES):
+        pytest.skip("augenrules is not installed (package auditd)")
+    binary = COREUTILS_832_LS if ls == "8.32" else "/bin/ls"
+    if not os.access(binary, os.X_OK):
+        pytest.skip("no ls of coreutils 8.32 at %s (scripts/setup.sh unpacks Debian 11's package there)" % binary)
+    rules_dir = tmp_path / "rules.d"
+    rules_dir.mkdir()
+    for number, name in enumerate(ORDER_CHANGED_IN_9_1):
+        (rules_dir / name).write_text("-a always,exit -F arch=b64 -S init_module -k n%d\n" % number)
+    script = open(AUGENRULES).read()
+    script = script.replace("DestinationFile=/etc/audit/audit.rules", "DestinationFile=%s/audit.rules" % tmp_path)
+    script = script.replace("SourceRulesDir=/etc/audit/rules.d", "SourceRulesDir=%s" % rules_dir)
+    script = script.replace("/bin/ls -1v", "%s -1v" % binary)
+    assert script.count(str(tmp_path)) == 2 and script.count(binary + " -1v") == 1
+    (tmp_path / "augenrules").write_text(script)
+    subprocess.run(["/bin/sh", str(tmp_path / "augenrules")], check=True, stdout=subprocess.PIPE)
+    names, _skipped = R.augenrules_order(ORDER_CHANGED_IN_9_1, _ls_version(binary))
+    files = [R.RulesFile(str(rules_dir / name), (rules_dir / name).read_text()) for name in names]
+    compiled = R.compile_augenrules(files, str(rules_dir), "mawk" if "mawk" in os.path.realpath(shutil.which("awk")) else "gawk")
+    assert R.compiled_text(compiled) == (tmp_path / "audit.rules").read_text()
