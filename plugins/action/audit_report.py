@@ -13,6 +13,9 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_checklists as CK
 from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_files as RF
 
+# registered by roles/module_loading/tasks/reboot.yml: the judge before, the reboot, the judge after
+REBOOT_VARS = ("auditkit_reboot_before", "auditkit_rebooted", "auditkit_reboot_after")
+
 
 def _plain(value):
     """Registered results as plain dicts, lists and strings."""
@@ -53,9 +56,12 @@ class ActionModule(ActionBase):
         hosts = params["hosts"] if params["hosts"] is not None else list(task_vars.get("ansible_play_hosts_all", []))
         load_var = params["load_var"] if params["kind"] == "remediation" else None
         # auditkit_profile as the inventory sets it: the STIG of a host that could not be judged
+        # the reboot step of an immutable host (roles/module_loading/tasks/reboot.yml) in a remediation record
+        reboot_vars = REBOOT_VARS if load_var else ()
         names = (params["result_var"], params["plan_var"], params["rules_file_var"], params["probe_var"],
-                 params["waivers_var"], load_var, "auditkit_profile")
+                 params["waivers_var"], load_var, "auditkit_profile") + reboot_vars
         found, targets = self._collect(hostvars, hosts, names)
+        reboots = dict((host, tuple(found[name][host] for name in reboot_vars)) for host in hosts) if reboot_vars else None
         results = params["results"] if params["results"] is not None else found[params["result_var"]]
         plans = params["plans"] if params["plans"] is not None else found[params["plan_var"]]
         rules_files, probes = found[params["rules_file_var"]], found[params["probe_var"]]
@@ -64,7 +70,7 @@ class ActionModule(ActionBase):
         now = datetime.datetime.now(datetime.timezone.utc)
         written, error = RF.outcome(
             lambda: RF.run_report(params, results, plans, hosts, rules_files, now, self._task.check_mode, probes,
-                                  host_waivers, found[load_var], targets, found["auditkit_profile"]),
+                                  host_waivers, found[load_var], targets, found["auditkit_profile"], reboots),
             "report", params["dest"], self._task.diff)
         if error:
             return dict(result, failed=True, msg=error)

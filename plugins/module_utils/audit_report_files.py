@@ -223,7 +223,7 @@ def comparison_fields(report, max_listed=50):
 
 
 def run_report(params, results, plans, hosts, rules_files, now, check_mode, probes=None, host_waivers=None,
-               loads=None, targets=None, inventory_profiles=None):
+               loads=None, targets=None, inventory_profiles=None, reboots=None):
     """Build, render and write the report; returns the audit_report result (or raises
     ValueError for bad input, OSError when a file cannot be written)."""
     from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_document as RD
@@ -239,7 +239,7 @@ def run_report(params, results, plans, hosts, rules_files, now, check_mode, prob
     if params["kind"] == "remediation":  # what the real run did, beside the verdicts judged after it
         from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
 
-        report = RR.with_remediation(report, plans or {}, loads or {})
+        report = RR.with_reboots(RR.with_remediation(report, plans or {}, loads or {}), reboots or {})
     baseline_file = None
     if params.get("baseline"):
         report = with_baseline(report, params["baseline"])

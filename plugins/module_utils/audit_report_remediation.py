@@ -76,3 +76,47 @@ def remediation_text(control, host):
     load = host["remediation"]["load"]
     parts.append("load: %s (%s)" % (load["status"], load["message"]))
     return "; ".join(parts)
+
+
+def _verdicts(judged):
+    """{control id: status} of an audit_rules_info result (None when it did not run)."""
+    if not isinstance(judged, dict) or judged.get("skipped") or "controls" not in judged:
+        return None
+    return dict((c.get("id"), c.get("status")) for c in judged["controls"] if isinstance(c, dict))
+
+
+def reboot_record(before, rebooted, after):
+    """{required, rebooted, before, after} of a host's reboot step (roles/module_loading/tasks/reboot.yml:
+    its registered judge before, reboot and judge after), or None when the step did not run."""
+    verdicts = _verdicts(before)
+    if verdicts is None:
+        return None
+    return {"required": bool(before.get("reboot_required")),
+            "rebooted": isinstance(rebooted, dict) and bool(rebooted.get("rebooted")),
+            "before": verdicts, "after": _verdicts(after)}
+
+
+def with_reboots(report, steps):
+    """The remediation record with each host's reboot (steps: {host: (before, rebooted, after)})."""
+    hosts = []
+    for host in report["hosts"]:
+        record = reboot_record(*(steps.get(host["name"]) or (None, None, None)))
+        if record is not None and host.get("remediation") is not None:
+            host = dict(host, remediation=dict(host["remediation"], reboot=record))
+        hosts.append(host)
+    return dict(report, hosts=hosts)
+
+
+def reboot_text(host):
+    """The reboot of an immutable host as one line ('' when none was needed or judged)."""
+    record = (host.get("remediation") or {}).get("reboot")
+    if not record or not record["required"]:
+        return ""
+
+    def listed(verdicts):
+        return ", ".join("%s %s" % pair for pair in sorted(verdicts.items()))
+
+    if not record["rebooted"]:
+        return "not rebooted (the reboot did not run); before: %s" % listed(record["before"])
+    return "rebooted (auditkit_reboot_ok); before: %s; after: %s" % (listed(record["before"]),
+                                                                     listed(record["after"] or {}))

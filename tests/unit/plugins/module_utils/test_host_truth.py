@@ -348,3 +348,28 @@ def test_reboot_required_only_when_the_files_are_right_and_the_locked_kernel_lac
     assert len(found) == (1 if reboot else 0)
     if reboot:
         assert found[0]["message"].startswith("the kernel's audit rules are locked (enabled 2, -e 2) and lack 1 ")
+
+
+# the reboot step of reboot.yml as registered (judge before, ansible.builtin.reboot, judge after) -> the
+# remediation record's reboot and the host-fact line every format shows
+JUDGED_FAIL = {"reboot_required": True, "controls": [{"id": "V-281126", "status": "fail"}]}
+JUDGED_PASS = {"reboot_required": False, "controls": [{"id": "V-281126", "status": "pass"}]}
+SKIPPED = {"skipped": True, "changed": False}
+
+
+@pytest.mark.parametrize("before, rebooted, after, record, line", [
+    (JUDGED_FAIL, {"rebooted": True, "changed": True}, JUDGED_PASS,
+     {"required": True, "rebooted": True, "before": {"V-281126": "fail"}, "after": {"V-281126": "pass"}},
+     "reboot: rebooted (auditkit_reboot_ok); before: V-281126 fail; after: V-281126 pass"),
+    (JUDGED_PASS, SKIPPED, SKIPPED, {"required": False, "rebooted": False, "before": {"V-281126": "pass"}, "after": None},
+     None),
+    (None, None, None, None, None),  # auditkit_reboot_ok false: reboot.yml did not run
+])
+def test_reboot_record_in_the_remediation_record_and_the_host_facts(before, rebooted, after, record, line):
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_host_facts as HF
+    from ansible_collections.auditkit.auditd.plugins.module_utils import audit_report_remediation as RR
+
+    report = {"hosts": [{"name": "locked", "findings": [], "remediation": {"changed": True, "error": None, "load": {}}}]}
+    host = RR.with_reboots(report, {"locked": (before, rebooted, after)})["hosts"][0]
+    assert host["remediation"].get("reboot") == record
+    assert [f for f in HF.host_facts(host) if f.startswith("reboot:")] == ([line] if line else [])
