@@ -109,7 +109,7 @@ def _disa(profile):
     root = ET.parse(os.path.join(DISA, DISA_FILE[profile])).getroot()
     release = next(p.text for p in root.findall(XCCDF + "plain-text") if p.get("id") == "release-info")
     revision = "V%sR%s" % (root.find(XCCDF + "version").text, re.match(r"Release: (\d+) ", release).group(1))
-    check_content = "Rule/%scheck/%scheck-content" % (XCCDF, XCCDF)
+    check_content = "%sRule/%scheck/%scheck-content" % (XCCDF, XCCDF, XCCDF)
     rules = dict((g.get("id"), (g.find(XCCDF + "Rule").get("id"), g.find(check_content).text))
                  for g in root.findall(XCCDF + "Group"))
     return root.get("id"), revision, rules
