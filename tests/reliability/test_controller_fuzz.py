@@ -128,12 +128,12 @@ def _content(rng):
     return b"\n".join(_line(rng) for _count in range(rng.randrange(1, 40))) + ending
 
 
-def _linked_file(rng, directory, path):
+def _linked_file(rng, directory, path, content=None):
     """A real file in ``directory`` (inside rules_dir or outside it) and ``path`` a link to it."""
     os.makedirs(directory, exist_ok=True)
     target = os.path.join(directory, "linked-%d.rules" % rng.randrange(10 ** 6))
     with open(target, "wb") as handle:
-        handle.write(_content(rng))
+        handle.write(_content(rng) if content is None else content)
     os.chmod(target, rng.choice([0o600, 0o644]))
     os.symlink(os.path.relpath(target, os.fsdecode(os.path.dirname(path))), path)
 
@@ -166,8 +166,10 @@ def build_tree(rng, base, index):
     os.chmod(rules_dir, 0o755)
     names = rng.sample(NAMES, rng.randrange(1, len(NAMES) + 1))
     if index == 2:  # one destination that is a link to a file directly in rules_dir: written through
-        names = [n for n in names if n != "audit.rules"]
-        _linked_file(rng, rules_dir, os.path.join(os.fsencode(rules_dir), b"audit.rules"))
+        # alone and holding no rule, so the write is certain (random neighbours could already cover
+        # the requirement, or stop the load, and then nothing is written: seed 3386339612)
+        names = []
+        _linked_file(rng, rules_dir, os.path.join(os.fsencode(rules_dir), b"audit.rules"), b"-D\n")
     for name in names:
         _entry(rng, rules_dir, name, host_dir)
     if index == 0:  # one 10 MB file: valid rules, a byte that is not UTF-8 and long comments
