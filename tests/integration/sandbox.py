@@ -18,6 +18,16 @@ SANDBOX_VARS = {"ansible_connection": "local", "ansible_python_interpreter": sys
                 "auditkit_read_kernel": False, "auditkit_load": False, "auditkit_become": False}
 
 
+# The RHEL 9 STIG V2R9 fix text's lines (DISA's words), shared by the fleet tests
+DISA_RHEL9 = [
+    "-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
+    "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules",
+]
+
+
 def make_fleet(root, hosts, common=None):
     """hosts: {name: {"files": {name: text}, "vars": {...}}}; each host gets root/<name>/rules.d
     (as auditkit_rules_dir, and nothing else, unless its vars say otherwise)."""

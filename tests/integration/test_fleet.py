@@ -17,17 +17,12 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
+from sandbox import DISA_RHEL9
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, ".build", "pytest")
 BIN = os.path.dirname(sys.executable)
 
-DISA_RHEL9 = [
-    "-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules",
-]
 EQUIVALENT = [
     "-a exit,always -F arch=i386 -S delete_module -F auid!=-1 -F loginuid>=1000 -F key=m",
     "-a always,exit -F arch=x86_64 -S 176 -F auid>=1000 -F auid!=4294967295",

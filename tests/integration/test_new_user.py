@@ -13,15 +13,8 @@ import subprocess
 
 import pytest
 import yaml
-from sandbox import BIN, ROOT, env, make_fleet, playbook, report_statuses
+from sandbox import BIN, DISA_RHEL9, ROOT, env, make_fleet, playbook, report_statuses
 
-DISA_RHEL9 = [
-    "-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules",
-]
 NO_KMOD = {"audit.rules": "\n".join(DISA_RHEL9[:4]) + "\n"}  # only V-258195 (kmod) fails
 KMOD = "V-258195"  # RHEL-09-654105, SV-258195r1045370_rule
 HOST_VARS_WAIVER = "ticket 42: n-kmod2 only"

@@ -17,15 +17,8 @@ import jsonschema
 import pytest
 import yaml
 
-from sandbox import BIN, ROOT, env, make_fleet
+from sandbox import BIN, DISA_RHEL9, ROOT, env, make_fleet
 
-DISA_RHEL9 = [
-    "-a always,exit -F arch=b32 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b64 -S delete_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b32 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F arch=b64 -S init_module,finit_module -F auid>=1000 -F auid!=unset -k module_chng",
-    "-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k modules",
-]
 COMPLIANT = {"10-base.rules": "-D\n", "audit.rules": "\n".join(DISA_RHEL9) + "\n"}
 FLEET = {
     "h-fixed": {"files": {"10-base.rules": "-D\n"}},
