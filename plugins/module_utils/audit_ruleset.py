@@ -76,9 +76,9 @@ def _without_suffix(name):
     return name[:match.start()] if match else name
 
 
-def filevercmp(a, b):
-    """Compare two file names as ``ls -v`` does (GNU coreutils 9.1 and later: gnulib's
-    filevercmp since 2022)."""
+def _fixed_order(a, b):
+    """What both ``ls -v`` versions decide before comparing versions: equal names, then "", "."
+    and ".." first, then hidden names before visible ones; None when none of these decides."""
     if a == b:
         return 0
     for special in ("", ".", ".."):
@@ -86,6 +86,15 @@ def filevercmp(a, b):
             return -1 if a == special else 1
     if a.startswith(".") != b.startswith("."):
         return -1 if a.startswith(".") else 1
+    return None
+
+
+def filevercmp(a, b):
+    """Compare two file names as ``ls -v`` does (GNU coreutils 9.1 and later: gnulib's
+    filevercmp since 2022)."""
+    fixed = _fixed_order(a, b)
+    if fixed is not None:
+        return fixed
     result = _verrevcmp(_without_suffix(a), _without_suffix(b))
     if result:
         return result
@@ -123,13 +132,9 @@ def _is_ascii_alpha(char):
 
 def filevercmp_before_9_1(a, b):
     """Compare two file names as ``ls -v`` of coreutils 8.x and 9.0 does."""
-    if a == b:
-        return 0
-    for special in ("", ".", ".."):
-        if a == special or b == special:
-            return -1 if a == special else 1
-    if a.startswith(".") != b.startswith("."):
-        return -1 if a.startswith(".") else 1
+    fixed = _fixed_order(a, b)
+    if fixed is not None:
+        return fixed
     skip = 1 if a.startswith(".") else 0
     a_rest, b_rest = a[skip:], b[skip:]
     a_prefix, b_prefix = a_rest[:_old_suffix_start(a_rest)], b_rest[:_old_suffix_start(b_rest)]
